@@ -1,0 +1,44 @@
+# Every target sets up what it needs: the venv is created and filled on first use.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+SOURCES ?= $(or $(GENOMICLLM_SOURCES),../shared/data)
+export GENOMICLLM_SOURCES := $(SOURCES)
+
+.PHONY: setup demo test datasets dataset-gue dataset-genomic-benchmarks dataset-grch38 bench-datasets clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: the CPU wheel on this disk, never the CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# The main job. Until the model and Space exist: build the datasets and show samples of each.
+demo: $(STAMP)
+	$(PY) -m dataset_scripts build all --out build/datasets
+	$(PY) -m dataset_scripts sample build/datasets
+
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+datasets: $(STAMP)
+	$(PY) -m dataset_scripts build all --out build/datasets
+
+dataset-gue: $(STAMP)
+	$(PY) -m dataset_scripts build gue --out build/datasets
+
+dataset-genomic-benchmarks: $(STAMP)
+	$(PY) -m dataset_scripts build genomic_benchmarks --out build/datasets
+
+dataset-grch38: $(STAMP)
+	$(PY) -m dataset_scripts build grch38 --out build/datasets
+
+# Throughput and peak memory of the genome-scale builder, chr20 vs chr20+chrX.
+bench-datasets: $(STAMP)
+	$(PY) -m dataset_scripts.bench_scaling
+
+clean:
+	rm -rf build cache

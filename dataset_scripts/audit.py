@@ -1,0 +1,92 @@
+"""Leakage audit: duplicate sequences across splits, and metadata fields that predict the label on their own.
+
+Field leakage is measured honestly out of sample: the majority label per field value is learnt on the train split and
+scored on the held-out split (values unseen in train fall back to the overall majority), against the held-out base
+rate (accuracy of always answering the train majority). A field whose gain exceeds `LEAK_THRESHOLD` is a leak and is
+left out of prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+LEAK_THRESHOLD = 0.05  # 5 accuracy points over the base rate
+SPLIT_PRIORITY = ("test", "validation", "dev", "train")  # who keeps a sequence seen in several splits
+
+
+@dataclass
+class FieldLeak:
+    field: str
+    base_rate: float
+    field_accuracy: float
+    n_values: int
+    in_prompt: bool
+
+    @property
+    def gain(self) -> float:
+        return self.field_accuracy - self.base_rate
+
+    @property
+    def leaks(self) -> bool:
+        return self.gain > LEAK_THRESHOLD
+
+
+def dedup_across_splits(splits: dict[str, pd.DataFrame], key: str = "sequence",
+                        within: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Drop rows whose `key` already appears in a higher-priority split (test > validation/dev > train).
+
+    With `within=True` duplicates inside one split are dropped too (keep first). Returns (new splits, rows removed per split).
+    """
+    seen: set = set()
+    out, removed = {}, {}
+    order = sorted(splits, key=lambda s: SPLIT_PRIORITY.index(s) if s in SPLIT_PRIORITY else len(SPLIT_PRIORITY))
+    for name in order:
+        df = splits[name]
+        keep = ~df[key].isin(seen)
+        if within:
+            keep &= ~df[key].duplicated(keep="first")
+        out[name] = df[keep].reset_index(drop=True)
+        removed[name] = int((~keep).sum())
+        seen.update(df[key])
+    return {s: out[s] for s in splits}, removed
+
+
+def cross_split_duplicates(splits: dict[str, pd.DataFrame], key: str = "sequence") -> int:
+    """Number of distinct `key` values present in more than one split."""
+    counts: dict = {}
+    for df in splits.values():
+        for v in set(df[key]):
+            counts[v] = counts.get(v, 0) + 1
+    return sum(1 for c in counts.values() if c > 1)
+
+
+def field_leakage(train: pd.DataFrame, held_out: pd.DataFrame, field: str, label: str = "label",
+                  in_prompt: bool = True) -> FieldLeak:
+    majority = train[label].mode().iloc[0]
+    base = float((held_out[label] == majority).mean())
+    per_value = train.groupby(field, sort=True)[label].agg(lambda s: s.value_counts().sort_index().idxmax())
+    predicted = held_out[field].map(per_value).fillna(majority)
+    acc = float((predicted == held_out[label]).mean())
+    return FieldLeak(field, base, acc, int(train[field].nunique()), in_prompt)
+
+
+def held_out_split(splits: dict[str, pd.DataFrame]) -> str | None:
+    for name in ("test", "validation", "dev"):
+        if name in splits and len(splits[name]):
+            return name
+    return None
+
+
+def audit_fields(splits: dict[str, pd.DataFrame], fields: list[str], prompt_fields: list[str],
+                 label: str = "label") -> list[FieldLeak]:
+    """Leakage of each metadata field (train -> held-out). Empty when there is no train or held-out split."""
+    held = held_out_split(splits)
+    if "train" not in splits or held is None or not len(splits["train"]):
+        return []
+    return [field_leakage(splits["train"], splits[held], f, label, f in prompt_fields) for f in fields]
+
+
+def label_balance(df: pd.DataFrame, label: str = "label") -> dict[str, int]:
+    return {str(k): int(v) for k, v in df[label].value_counts().sort_index().items()}

@@ -1,0 +1,111 @@
+"""GUE (DNABERT-2's Genome Understanding Evaluation) as a Hub dataset folder, one config per task present.
+
+Upstream layout `<group>/<task>/{train,dev,test}.csv` with header `sequence,label`. Config names: `tf_0`,
+`prom_core_all`, `splice_reconstructed`, `emp_H3`, `mouse_0`, … Splits are kept as present (`dev` stays `dev`);
+a config missing its train split says so in the card. Train rows whose sequence also occurs in dev/test (and dev rows
+also in test) are removed, so no sequence crosses splits; the counts are in the card.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .audit import dedup_across_splits
+from .grammar import render_example
+from .hub_folder import ConfigReport, reset_folder, write_card, write_config
+from .sources import source_files, source_path
+
+ROOT = "benchmarks/GUE/"
+SPLITS = ("train", "dev", "test")
+# group -> (config prefix, task, answer per integer label). Splice: 0 = acceptor (AG just before the centre),
+# 1 = donor (GT at the centre), 2 = neither, as read off the sequences' consensus at positions 198-201.
+GROUPS: dict[str, tuple[str, str, dict[int, str]]] = {
+    "tf": ("tf_", "tf_binding", {0: "no", 1: "yes"}),
+    "mouse": ("mouse_", "tf_binding", {0: "no", 1: "yes"}),
+    "prom": ("", "promoter", {0: "no", 1: "yes"}),
+    "splice": ("splice_", "splice_site", {0: "acceptor", 1: "donor", 2: "none"}),
+    "EMP": ("emp_", "histone_mark", {0: "no", 1: "yes"}),
+}
+VALID_BASES = set("ACGTN")
+
+
+def discover() -> dict[str, dict[str, str]]:
+    """config name -> {split: relative source path}, from the mirror's checksum listing."""
+    found: dict[str, dict[str, str]] = {}
+    for rel in source_files(ROOT):
+        parts = rel[len(ROOT):].split("/")
+        if len(parts) != 3 or not parts[2].endswith(".csv"):
+            continue
+        group, task, split = parts[0], parts[1], parts[2][:-4]
+        if group not in GROUPS or split not in SPLITS:
+            raise ValueError(f"unexpected GUE file {rel}: known groups {sorted(GROUPS)}, splits {SPLITS}")
+        found.setdefault(GROUPS[group][0] + task, {})[split] = rel
+    return dict(sorted(found.items()))
+
+
+def group_of(config: str) -> str:
+    for group, (prefix, _, _) in GROUPS.items():
+        if prefix and config.startswith(prefix):
+            return group
+    return "prom"
+
+
+def read_split(rel: str, names: dict[int, str], task: str, limit: int | None = None) -> pd.DataFrame:
+    df = pd.read_csv(source_path(rel), nrows=limit, dtype={"sequence": str, "label": "int64"})
+    if list(df.columns) != ["sequence", "label"]:
+        raise ValueError(f"{rel}: expected columns sequence,label, got {list(df.columns)}")
+    if df.empty:
+        raise ValueError(f"{rel}: split is empty")
+    unknown = set(df["label"]) - set(names)
+    if unknown:
+        raise ValueError(f"{rel}: labels {sorted(unknown)} not in {names}")
+    df["sequence"] = df["sequence"].str.upper()
+    bad = df["sequence"].map(lambda s: not set(s) <= VALID_BASES)
+    if bad.any():
+        raise ValueError(f"{rel}: {int(bad.sum())} sequences contain letters other than A, C, G, T, N")
+    df["label_name"] = df["label"].map(names)
+    pa = [render_example(task, s, a) for s, a in zip(df["sequence"], df["label_name"])]
+    df["prompt"] = [p for p, _ in pa]
+    df["answer"] = [a for _, a in pa]
+    return df
+
+
+def build_config(config: str, files: dict[str, str], limit: int | None = None) -> tuple[ConfigReport, dict[str, pd.DataFrame]]:
+    _, task, names = GROUPS[group_of(config)]
+    splits = {s: read_split(files[s], names, task, limit) for s in SPLITS if s in files}
+    splits, removed = dedup_across_splits(splits)
+    report = ConfigReport(config, duplicates_removed=removed)
+    report.notes.append(f"task `{task}`; labels " + ", ".join(f"{k} = {v}" for k, v in names.items()))
+    if "train" not in files:
+        report.notes.append("no train split: upstream train was not obtainable in the sources mirror (dev/test only)")
+    return report, splits
+
+
+def build(out: Path, limit: int | None = None, progress: bool = True) -> list[ConfigReport]:
+    reset_folder(out)
+    reports = []
+    for config, files in tqdm(discover().items(), desc="GUE configs", disable=not progress):
+        report, splits = build_config(config, files, limit)
+        write_config(out, report, splits)
+        reports.append(report)
+    missing = "covid (virus/covid) is absent from the sources mirror and not built."
+    write_card(out, reports, META, "GUE (Genome Understanding Evaluation) for GenomicLLM", CARD_BODY + f"\n\n{missing}")
+    return reports
+
+
+META = {"license": "apache-2.0", "pretty_name": "GUE for GenomicLLM", "task_categories": ["text-classification"],
+        "tags": ["biology", "genomics", "dna"]}
+CARD_BODY = """
+The Genome Understanding Evaluation benchmark of DNABERT-2 (Zhou et al., 2023), repackaged as parquet with the
+GenomicLLM prompt rendering of every row (`prompt`, `answer`).
+
+**Provenance**: GitHub `wds-seu/DeepGene` `data/GUE/` (a copy of the GUE release), Apache-2.0, read from the sources
+mirror (`benchmarks/GUE/`, each file checked against `SHA256SUMS`). Sequences upper-cased; no other change.
+
+**Columns**: `sequence`, `label` (upstream integer), `label_name` (its meaning), `prompt`, `answer`.
+
+**Build**: `make dataset-gue` (or `python -m dataset_scripts build gue --out build/datasets`).
+"""
