@@ -11,6 +11,7 @@ Letters other than ACGT (N, IUPAC codes) are returned as they are; callers decid
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,7 @@ class Genome:
             raise FileNotFoundError(f"genome FASTA {path} does not exist")
         index = Path(str(path) + ".fai")
         kwargs = {}
-        if not index.is_file():
+        if not index.is_file() and not os.access(path.parent, os.W_OK):
             # The source folder may be read-only: build the index in the cache instead.
             CACHE_DIR.mkdir(parents=True, exist_ok=True)
             kwargs["indexname"] = str(CACHE_DIR / (path.name + ".fai"))

