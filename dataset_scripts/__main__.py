@@ -33,7 +33,7 @@ def build(name: str, out: Path, fastas: dict[str, Path], args: argparse.Namespac
         reports = run(folder, fastas=fastas or None)
     else:
         from .build_grch38 import build as run
-        reports = run(folder, fastas=fastas or None, seed=args.seed)
+        reports = run(folder, fastas=fastas or None, gtf=args.gtf, seed=args.seed)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(sum(r.rows.values()) for r in reports)
     print(f"{DATASETS[name]}: {len(reports)} configs, {rows:,} rows -> {folder} "
@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", type=Path, default=Path("build/datasets"))
     b.add_argument("--fasta", action="append", default=[], metavar="KEY=PATH",
                    help="use this genome FASTA instead of the mirror's pieces (e.g. GRCh38=/data/GRCh38.fa.gz)")
+    b.add_argument("--gtf", type=Path, default=None,
+                   help="GTF/GFF3 annotation of the --fasta genome (GenomicLLM_GRCh38 with a user genome)")
     b.add_argument("--seed", type=int, default=0)
     s = sub.add_parser("sample", help="print a few rows of every built config")
     s.add_argument("root", type=Path)

@@ -26,11 +26,11 @@ from tqdm.auto import tqdm
 from . import corpus_tasks as ct
 from .annotation import read_gene_info
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
-from .audit import audit_fields, dedup_across_splits
+from .audit import audit_fields
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
 from .grammar import render_prompt
-from .hub_folder import ConfigReport, reset_folder, write_card, write_parquet
+from .hub_folder import ConfigReport, reset_folder, write_card
 from .sources import MIRROR_GENOMES, mirror_genome_files, source_path
 
 BLOCK = 1_000_000
@@ -83,19 +83,22 @@ class Stager:
         self.folder = folder
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
         self.buffers: dict[tuple[str, str], list[dict]] = {}
-        self.seen: dict[str, dict[bytes, tuple[str, set]]] = {c: {} for c in CONFIGS}
+        # 12-byte digests only: memory grows with the number of records, never with sequence length
+        self.split_of_sequence: dict[str, dict[bytes, str]] = {c: {} for c in CONFIGS}
+        self.questions: dict[str, set[bytes]] = {c: set() for c in CONFIGS}
         self.dropped: Counter = Counter()
         self.counter: Counter = Counter()
 
     def add(self, assembly: str, chrom: str, split: str, rec: dict) -> None:
         config = CONFIG_OF_TASK[rec["task"]]
-        key = hashlib.blake2b(rec["sequence"].encode(), digest_size=12).digest()
-        prev = self.seen[config].get(key)
-        question = (rec["task"], rec["question"])  # one sequence may carry several different questions
-        if prev and (prev[0] != split or question in prev[1]):
+        seq_key = hashlib.blake2b(rec["sequence"].encode(), digest_size=12).digest()
+        # one sequence may carry several different questions, but only within one split
+        question_key = hashlib.blake2b(f"{rec['task']}|{rec['question']}|{rec['sequence']}".encode(), digest_size=12).digest()
+        first_split = self.split_of_sequence[config].setdefault(seq_key, split)
+        if first_split != split or question_key in self.questions[config]:
             self.dropped[(config, split)] += 1
             return
-        self.seen[config].setdefault(key, (split, set()))[1].add(question)
+        self.questions[config].add(question_key)
         self.counter[config] += 1
         rec.update(id=f"{config}-{self.counter[config]:08d}", assembly=assembly, chrom=chrom,
                    fields=json.dumps(rec["fields"], sort_keys=False))
@@ -178,34 +181,53 @@ def generate_chromosome(genome: Genome, ann, chrom: str, info: pd.DataFrame, see
     stager.flush()
 
 
+def _count(counter: Counter, values) -> None:
+    counter.update(str(v) for v in values)
+
+
 def finalize(staged: Path, out: Path, stager: Stager) -> list[ConfigReport]:
-    """Audit each config, render prompts with the allowed fields, write the final parquet."""
+    """Audit each config, then stream its staged rows into the final parquet with prompts rendered from the
+    allowed fields. Only the label/fields columns and one batch of rows are in memory at a time."""
     reports = []
     for config in CONFIGS:
         files = {s: staged / config / f"{s}.parquet" for s in SPLITS if (staged / config / f"{s}.parquet").exists()}
         report = ConfigReport(config, duplicates_removed={s: stager.dropped[(config, s)] for s in SPLITS})
-        frames = {s: pd.read_parquet(p) for s, p in files.items()}
         candidates = CANDIDATE_FIELDS.get(config, [])
         if candidates:
-            expanded = {s: pd.json_normalize(df["fields"].map(json.loads).tolist())[candidates].assign(label=df["label"])
-                        for s, df in frames.items()}
-            report.leakage = audit_fields(expanded, candidates, candidates)
+            audit_frames = {}
+            for split, path in files.items():
+                df = pd.read_parquet(path, columns=["label", "fields"])
+                audit_frames[split] = pd.json_normalize(df["fields"].map(json.loads).tolist())[candidates].assign(
+                    label=df["label"])
+            report.leakage = audit_fields(audit_frames, candidates, candidates)
         leaky = {leak.field for leak in report.leakage if leak.leaks}
         report.prompt_fields = [f for f in candidates if f not in leaky] if candidates else ["all generated fields"]
-        frames, removed = dedup_across_splits(frames)  # a no-op check: the stager already dropped them
-        assert not any(removed.values()), f"{config}: cross-split duplicates survived staging: {removed}"
-        for split, df in frames.items():
-            fields = [{k: v for k, v in json.loads(f).items() if k not in leaky} for f in df["fields"]]
-            df.insert(2, "prompt", [render_prompt(t, s, f, q) for t, s, f, q in
-                                    zip(df["task"], df["sequence"], fields, df["question"])])
-            df["fields"] = [json.dumps(f) for f in fields]
-            write_parquet(df, out / "data" / config / f"{split}.parquet")
-            report.rows[split] = len(df)
-            if df["label"].notna().any():
-                report.balance[split] = {str(k): int(v) for k, v in df["label"].value_counts().sort_index().items()}
-            elif config in ("reverse_complement", "gene_description"):
-                report.balance[split] = {str(k): int(v) for k, v in df["task"].value_counts().sort_index().items()}
-        report.cross_split_duplicates = sum(1 for c in Counter(v for df in frames.values() for v in set(df["sequence"])).values() if c > 1)
+        digests: dict[str, set[bytes]] = {}
+        for split, path in files.items():
+            balance, rows, digests[split] = Counter(), 0, set()
+            target = out / "data" / config / f"{split}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer = None
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=20_000):
+                df = batch.to_pandas()
+                fields = [{k: v for k, v in json.loads(f).items() if k not in leaky} for f in df["fields"]]
+                df.insert(2, "prompt", [render_prompt(t, s, f, q) for t, s, f, q in
+                                        zip(df["task"], df["sequence"], fields, df["question"])])
+                df["fields"] = [json.dumps(f) for f in fields]
+                table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
+                writer = writer or pq.ParquetWriter(target, table.schema, compression="zstd", compression_level=9)
+                writer.write_table(table)
+                rows += len(df)
+                _count(balance, df["label"] if df["label"].notna().any() else df["task"])
+                digests[split].update(hashlib.blake2b(x.encode(), digest_size=12).digest() for x in df["sequence"])
+            writer.close()
+            report.rows[split] = rows
+            if config in CANDIDATE_FIELDS or len(CONFIGS[config]) > 1:
+                report.balance[split] = dict(sorted(balance.items()))
+        report.cross_split_duplicates = sum(1 for c in Counter(d for ds in digests.values() for d in ds).values() if c > 1)
+        for split in SPLITS:
+            if split not in files:
+                report.notes.append(f"no {split} split: no region block of this build was assigned to {split}")
         if leaky:
             report.notes.append(f"fields left out of prompts (leak): {sorted(leaky)}")
         reports.append(report)
