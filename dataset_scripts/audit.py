@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import hashlib
+
+import numpy as np
 import pandas as pd
 
 LEAK_THRESHOLD = 0.05  # 5 accuracy points over the base rate
@@ -51,6 +54,25 @@ def dedup_across_splits(splits: dict[str, pd.DataFrame], key: str = "sequence",
         removed[name] = int((~keep).sum())
         seen.update(df[key])
     return {s: out[s] for s in splits}, removed
+
+
+def digest64(texts) -> np.ndarray:
+    """8-byte blake2b digest of each string, as uint64: de-duplication keys that cost 8 bytes a row."""
+    return np.fromiter((int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little") for t in texts),
+                       dtype=np.uint64)
+
+
+def hashed_dedup_masks(sequence_keys: dict[str, np.ndarray], question_keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rows to keep per split, by the rule of `dedup_across_splits` applied to digests: a sequence already in a
+    higher-priority split is dropped, and within a split a repeated (question, sequence) key keeps its first row."""
+    keep, seen = {}, np.empty(0, dtype=np.uint64)
+    order = sorted(sequence_keys, key=lambda s: SPLIT_PRIORITY.index(s) if s in SPLIT_PRIORITY else len(SPLIT_PRIORITY))
+    for name in order:
+        first = np.zeros(len(question_keys[name]), dtype=bool)
+        first[np.unique(question_keys[name], return_index=True)[1]] = True
+        keep[name] = first & ~np.isin(sequence_keys[name], seen)
+        seen = np.union1d(seen, sequence_keys[name][keep[name]])
+    return keep
 
 
 def cross_split_duplicates(splits: dict[str, pd.DataFrame], key: str = "sequence") -> int:

@@ -32,7 +32,6 @@ from .sources import MIRROR_GENOMES, mirror_genome_files, source_files, source_p
 
 ROOT = "benchmarks/genomic_benchmarks/"
 SPLITS = ("train", "test")
-FOLDER = "GenomicBenchmarks"
 YES_NO = {"positive": "yes", "negative": "no"}
 # The single source of truth for GB config -> (GenomicLLM task, answer per benchmark class). None: no task fits
 # (the demo configs); their prompt/answer columns are left empty.
@@ -181,6 +180,7 @@ class Sources:
 def rebuild(name: str, rows: pd.DataFrame, sources: Sources, progress: bool = False) -> tuple[pd.DataFrame, Counter]:
     """Sequences for `rows` (adds sequence, assembly_used, lifted_*); unreadable rows are removed and counted."""
     refs, reasons, got = references(name), Counter(), []
+    rows = rows.reset_index(drop=True)  # the join below needs a unique index
     bar = tqdm(total=len(rows), desc=f"GenomicBenchmarks {name}", unit=" rows", disable=not progress)
     for label, group in rows.groupby("label", sort=True):
         resolver = sources.resolver(refs[label], group)
@@ -236,11 +236,26 @@ def build_config(name: str, sources: Sources | None = None, limit_per_file: int 
     else:
         task, answers = CONFIG_TASKS[name]
         report.notes.append(f"task {task}; answers " + ", ".join(f"{k} -> {v}" for k, v in answers.items()))
+    report.notes += balance_shift(rows, splits)
     empty = [s for s, df in splits.items() if not len(df)]
     if empty:
         report.notes.append(f"not built: no obtainable rows in split {', '.join(empty)}")
         return report, {}
     return report, splits
+
+
+def balance_shift(rows: pd.DataFrame, splits: dict[str, pd.DataFrame], tolerance: float = 0.10) -> list[str]:
+    """Warn when the obtainable rows' class mix differs from the benchmark's (classes sit on different chromosomes,
+    and the mirror covers only a few): scores on such a slice are not comparable to published numbers."""
+    notes = []
+    for split, df in splits.items():
+        source = rows[rows.split == split].label.value_counts(normalize=True)
+        built = df.label.value_counts(normalize=True).reindex(source.index, fill_value=0.0)
+        if len(df) and (built - source).abs().max() > tolerance:
+            fmt = lambda f: ", ".join(f"{k} {v:.0%}" for k, v in f.sort_index().items())  # noqa: E731
+            notes.append(f"class mix of {split} differs from the benchmark ({fmt(built)} built vs {fmt(source)} "
+                         "upstream): not comparable to published scores")
+    return notes
 
 
 CARD_BODY = """\
@@ -267,7 +282,7 @@ GenomicLLM grammar (no metadata fields in prompts).
 - Rows that could not be read are counted per config and reason below (`lift_failed`: start not aligned;
   `lift_gapped_or_strand`: interval crosses an alignment gap or lifts to `-`; `unknown_chromosome`/`not_covered`:
   lifted outside the GRCh37 pieces; `genome_absent`: the config's genome was not supplied). With complete genomes
-  (e.g. `fastas={{"GRCh38": Path("GRCh38.fa.gz")}}`, BGZF or plain FASTA with .fai) every row is read directly.
+  (e.g. `fastas={{"GRCh38": Path("GRCh38.fa.gz")}}`, bgzip-compressed or uncompressed) every row is read directly.
 - Train rows whose sequence also occurs in test are removed (counts below); `region` and `strand` are audited for
   label leakage (they are not in prompts). Note upstream's `human_ocr_ensembl` gives a strand only to negatives.
 {not_built}
@@ -280,7 +295,7 @@ def build(out: Path, fastas: dict[str, Path] | None = None, limit_per_file: int 
           progress: bool = True, configs: list[str] | None = None) -> list[ConfigReport]:
     """Write the Hub folder at `out`; return one report per config considered (built or not)."""
     names = configs or config_names()
-    known = sorted({r.key for n in names for r in references(n).values()})
+    known = sorted({r.key for n in config_names() for r in references(n).values()})
     unknown = sorted(set(fastas or {}) - set(known))
     if unknown:
         raise ValueError(f"unknown genome key(s) {unknown}; GenomicBenchmarks uses {known}")

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from . import corpus_tasks as ct
 from .annotation import read_gene_info
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
-from .audit import audit_fields
+from .audit import audit_fields, digest64, hashed_dedup_masks
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
 from .grammar import render_prompt
@@ -77,28 +77,16 @@ def rng_for(seed: int, *key) -> np.random.Generator:
 
 
 class Stager:
-    """Appends records to staged parquet per (config, split); drops sequences already used in another split."""
+    """Appends records to staged parquet per (config, split), one chromosome's buffer at a time."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
         self.buffers: dict[tuple[str, str], list[dict]] = {}
-        # 12-byte digests only: memory grows with the number of records, never with sequence length
-        self.split_of_sequence: dict[str, dict[bytes, str]] = {c: {} for c in CONFIGS}
-        self.questions: dict[str, set[bytes]] = {c: set() for c in CONFIGS}
-        self.dropped: Counter = Counter()
         self.counter: Counter = Counter()
 
     def add(self, assembly: str, chrom: str, split: str, rec: dict) -> None:
         config = CONFIG_OF_TASK[rec["task"]]
-        seq_key = hashlib.blake2b(rec["sequence"].encode(), digest_size=12).digest()
-        # one sequence may carry several different questions, but only within one split
-        question_key = hashlib.blake2b(f"{rec['task']}|{rec['question']}|{rec['sequence']}".encode(), digest_size=12).digest()
-        first_split = self.split_of_sequence[config].setdefault(seq_key, split)
-        if first_split != split or question_key in self.questions[config]:
-            self.dropped[(config, split)] += 1
-            return
-        self.questions[config].add(question_key)
         self.counter[config] += 1
         rec.update(id=f"{config}-{self.counter[config]:08d}", assembly=assembly, chrom=chrom,
                    fields=json.dumps(rec["fields"], sort_keys=False))
@@ -185,31 +173,50 @@ def _count(counter: Counter, values) -> None:
     counter.update(str(v) for v in values)
 
 
-def finalize(staged: Path, out: Path, stager: Stager) -> list[ConfigReport]:
-    """Audit each config, then stream its staged rows into the final parquet with prompts rendered from the
-    allowed fields. Only the label/fields columns and one batch of rows are in memory at a time."""
+def _batches(path: Path, columns: list[str] | None = None):
+    return pq.ParquetFile(path).iter_batches(batch_size=20_000, columns=columns)
+
+
+def dedup_masks(files: dict[str, Path]) -> dict[str, np.ndarray]:
+    """Which staged rows survive de-duplication (8-byte digests per row in memory, never the rows)."""
+    seq_keys, question_keys = {}, {}
+    for split, path in files.items():
+        s, q = [], []
+        for batch in _batches(path, ["task", "question", "sequence"]):
+            d = batch.to_pydict()
+            s.append(digest64(d["sequence"]))
+            q.append(digest64(f"{t}|{qu}|{x}" for t, qu, x in zip(d["task"], d["question"], d["sequence"])))
+        seq_keys[split], question_keys[split] = np.concatenate(s), np.concatenate(q)
+    return hashed_dedup_masks(seq_keys, question_keys)
+
+
+def finalize(staged: Path, out: Path) -> list[ConfigReport]:
+    """De-duplicate and audit each config, then stream its staged rows into the final parquet with prompts rendered
+    from the allowed fields. Only digests, the label/fields columns and one batch of rows are in memory at a time."""
     reports = []
     for config in CONFIGS:
         files = {s: staged / config / f"{s}.parquet" for s in SPLITS if (staged / config / f"{s}.parquet").exists()}
-        report = ConfigReport(config, duplicates_removed={s: stager.dropped[(config, s)] for s in SPLITS})
+        keep = dedup_masks(files)
+        report = ConfigReport(config, duplicates_removed={s: int((~m).sum()) for s, m in keep.items()})
         candidates = CANDIDATE_FIELDS.get(config, [])
         if candidates:
             audit_frames = {}
             for split, path in files.items():
-                df = pd.read_parquet(path, columns=["label", "fields"])
+                df = pd.read_parquet(path, columns=["label", "fields"])[keep[split]].reset_index(drop=True)
                 audit_frames[split] = pd.json_normalize(df["fields"].map(json.loads).tolist())[candidates].assign(
                     label=df["label"])
             report.leakage = audit_fields(audit_frames, candidates, candidates)
         leaky = {leak.field for leak in report.leakage if leak.leaks}
         report.prompt_fields = [f for f in candidates if f not in leaky] if candidates else ["all generated fields"]
-        digests: dict[str, set[bytes]] = {}
+        digests: dict[str, list[np.ndarray]] = {}
         for split, path in files.items():
-            balance, rows, digests[split] = Counter(), 0, set()
+            balance, rows, digests[split] = Counter(), 0, []
             target = out / "data" / config / f"{split}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            writer = None
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=20_000):
-                df = batch.to_pandas()
+            writer, offset = None, 0
+            for batch in _batches(path):
+                df = batch.to_pandas()[keep[split][offset : offset + batch.num_rows]].reset_index(drop=True)
+                offset += batch.num_rows
                 fields = [{k: v for k, v in json.loads(f).items() if k not in leaky} for f in df["fields"]]
                 df.insert(2, "prompt", [render_prompt(t, s, f, q) for t, s, f, q in
                                         zip(df["task"], df["sequence"], fields, df["question"])])
@@ -219,12 +226,13 @@ def finalize(staged: Path, out: Path, stager: Stager) -> list[ConfigReport]:
                 writer.write_table(table)
                 rows += len(df)
                 _count(balance, df["label"] if df["label"].notna().any() else df["task"])
-                digests[split].update(hashlib.blake2b(x.encode(), digest_size=12).digest() for x in df["sequence"])
+                digests[split].append(digest64(df["sequence"]))
             writer.close()
             report.rows[split] = rows
             if config in CANDIDATE_FIELDS or len(CONFIGS[config]) > 1:
                 report.balance[split] = dict(sorted(balance.items()))
-        report.cross_split_duplicates = sum(1 for c in Counter(d for ds in digests.values() for d in ds).values() if c > 1)
+        per_split = [np.unique(np.concatenate(d)) for d in digests.values()]
+        report.cross_split_duplicates = int(len(np.concatenate(per_split)) - len(np.unique(np.concatenate(per_split))))
         for split in SPLITS:
             if split not in files:
                 report.notes.append(f"no {split} split: no region block of this build was assigned to {split}")
@@ -249,7 +257,7 @@ def build(out: Path, fastas: dict[str, Path] | None = None, gtf: Path | None = N
     stager.close()
     if not stager.writers:
         raise ValueError("no records were produced: no annotated genes lie in the available sequence")
-    reports = finalize(staged, out, stager)
+    reports = finalize(staged, out)
     shutil.rmtree(staged)
     write_card(out, reports, META, "GenomicLLM_GRCh38", card_body(used, stats, seed))
     return reports
