@@ -28,7 +28,7 @@ TASKS: dict[str, Task] = {
     for t in [
         Task("splice_site", "classify", "splice site", ("donor", "acceptor", "none"), ("mcc", "accuracy"),
              "Is the centre of a 400 nt window a splice donor, a splice acceptor, or neither?"),
-        Task("enhancer", "classify", "enhancer", YES_NO, ("accuracy", "mcc"), "Is this sequence a human enhancer?"),
+        Task("enhancer", "classify", "enhancer", YES_NO, ("accuracy", "mcc"), "Is this sequence an enhancer?"),
         Task("promoter", "classify", "promoter", YES_NO, ("mcc",), "Is this sequence a promoter?"),
         Task("open_chromatin", "classify", "open chromatin region", YES_NO, ("accuracy", "mcc"),
              "Is this sequence an open chromatin region?"),

@@ -129,3 +129,44 @@ def test_gtf_transcripts_match_their_sequences():
     assert all(sum(e - s for s, e in t.exons) == lengths[t.transcript_id] for t in txs)
     genes = GtfAnnotation(gtf).genes("X")
     assert genes and all(g.start < g.end for g in genes)
+
+
+def _pcna_user_genome(tmp_path, grch37, pcna, gff3: bool):
+    """A user's 'genome' (a FASTA piece around PCNA) and its annotation, written as GTF or GFF3."""
+    lo, hi = 5_090_000, 5_110_000
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(f">chr20:{lo + 1}-{hi}\n{grch37.fetch('20', lo, hi)}\n")
+    t = pcna.spliced.transcript
+    cds_lo, cds_hi = sorted((pcna.spliced.genomic[pcna.start], pcna.spliced.genomic[pcna.end - 1]))
+    lines = []
+    if gff3:
+        lines.append(f"chr20\ttest\tmRNA\t{t.start + 1}\t{t.end}\t.\t-\t.\tID=transcript:T1;Name=PCNA-201;biotype=protein_coding")
+    for s, e in t.exons:
+        attrs = "Parent=transcript:T1" if gff3 else 'gene_id "G1"; transcript_id "T1"; gene_name "PCNA"; gene_type "protein_coding";'
+        lines.append(f"chr20\ttest\texon\t{s + 1}\t{e}\t.\t-\t.\t{attrs}")
+        a, b = max(s, cds_lo), min(e, cds_hi + 1)
+        if a < b:
+            lines.append(f"chr20\ttest\tCDS\t{a + 1}\t{b}\t.\t-\t0\t{attrs}")
+    gtf = tmp_path / ("genes.gff3" if gff3 else "genes.gtf")
+    gtf.write_text("\n".join(lines) + "\n")
+    return fasta, gtf
+
+
+@pytest.mark.parametrize("gff3", [False, True], ids=["gtf", "gff3"])
+def test_user_genome_and_annotation_build_end_to_end(tmp_path, grch37, pcna, gff3):
+    fasta, gtf = _pcna_user_genome(tmp_path, grch37, pcna, gff3)
+    out = tmp_path / "corpus"
+    build(out, fastas={"GRCh37": fasta}, gtf=gtf, progress=False)
+    nt2aa = pd.concat(read(out, "nt2aa").values())
+    first_pass = nt2aa.sort_values("cds_offset").drop_duplicates("cds_offset")
+    assert first_pass.protein.str.cat().startswith("MFEARLVQGSILKK")
+    splice = pd.concat(read(out, "splice_site").values())
+    assert (splice.label == "donor").sum() == len(pcna.spliced.transcript.exons) - 1
+    assert set(nt2aa.gene) == {"PCNA"} and set(nt2aa.assembly) == {"GRCh37"}
+
+
+def test_user_genome_without_annotation_is_refused(tmp_path):
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">1\nACGT\n")
+    with pytest.raises(ValueError, match="needs its annotation"):
+        build(tmp_path / "out", fastas={"GRCh38": fasta}, progress=False)
