@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -84,14 +85,28 @@ def cross_split_duplicates(splits: dict[str, pd.DataFrame], key: str = "sequence
     return sum(1 for c in counts.values() if c > 1)
 
 
+def leakage_from_counts(field: str, train: Counter, held_out: Counter, in_prompt: bool = True) -> FieldLeak:
+    """The audit from (field value, label) -> count tables of train and held-out (so it can run streaming).
+
+    Ties go to the label that sorts first, in the per-value and the overall majority alike."""
+    totals: Counter = Counter()
+    per_value: dict = {}
+    for (value, label), n in train.items():
+        totals[label] += n
+        per_value.setdefault(value, Counter())[label] += n
+    pick = lambda c: min(c, key=lambda lab: (-c[lab], str(lab)))  # noqa: E731
+    majority = pick(totals)
+    predicted = {v: pick(c) for v, c in per_value.items()}
+    n_held = sum(held_out.values())
+    base = sum(n for (_, label), n in held_out.items() if label == majority) / n_held
+    acc = sum(n for (value, label), n in held_out.items() if predicted.get(value, majority) == label) / n_held
+    return FieldLeak(field, base, acc, len(per_value), in_prompt)
+
+
 def field_leakage(train: pd.DataFrame, held_out: pd.DataFrame, field: str, label: str = "label",
                   in_prompt: bool = True) -> FieldLeak:
-    majority = train[label].mode().iloc[0]
-    base = float((held_out[label] == majority).mean())
-    per_value = train.groupby(field, sort=True)[label].agg(lambda s: s.value_counts().sort_index().idxmax())
-    predicted = held_out[field].map(per_value).fillna(majority)
-    acc = float((predicted == held_out[label]).mean())
-    return FieldLeak(field, base, acc, int(train[field].nunique()), in_prompt)
+    count = lambda df: Counter(zip(df[field], df[label]))  # noqa: E731
+    return leakage_from_counts(field, count(train), count(held_out), in_prompt)
 
 
 def held_out_split(splits: dict[str, pd.DataFrame]) -> str | None:

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from . import corpus_tasks as ct
 from .annotation import read_gene_info
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
-from .audit import audit_fields, digest64, hashed_dedup_masks
+from .audit import digest64, hashed_dedup_masks, leakage_from_counts
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
 from .grammar import render_prompt
@@ -38,6 +38,7 @@ SPLIT_FRACTIONS = (("test", 0.1), ("validation", 0.1))  # the rest is train
 SPLITS = ("train", "validation", "test")
 WINDOWS_PER_MB = 200  # gc_content and reverse/complement windows sampled per Mb of available sequence
 DIRECTION_WINDOWS_PER_GENE = 12
+FLUSH_ROWS = 2_000  # staged rows per (config, split) held in memory before they go to disk
 
 CONFIGS: dict[str, tuple[str, ...]] = {  # config -> tasks it holds
     "splice_site": ("splice_site",), "orf_frame": ("orf_frame",), "sequence_direction": ("sequence_direction",),
@@ -90,7 +91,10 @@ class Stager:
         self.counter[config] += 1
         rec.update(id=f"{config}-{self.counter[config]:08d}", assembly=assembly, chrom=chrom,
                    fields=json.dumps(rec["fields"], sort_keys=False))
-        self.buffers.setdefault((config, split), []).append(rec)
+        buffer = self.buffers.setdefault((config, split), [])
+        buffer.append(rec)
+        if len(buffer) >= FLUSH_ROWS:
+            self.flush()
 
     def flush(self) -> None:
         for (config, split), recs in self.buffers.items():
@@ -199,13 +203,21 @@ def finalize(staged: Path, out: Path) -> list[ConfigReport]:
         keep = dedup_masks(files)
         report = ConfigReport(config, duplicates_removed={s: int((~m).sum()) for s, m in keep.items()})
         candidates = CANDIDATE_FIELDS.get(config, [])
-        if candidates:
-            audit_frames = {}
+        held = next((s for s in ("test", "validation") if s in files), None)
+        if candidates and "train" in files and held:
+            counts = {s: {f: Counter() for f in candidates} for s in files}
             for split, path in files.items():
-                df = pd.read_parquet(path, columns=["label", "fields"])[keep[split]].reset_index(drop=True)
-                audit_frames[split] = pd.json_normalize(df["fields"].map(json.loads).tolist())[candidates].assign(
-                    label=df["label"])
-            report.leakage = audit_fields(audit_frames, candidates, candidates)
+                offset = 0
+                for batch in _batches(path, ["label", "fields"]):
+                    d = batch.to_pydict()
+                    mask = keep[split][offset : offset + batch.num_rows]
+                    offset += batch.num_rows
+                    for label, fields, kept in zip(d["label"], d["fields"], mask):
+                        if kept:
+                            values = json.loads(fields)
+                            for f in candidates:
+                                counts[split][f][(values[f], label)] += 1
+            report.leakage = [leakage_from_counts(f, counts["train"][f], counts[held][f]) for f in candidates]
         leaky = {leak.field for leak in report.leakage if leak.leaks}
         report.prompt_fields = [f for f in candidates if f not in leaky] if candidates else ["all generated fields"]
         digests: dict[str, list[np.ndarray]] = {}

@@ -54,3 +54,15 @@ def test_bad_labels_are_refused():
     with pytest.raises(ValueError, match="labels"):
         names = {0: "no"}  # label 1 unknown
         build_gue.read_split("benchmarks/GUE/tf/0/dev.csv", names, "tf_binding", limit=50)
+
+
+def test_build_is_byte_identical(tmp_path):
+    import hashlib
+
+    files = build_gue.discover()["prom_core_tata"]
+    digests = []
+    for run in ("a", "b"):
+        report, splits = build_gue.build_config("prom_core_tata", files, limit=200)
+        write_config(tmp_path / run, report, splits)
+        digests.append(sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / run).rglob("*.parquet")))
+    assert digests[0] == digests[1] and len(digests[0]) == 3
