@@ -43,6 +43,8 @@ def build(name: str, out: Path, fastas: dict[str, Path], args: argparse.Namespac
 def sample(root: Path, n: int) -> None:
     import datasets
 
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
     for name in DATASETS.values():
         folder = root / name
         if not (folder / "README.md").is_file():
