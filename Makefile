@@ -4,7 +4,7 @@ STAMP   := .venv/.installed
 SOURCES ?= $(or $(GENOMICLLM_SOURCES),../shared/data)
 export GENOMICLLM_SOURCES := $(SOURCES)
 
-.PHONY: setup demo test datasets dataset-gue dataset-genomic-benchmarks dataset-grch38 bench-datasets clean
+.PHONY: baselines setup demo test datasets dataset-gue dataset-genomic-benchmarks dataset-grch38 bench-datasets clean
 
 setup: $(STAMP)
 
@@ -42,3 +42,7 @@ bench-datasets: $(STAMP)
 
 clean:
 	rm -rf build cache
+
+# k-mer logistic regression + small CNN on every classification benchmark (needs the datasets).
+baselines: $(STAMP) datasets
+	$(PY) -m finetune.baselines
