@@ -1,6 +1,7 @@
 # Every target sets up what it needs: the venv is created and filled on first use.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
+DATASETS := build/datasets/.built
 SOURCES ?= $(or $(GENOMICLLM_SOURCES),../shared/data)
 export GENOMICLLM_SOURCES := $(SOURCES)
 
@@ -17,8 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job. Until the model and Space exist: build the datasets and show samples of each.
-demo: $(STAMP)
-	$(PY) -m dataset_scripts build all --out build/datasets
+demo: $(DATASETS)
 	$(PY) -m dataset_scripts sample build/datasets
 
 test: $(STAMP)
@@ -26,6 +26,12 @@ test: $(STAMP)
 
 datasets: $(STAMP)
 	$(PY) -m dataset_scripts build all --out build/datasets
+	touch $(DATASETS)
+
+# Built datasets, rebuilt only when the builders change (for targets that consume them).
+$(DATASETS): $(STAMP) $(wildcard dataset_scripts/*.py)
+	$(PY) -m dataset_scripts build all --out build/datasets
+	touch $(DATASETS)
 
 dataset-gue: $(STAMP)
 	$(PY) -m dataset_scripts build gue --out build/datasets
@@ -44,5 +50,5 @@ clean:
 	rm -rf build cache
 
 # k-mer logistic regression + small CNN on every classification benchmark (needs the datasets).
-baselines: $(STAMP) datasets
+baselines: $(DATASETS)
 	$(PY) -m finetune.baselines
