@@ -1,0 +1,178 @@
+"""Train GenomicLLM from scratch on the multitask mixture (`make train`), with accelerate.
+
+Runs unchanged on CPU, one GPU, or `accelerate launch --num_processes N` (each process draws its own batches from
+the seeded mixture; gradients are averaged by DDP). Checkpoints every `checkpoint_every` steps into
+`<out>/checkpoints/step-N` (model, optimiser, scheduler, RNG) and resumes from the newest one; writes
+`<out>/log.jsonl` and a loss-curve PNG; the final model goes to `<out>/release` through the release-folder writer.
+
+    python -m finetune.train --config finetune/configs/small.json --out build/train/small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer
+
+from .data import collate, load_mixture, weighted_lm_loss
+
+
+@dataclass
+class TrainConfig:
+    tokenizer: str = "build/tokenizer"
+    datasets: str = "build/datasets"
+    model: dict = field(default_factory=lambda: {"hidden_size": 256, "intermediate_size": 688, "num_layers": 4,
+                                                 "num_attention_heads": 4})
+    max_len: int = 512
+    tokens_per_batch: int = 8192  # per process, padding excluded
+    steps: int = 3000
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 100
+    weight_decay: float = 0.01
+    prompt_weight: float = 0.0
+    temperature: float = 0.5
+    max_rows_per_source: int | None = None
+    only_sources: list[str] | None = None
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 2
+    seed: int = 0
+
+    @classmethod
+    def load(cls, path: Path | None, overrides: dict) -> "TrainConfig":
+        values = json.loads(Path(path).read_text()) if path else {}
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown training config keys in {path}: {sorted(unknown)}")
+        return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+
+def build_model(cfg: TrainConfig, tok):
+    from modeling.configuration_genomicllm import GenomicLLMConfig
+    from modeling.modeling_genomicllm import GenomicLLMForCausalLM
+
+    config = GenomicLLMConfig(vocab_size=len(tok), max_position_embeddings=cfg.max_len, pad_token_id=tok.pad_token_id,
+                              bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **cfg.model)
+    torch.manual_seed(cfg.seed)
+    return GenomicLLMForCausalLM(config)
+
+
+def latest_checkpoint(out: Path) -> tuple[Path | None, int]:
+    ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
+    return (ckpts[-1], int(ckpts[-1].name.split("-")[1])) if ckpts else (None, 0)
+
+
+def plot_losses(log: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    if not rows:
+        return
+    steps, losses = [r["step"] for r in rows], [r["loss"] for r in rows]
+    k = max(1, len(losses) // 50)
+    smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(steps, losses, alpha=0.3, label="loss (answer tokens)")
+    ax.plot(steps[k - 1 :], smooth, label=f"mean of {k}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
+    acc = Accelerator()
+    out.mkdir(parents=True, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(cfg.tokenizer)
+    mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
+                           cfg.only_sources, cfg.seed)
+    model = build_model(cfg, tok)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    model, opt = acc.prepare(model, opt)
+    ckpt, start = latest_checkpoint(out)
+    if ckpt:
+        acc.load_state(str(ckpt))
+    if acc.is_main_process:
+        (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=1))
+        (out / "mixture.json").write_text(json.dumps(mixture.table(), indent=1))
+    log = out / "log.jsonl"
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and acc.is_main_process),
+               desc="train")
+    t0, seen = time.time(), 0
+    for step in bar:
+        rng = np.random.default_rng([cfg.seed, step, acc.process_index])
+        batch = {k: v.to(acc.device) for k, v in
+                 collate(mixture.sample(rng, cfg.tokens_per_batch), tok.pad_token_id, cfg.prompt_weight).items()}
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, step)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        loss = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"])
+        acc.backward(loss)
+        acc.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        seen += int(batch["attention_mask"].sum())
+        if acc.is_main_process:
+            rate = seen / (time.time() - t0)
+            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:,.0f}")
+            with log.open("a") as f:
+                f.write(json.dumps({"step": step + 1, "loss": loss.item(), "lr": lr_at(cfg, step),
+                                    "tokens_per_s": rate, "time": time.time()}) + "\n")
+        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+            save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
+            if acc.is_main_process:
+                plot_losses(log, out / "loss.png")
+    acc.wait_for_everyone()
+    release = out / "release"
+    if acc.is_main_process:
+        from modeling.release import write_release
+
+        write_release(acc.unwrap_model(model), tok, release, overwrite=True)
+    return release
+
+
+def save_checkpoint(acc: Accelerator, out: Path, step: int, keep: int) -> None:
+    acc.save_state(str(out / "checkpoints" / f"step-{step}"))
+    if acc.is_main_process:
+        ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
+        for old in ckpts[:-keep]:
+            shutil.rmtree(old)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--tokenizer")
+    p.add_argument("--datasets")
+    args = p.parse_args(argv)
+    cfg = TrainConfig.load(args.config, {"steps": args.steps, "tokenizer": args.tokenizer, "datasets": args.datasets})
+    print(f"release folder: {train(cfg, args.out)}")
+
+
+if __name__ == "__main__":
+    main()
