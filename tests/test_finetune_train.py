@@ -88,3 +88,23 @@ def test_two_process_cpu_run(tiny_setup, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "ddp" / "release" / "model.safetensors").is_file()
     assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2
+
+
+def test_evaluate_through_the_release_folder(tiny_setup, tmp_path):
+    from finetune.evaluate import evaluate_all, markdown, score_file
+
+    release = train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), tmp_path / "run", progress=False)
+    results = evaluate_all(release, tmp_path / "eval", root=Path(tiny_setup.datasets), max_rows=4, split="validation",
+                           only=["GenomicLLM_GRCh38/splice_site", "GenomicLLM_GRCh38/reverse_complement"])
+    assert "GenomicLLM_GRCh38/splice_site" in results
+    assert any(k.startswith("GenomicLLM_GRCh38/reverse_complement:") for k in results)
+    splice = results["GenomicLLM_GRCh38/splice_site"]["ours"]
+    assert splice["n"] == 4 and 0 <= splice["unparseable_rate"] <= 1 and "mcc" in splice
+    assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
+    assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
+    data = tmp_path / "mine.csv"
+    data.write_text("sequence,label\nACGTACGTAC,yes\nTTTTGGGGCC,no\n")
+    assert score_file(release, "promoter", data)["n"] == 2
+    data.write_text("sequence,label\nACGT,maybe\n")
+    with pytest.raises(SystemExit, match="not labels of promoter"):
+        score_file(release, "promoter", data)

@@ -1,0 +1,189 @@
+"""Evaluate a released GenomicLLM folder on every benchmark's test split, the way users call it (`make eval`).
+
+The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`, prompts are answered
+by greedy generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers
+count as wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of
+`baselines.json` and the published anchors) and a confusion-matrix PNG per classification benchmark.
+
+    python -m finetune.evaluate --model build/train/small/release [--max-rows 500]
+    python -m finetune.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from dataset_scripts.build_grch38 import CONFIGS
+from dataset_scripts.grammar import parse_answer, render_prompt
+from dataset_scripts.tasks import get_task
+
+from .anchors import ANCHORS, SPLIT_NOTES
+from .benchmarks import DATASETS_DIR, Benchmark, discover
+from .metrics import UNPARSEABLE, score
+
+ALL_KINDS = ("classify", "regress", "generate", "extract")
+
+
+def load(model_dir: Path):
+    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True)  # config.json has auto_map: no prompt
+    model = AutoModelForCausalLM.from_pretrained(model_dir, trust_remote_code=True)
+    return tok, model.eval()
+
+
+@torch.no_grad()
+def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_size: int = 32) -> list[str]:
+    """Greedy answers; prompts are sorted by length so batches carry little padding, then put back in order."""
+    tok.padding_side = "left"
+    order = np.argsort([len(p) for p in prompts], kind="stable")
+    out: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True)
+        limit = max(max_new_tokens[i] for i in idx)
+        ids = model.generate(**enc, max_new_tokens=limit, do_sample=False, eos_token_id=tok.eos_token_id,
+                             pad_token_id=tok.pad_token_id)
+        texts = tok.batch_decode(ids[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+        for i, text in zip(idx, texts):
+            out[i] = text
+    return out
+
+
+def answer_budget(tok, task: str, answers: list[str]) -> list[int]:
+    """New tokens allowed per row: the longest label (classification) or the gold answer's length, + slack."""
+    t = get_task(task)
+    if t.kind == "classify":
+        n = max(len(tok(" " + label, add_special_tokens=False)["input_ids"]) for label in t.labels)
+        return [n + 2] * len(answers)
+    return [len(ids) + 8 for ids in tok([" " + a for a in answers], add_special_tokens=False)["input_ids"]]
+
+
+def score_rows(model, tok, task: str, prompts: list[str], answers: list[str], batch_size: int = 32) -> tuple[dict, list]:
+    texts = generate(model, tok, prompts, answer_budget(tok, task, answers), batch_size)
+    gold = [parse_answer(task, a) for a in answers]
+    pred = [parse_answer(task, t) for t in texts]
+    return score(task, gold, pred), pred
+
+
+def confusion_png(task: str, gold: list, pred: list, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    labels = list(get_task(task).labels)
+    shown = [UNPARSEABLE if not isinstance(p, str) else p for p in pred]
+    extra = [UNPARSEABLE] if UNPARSEABLE in shown else []
+    fig, ax = plt.subplots(figsize=(4 + len(labels) * 0.4, 4 + len(labels) * 0.4))
+    ConfusionMatrixDisplay.from_predictions(gold, shown, labels=labels + extra, ax=ax, colorbar=False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows: int | None = None,
+                 only: list[str] | None = None, seed: int = 0, split: str = "test") -> dict:
+    """Every benchmark's `split` (test; validation only for model selection) answered and scored."""
+    tok, model = load(model_dir)
+    results = {}
+    for b in discover(root, ALL_KINDS) + _multi_task_benchmarks(root):
+        if only and b.name not in only:
+            continue
+        if split not in b.splits:
+            results[b.name] = {"task": b.task, "skipped": f"no {split} split"}
+            continue
+        df = b.load(split, root, ["task", "prompt", "answer"] if b.dataset == "GenomicLLM_GRCh38" else ["prompt", "answer"])
+        multi = len(CONFIGS.get(b.config, ())) > 1 and b.dataset == "GenomicLLM_GRCh38"
+        for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
+            if max_rows and len(rows) > max_rows:
+                rows = rows.sample(n=max_rows, random_state=seed)
+            name = f"{b.name}:{task}" if multi else b.name
+            metrics, pred = score_rows(model, tok, task, rows["prompt"].tolist(), rows["answer"].tolist())
+            results[name] = {"task": task, "ours": metrics}
+            if get_task(task).kind == "classify":
+                confusion_png(task, rows["answer"].tolist(), pred, name, out / "confusion" / f"{name.replace('/', '__')}.png")
+            print(f"{name:<55} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n"), flush=True)
+    return results
+
+
+def _multi_task_benchmarks(root: Path):
+    """Corpus configs holding several tasks (reverse/complement/..., description/name): scored per task row."""
+    out = []
+    for config, tasks in CONFIGS.items():
+        folder = root / "GenomicLLM_GRCh38" / "data" / config
+        if len(tasks) > 1 and folder.is_dir():
+            splits = tuple(s for s in ("train", "validation", "test") if (folder / f"{s}.parquet").exists())
+            out.append(Benchmark("GenomicLLM_GRCh38", config, tasks[0], splits))
+    return out
+
+
+def markdown(results: dict, baselines: dict) -> str:
+    lines = ["| benchmark | task | ours | k-mer LR | CNN | published | unparseable | n | split |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        if "skipped" in r:
+            lines.append(f"| {name} | {r['task']} | skipped: {r['skipped']} | | | | | | |")
+            continue
+        metric = get_task(r["task"]).metrics[0] if get_task(r["task"]).metrics else "exact_match"
+        ours = r["ours"].get(metric)
+        base = baselines.get(name, {})
+        lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
+        pub = "; ".join(f"{src} {m} {v:.3f}" for src, (m, v) in ANCHORS.get(name, {}).items())
+        fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
+        lines.append(f"| {name} | {r['task']} | {metric} {fmt(ours)} | {fmt(lr)} | {fmt(cnn)} | {pub or '–'} | "
+                     f"{r['ours']['unparseable_rate']:.3f} | {r['ours']['n']} | {SPLIT_NOTES.get(name.split('/')[0], '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def score_file(model_dir: Path, task: str, data: Path) -> dict:
+    """Score a user's labelled file (CSV/TSV/parquet with `sequence` and `label`; labels as the task writes them)."""
+    if data.suffix == ".parquet":
+        df = pd.read_parquet(data)
+    else:
+        df = pd.read_csv(data, sep="\t" if data.suffix in (".tsv", ".tab") else ",", dtype=str)
+    missing = {"sequence", "label"} - set(df.columns)
+    if missing:
+        raise SystemExit(f"{data}: missing column(s) {sorted(missing)}; need `sequence` and `label`")
+    t = get_task(task)
+    bad = sorted(set(df["label"]) - set(t.labels)) if t.kind == "classify" else []
+    if bad:
+        raise SystemExit(f"{data}: labels {bad} are not labels of {task} ({', '.join(t.labels)})")
+    tok, model = load(model_dir)
+    prompts = [render_prompt(task, s.strip().upper()) for s in df["sequence"]]
+    metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--task")
+    p.add_argument("--data", type=Path)
+    p.add_argument("--max-rows", type=int, help="cap per benchmark (sampled with the seed); default: all test rows")
+    p.add_argument("--only", nargs="*")
+    p.add_argument("--out", type=Path, default=Path("build/eval"))
+    args = p.parse_args(argv)
+    if args.data or args.task:
+        if not (args.data and args.task):
+            raise SystemExit("--task and --data go together")
+        print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
+        return
+    results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only)
+    baselines_path = args.out / "baselines.json"
+    baselines = json.loads(baselines_path.read_text()) if baselines_path.is_file() else {}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    (args.out / "results.md").write_text(markdown(results, baselines))
+    print(f"wrote {args.out / 'results.json'} and results.md")
+
+
+if __name__ == "__main__":
+    main()
