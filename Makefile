@@ -63,7 +63,7 @@ bench-tokenizer: $(DATASETS)
 	$(PY) -m tokenizer bench
 
 # Model throughput (forward / training step / greedy generation tokens/s) and peak RSS of the shapes considered,
-# the GenomicLLM paper's 12 x 768 included; < 3 min on 2 idle cores.
+# the GenomicLLM paper's 12 x 768 included; one thread (per-core numbers), ~1.5 min.
 .PHONY: bench-model
 bench-model: $(STAMP)
 	$(PY) -m modeling.bench
