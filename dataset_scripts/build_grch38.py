@@ -39,6 +39,7 @@ SPLITS = ("train", "validation", "test")
 WINDOWS_PER_MB = 200  # gc_content and reverse/complement windows sampled per Mb of available sequence
 DIRECTION_WINDOWS_PER_GENE = 12
 FLUSH_ROWS = 2_000  # staged rows per (config, split) held in memory before they go to disk
+FINALIZE_BATCH = 4_000  # rows per batch when staged rows are rendered into the final parquet
 
 CONFIGS: dict[str, tuple[str, ...]] = {  # config -> tasks it holds
     "splice_site": ("splice_site",), "orf_frame": ("orf_frame",), "sequence_direction": ("sequence_direction",),
@@ -178,7 +179,7 @@ def _count(counter: Counter, values) -> None:
 
 
 def _batches(path: Path, columns: list[str] | None = None):
-    return pq.ParquetFile(path).iter_batches(batch_size=20_000, columns=columns)
+    return pq.ParquetFile(path).iter_batches(batch_size=FINALIZE_BATCH, columns=columns)
 
 
 def dedup_masks(files: dict[str, Path]) -> dict[str, np.ndarray]:

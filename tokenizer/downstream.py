@@ -1,0 +1,168 @@
+"""Downstream check of tokenizer candidates: the same tiny model, the same CPU time, the same rows, per candidate.
+
+Trains a small Llama-shaped causal LM (transformers' `LlamaForCausalLM`, so the comparison does not depend on our own
+model code) on a balanced mix of GenomicLLM_GRCh38 train rows of four tasks, loss on the answer only, for a fixed
+budget of *process CPU seconds* (fair when other work shares the machine), then answers held-out validation rows by
+greedy generation; answers are parsed by the prompt grammar and an unparseable answer counts as wrong.
+
+    python -m tokenizer.downstream --candidates kmer3 char --cpu-seconds 1200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from dataset_scripts.grammar import Unparseable, parse_answer
+
+from . import corpus
+from .candidates import build_candidate, prepare
+
+CONFIGS = ("gc_content", "reverse_complement", "nt2aa", "splice_site")
+ROOT = corpus.DEFAULT_ROOT / "GenomicLLM_GRCh38" / "data"
+
+
+def load_rows(split: str, per_config: int, seed: int) -> pd.DataFrame:
+    frames = []
+    for config in CONFIGS:
+        df = pd.read_parquet(ROOT / config / f"{split}.parquet", columns=["task", "prompt", "answer"])
+        frames.append(df.sample(n=min(per_config, len(df)), random_state=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def encode(tok, prompts: list[str], answers: list[str]) -> list[tuple[list[int], int]]:
+    """(ids, prompt length) per row: prompt ids + ' answer' ids + eos; the model learns only what follows the prompt."""
+    p_ids = tok(prompts, add_special_tokens=False)["input_ids"]
+    a_ids = tok([" " + a for a in answers], add_special_tokens=False)["input_ids"]
+    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []  # as `tok(prompt)` gives at inference
+    return [(bos + p + a + [tok.eos_token_id], len(bos) + len(p)) for p, a in zip(p_ids, a_ids)]
+
+
+def tiny_model(tok, max_len: int, seed: int) -> LlamaForCausalLM:
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=192, intermediate_size=512, num_hidden_layers=4,
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=max_len,
+                      tie_word_embeddings=True, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                      bos_token_id=tok.bos_token_id)
+    return LlamaForCausalLM(cfg)
+
+
+def batch(examples, pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(ids) for ids, _ in examples)
+    input_ids = torch.full((len(examples), width), pad_id)
+    labels = torch.full((len(examples), width), -100)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for i, (ids, n_prompt) in enumerate(examples):
+        input_ids[i, : len(ids)] = torch.tensor(ids)
+        labels[i, n_prompt : len(ids)] = torch.tensor(ids[n_prompt:])
+        mask[i, : len(ids)] = 1
+    return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+
+
+def train(model, examples, cpu_seconds: float, tokens_per_batch: int, lr: float, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
+    model.train()
+    start, steps, tokens, losses = time.process_time(), 0, 0, []
+    order = rng.permutation(len(examples))
+    pos = 0
+    while (used := time.process_time() - start) < cpu_seconds:
+        frac = used / cpu_seconds  # schedule by CPU time: warm-up 5%, then cosine to 10%
+        for g in opt.param_groups:
+            g["lr"] = lr * (frac / 0.05 if frac < 0.05 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        chosen, n = [], 0
+        while n < tokens_per_batch:
+            if pos == len(order):
+                order, pos = rng.permutation(len(examples)), 0
+            ex = examples[order[pos]]
+            pos += 1
+            chosen.append(ex)
+            n += len(ex[0])
+        loss = model(**batch(chosen, model.config.pad_token_id)).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        steps, tokens = steps + 1, tokens + n
+        losses.append(float(loss))
+    return {"steps": steps, "train_tokens": tokens, "final_loss": float(np.mean(losses[-20:])),
+            "cpu_seconds": time.process_time() - start}
+
+
+@torch.no_grad()
+def evaluate(model, tok, rows: pd.DataFrame, batch_size: int = 16) -> dict:
+    model.eval()
+    tok.padding_side = "left"
+    results: dict[str, list] = {}
+    for start in range(0, len(rows), batch_size):
+        chunk = rows.iloc[start : start + batch_size]
+        enc = tok(chunk["prompt"].tolist(), return_tensors="pt", padding=True)
+        longest = max(len(a) for a in tok([" " + a for a in chunk["answer"]], add_special_tokens=False)["input_ids"])
+        out = model.generate(**enc, max_new_tokens=longest + 4, do_sample=False, eos_token_id=tok.eos_token_id,
+                             pad_token_id=tok.pad_token_id)
+        texts = tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+        for task, answer, text in zip(chunk["task"], chunk["answer"], texts):
+            results.setdefault(task, []).append((parse_answer(task, answer), parse_answer(task, text)))
+    return {task: score(task, pairs) for task, pairs in sorted(results.items())}
+
+
+def score(task: str, pairs: list) -> dict:
+    unparseable = sum(isinstance(p, Unparseable) for _, p in pairs)
+    out = {"n": len(pairs), "unparseable": unparseable}
+    if task == "gc_content":
+        errs = [abs(t - p) if not isinstance(p, Unparseable) else 1.0 for t, p in pairs]
+        out["mae"] = float(np.mean(errs))
+    if task == "nt2aa":
+        ident = [sum(a == b for a, b in zip(t, p)) / max(len(t), len(p)) if not isinstance(p, Unparseable) else 0.0
+                 for t, p in pairs]
+        out["identity"] = float(np.mean(ident))
+    out["exact"] = float(np.mean([not isinstance(p, Unparseable) and t == p for t, p in pairs]))
+    return out
+
+
+def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, seed: int) -> dict:
+    fit, _ = corpus.fit_and_eval(n_fit=20_000, n_eval=1, seed=seed)
+    prepared = prepare(fit)
+    train_rows, eval_rows = load_rows("train", n_train, seed), load_rows("validation", n_eval, seed)
+    report = {}
+    for name in candidates:
+        tok = build_candidate(name, prepared=prepared)
+        examples = encode(tok, train_rows["prompt"].tolist(), train_rows["answer"].tolist())
+        max_len = max(len(ids) for ids, _ in examples) + 64
+        model = tiny_model(tok, max_len, seed)
+        t0 = time.time()
+        stats = train(model, examples, cpu_seconds, tokens_per_batch=4096, lr=2e-3, seed=seed)
+        stats["wall_seconds"] = time.time() - t0
+        stats["params"] = sum(p.numel() for p in model.parameters())
+        stats["mean_train_tokens_per_row"] = float(np.mean([len(ids) for ids, _ in examples]))
+        stats["eval"] = evaluate(model, tok, eval_rows)
+        report[name] = stats
+        print(json.dumps({name: stats}, indent=1), flush=True)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--candidates", nargs="+", default=["kmer3", "char"])
+    p.add_argument("--cpu-seconds", type=float, default=1200)
+    p.add_argument("--train-rows", type=int, default=6000, help="per task")
+    p.add_argument("--eval-rows", type=int, default=100, help="per task, from validation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("build/tokenizer_downstream.json"))
+    args = p.parse_args(argv)
+    report = run(args.candidates, args.cpu_seconds, args.train_rows, args.eval_rows, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
