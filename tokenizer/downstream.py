@@ -92,7 +92,7 @@ def train(model, examples, cpu_seconds: float, tokens_per_batch: int, lr: float,
         opt.step()
         opt.zero_grad(set_to_none=True)
         steps, tokens = steps + 1, tokens + n
-        losses.append(float(loss))
+        losses.append(loss.item())
     return {"steps": steps, "train_tokens": tokens, "final_loss": float(np.mean(losses[-20:])),
             "cpu_seconds": time.process_time() - start}
 
@@ -128,7 +128,8 @@ def score(task: str, pairs: list) -> dict:
     return out
 
 
-def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, seed: int) -> dict:
+def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, seed: int,
+        tokens_per_batch: int = 4096) -> dict:
     fit, _ = corpus.fit_and_eval(n_fit=20_000, n_eval=1, seed=seed)
     prepared = prepare(fit)
     train_rows, eval_rows = load_rows("train", n_train, seed), load_rows("validation", n_eval, seed)
@@ -139,7 +140,7 @@ def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, se
         max_len = max(len(ids) for ids, _ in examples) + 64
         model = tiny_model(tok, max_len, seed)
         t0 = time.time()
-        stats = train(model, examples, cpu_seconds, tokens_per_batch=4096, lr=2e-3, seed=seed)
+        stats = train(model, examples, cpu_seconds, tokens_per_batch=tokens_per_batch, lr=2e-3, seed=seed)
         stats["wall_seconds"] = time.time() - t0
         stats["params"] = sum(p.numel() for p in model.parameters())
         stats["mean_train_tokens_per_row"] = float(np.mean([len(ids) for ids, _ in examples]))
@@ -156,9 +157,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--train-rows", type=int, default=6000, help="per task")
     p.add_argument("--eval-rows", type=int, default=100, help="per task, from validation")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--tokens-per-batch", type=int, default=4096)
     p.add_argument("--out", type=Path, default=Path("build/tokenizer_downstream.json"))
     args = p.parse_args(argv)
-    report = run(args.candidates, args.cpu_seconds, args.train_rows, args.eval_rows, args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = run(args.candidates, args.cpu_seconds, args.train_rows, args.eval_rows, args.seed, args.tokens_per_batch)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     print(f"wrote {args.out}")
