@@ -262,12 +262,14 @@ def build(out: Path, fastas: dict[str, Path] | None = None, gtf: Path | None = N
     shutil.rmtree(staged, ignore_errors=True)
     info = read_gene_info(source_path("genes/ncbi_gene_info.tsv.gz"))
     stager, stats, used = Stager(staged), Counter(), []
+    ct.SKIPPED_NON_ACGT.clear()
     for genome, ann in resolve_sources(fastas, gtf):
         todo = [c for c in genome.chromosomes() if not chroms or c in chroms]
         for chrom in tqdm(todo, desc=f"{genome.assembly} chromosomes", disable=not progress):
             generate_chromosome(genome, ann, chrom, info, seed, stager, stats, max_genes)
             used.append((genome.assembly, chrom, genome.covered(chrom), ann.provenance))
     stager.close()
+    stats.update({f"{where}s skipped for N/IUPAC letters": n for where, n in ct.SKIPPED_NON_ACGT.items()})
     if not stager.writers:
         raise ValueError("no records were produced: no annotated genes lie in the available sequence")
     reports = finalize(staged, out)
