@@ -152,7 +152,7 @@ def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, se
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--candidates", nargs="+", default=["kmer3", "char"])
+    p.add_argument("--candidates", nargs="+", default=["kmer3", "kmer6"])
     p.add_argument("--cpu-seconds", type=float, default=1200)
     p.add_argument("--train-rows", type=int, default=6000, help="per task")
     p.add_argument("--eval-rows", type=int, default=100, help="per task, from validation")
