@@ -37,6 +37,11 @@ class FieldLeak:
         return self.gain > LEAK_THRESHOLD
 
 
+def priority_order(splits) -> list[str]:
+    """Split names, the one that keeps a shared sequence first (test > validation/dev > train > others)."""
+    return sorted(splits, key=lambda s: SPLIT_PRIORITY.index(s) if s in SPLIT_PRIORITY else len(SPLIT_PRIORITY))
+
+
 def dedup_across_splits(splits: dict[str, pd.DataFrame], key: str = "sequence",
                         within: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     """Drop rows whose `key` already appears in a higher-priority split (test > validation/dev > train).
@@ -45,8 +50,7 @@ def dedup_across_splits(splits: dict[str, pd.DataFrame], key: str = "sequence",
     """
     seen: set = set()
     out, removed = {}, {}
-    order = sorted(splits, key=lambda s: SPLIT_PRIORITY.index(s) if s in SPLIT_PRIORITY else len(SPLIT_PRIORITY))
-    for name in order:
+    for name in priority_order(splits):
         df = splits[name]
         keep = ~df[key].isin(seen)
         if within:
@@ -67,8 +71,7 @@ def hashed_dedup_masks(sequence_keys: dict[str, np.ndarray], question_keys: dict
     """Rows to keep per split, by the rule of `dedup_across_splits` applied to digests: a sequence already in a
     higher-priority split is dropped, and within a split a repeated (question, sequence) key keeps its first row."""
     keep, seen = {}, np.empty(0, dtype=np.uint64)
-    order = sorted(sequence_keys, key=lambda s: SPLIT_PRIORITY.index(s) if s in SPLIT_PRIORITY else len(SPLIT_PRIORITY))
-    for name in order:
+    for name in priority_order(sequence_keys):
         first = np.zeros(len(question_keys[name]), dtype=bool)
         first[np.unique(question_keys[name], return_index=True)[1]] = True
         keep[name] = first & ~np.isin(sequence_keys[name], seen)

@@ -22,6 +22,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from dataset_scripts.grammar import Unparseable, parse_answer
+from finetune.data import Source, collate, tokenize_rows, weighted_lm_loss
 
 from . import corpus
 from .candidates import build_candidate, prepare
@@ -38,12 +39,9 @@ def load_rows(split: str, per_config: int, seed: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def encode(tok, prompts: list[str], answers: list[str]) -> list[tuple[list[int], int]]:
-    """(ids, prompt length) per row: prompt ids + ' answer' ids + eos; the model learns only what follows the prompt."""
-    p_ids = tok(prompts, add_special_tokens=False)["input_ids"]
-    a_ids = tok([" " + a for a in answers], add_special_tokens=False)["input_ids"]
-    bos = [tok.bos_token_id] if tok.bos_token_id is not None else []  # as `tok(prompt)` gives at inference
-    return [(bos + p + a + [tok.eos_token_id], len(bos) + len(p)) for p, a in zip(p_ids, a_ids)]
+def encode(tok, rows: pd.DataFrame, max_len: int = 4096) -> Source:
+    """Training examples exactly as `finetune` builds them: <s> prompt answer</s>, loss on the answer."""
+    return tokenize_rows("downstream", rows["prompt"].tolist(), rows["answer"].tolist(), tok, max_len)
 
 
 def tiny_model(tok, max_len: int, seed: int) -> LlamaForCausalLM:
@@ -55,25 +53,12 @@ def tiny_model(tok, max_len: int, seed: int) -> LlamaForCausalLM:
     return LlamaForCausalLM(cfg)
 
 
-def batch(examples, pad_id: int) -> dict[str, torch.Tensor]:
-    width = max(len(ids) for ids, _ in examples)
-    input_ids = torch.full((len(examples), width), pad_id)
-    labels = torch.full((len(examples), width), -100)
-    mask = torch.zeros((len(examples), width), dtype=torch.long)
-    for i, (ids, n_prompt) in enumerate(examples):
-        input_ids[i, : len(ids)] = torch.tensor(ids)
-        labels[i, n_prompt : len(ids)] = torch.tensor(ids[n_prompt:])
-        mask[i, : len(ids)] = 1
-    return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
-
-
-def train(model, examples, cpu_seconds: float, tokens_per_batch: int, lr: float, seed: int) -> dict:
+def train(model, examples: Source, cpu_seconds: float, tokens_per_batch: int, lr: float, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
     model.train()
     start, steps, tokens, losses = time.process_time(), 0, 0, []
-    order = rng.permutation(len(examples))
-    pos = 0
+    order, pos = rng.permutation(len(examples)), 0
     while (used := time.process_time() - start) < cpu_seconds:
         frac = used / cpu_seconds  # schedule by CPU time: warm-up 5%, then cosine to 10%
         for g in opt.param_groups:
@@ -82,11 +67,13 @@ def train(model, examples, cpu_seconds: float, tokens_per_batch: int, lr: float,
         while n < tokens_per_batch:
             if pos == len(order):
                 order, pos = rng.permutation(len(examples)), 0
-            ex = examples[order[pos]]
+            ex = examples.example(int(order[pos]))
             pos += 1
             chosen.append(ex)
             n += len(ex[0])
-        loss = model(**batch(chosen, model.config.pad_token_id)).loss
+        b = collate(chosen, model.config.pad_token_id, prompt_weight=0.0)
+        logits = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
+        loss = weighted_lm_loss(logits, b["input_ids"], b["loss_weights"])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -136,14 +123,14 @@ def run(candidates: list[str], cpu_seconds: float, n_train: int, n_eval: int, se
     report = {}
     for name in candidates:
         tok = build_candidate(name, prepared=prepared)
-        examples = encode(tok, train_rows["prompt"].tolist(), train_rows["answer"].tolist())
-        max_len = max(len(ids) for ids, _ in examples) + 64
+        examples = encode(tok, train_rows)
+        max_len = int(np.diff(examples.offsets).max()) + 64
         model = tiny_model(tok, max_len, seed)
         t0 = time.time()
         stats = train(model, examples, cpu_seconds, tokens_per_batch=tokens_per_batch, lr=2e-3, seed=seed)
         stats["wall_seconds"] = time.time() - t0
         stats["params"] = sum(p.numel() for p in model.parameters())
-        stats["mean_train_tokens_per_row"] = float(np.mean([len(ids) for ids, _ in examples]))
+        stats["mean_train_tokens_per_row"] = float(np.diff(examples.offsets).mean())
         stats["eval"] = evaluate(model, tok, eval_rows)
         report[name] = stats
         print(json.dumps({name: stats}, indent=1), flush=True)
