@@ -79,7 +79,7 @@ def cnn(train_x, train_y, dev_x, dev_y, epochs: int = 5, seed: int = 0, batch: i
             opt.zero_grad()
             loss.backward()
             opt.step()
-        acc = float(np.mean(np.array(predict_cnn((model, classes, length), dev_x)) == np.array(dev_y)))
+        acc = float(np.mean(np.array(_predict(model, classes, xd)) == np.array(dev_y)))
         if acc > best[0]:
             best = (acc, {k: v.clone() for k, v in model.state_dict().items()})
     model.load_state_dict(best[1])
@@ -87,13 +87,14 @@ def cnn(train_x, train_y, dev_x, dev_y, epochs: int = 5, seed: int = 0, batch: i
 
 
 @torch.no_grad()
+def _predict(model: SmallCNN, classes: list[str], x: torch.Tensor) -> list[str]:
+    model.eval()
+    return [classes[i] for start in range(0, len(x), 512) for i in model(x[start : start + 512]).argmax(-1).tolist()]
+
+
 def predict_cnn(fitted, seqs: list[str]) -> list[str]:
     model, classes, length = fitted
-    model.eval()
-    out = []
-    for start in range(0, len(seqs), 512):
-        out += [classes[i] for i in model(one_hot(seqs[start : start + 512], length)).argmax(-1).tolist()]
-    return out
+    return _predict(model, classes, one_hot(seqs, length))
 
 
 def run_benchmark(b: Benchmark, max_train: int | None, seed: int = 0) -> dict:

@@ -48,7 +48,7 @@ def _task_of(dataset: str, config: str) -> str | None:
         entry = gb.CONFIG_TASKS.get(config)
         return entry[0] if entry else None
     tasks = build_grch38.CONFIGS.get(config, ())
-    return tasks[0] if len(tasks) == 1 else None  # multi-task configs are scored per task row
+    return tasks[0] if tasks else None  # a multi-task config (reverse/complement/…) is named by its first task
 
 
 def discover(root: Path = DATASETS_DIR, kinds: tuple[str, ...] = ("classify",)) -> list[Benchmark]:

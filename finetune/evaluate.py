@@ -25,7 +25,7 @@ from dataset_scripts.grammar import parse_answer, render_prompt
 from dataset_scripts.tasks import get_task
 
 from .anchors import ANCHORS, SPLIT_NOTES
-from .benchmarks import DATASETS_DIR, Benchmark, discover
+from .benchmarks import DATASETS_DIR, discover
 from .metrics import UNPARSEABLE, score
 
 ALL_KINDS = ("classify", "regress", "generate", "extract")
@@ -95,7 +95,7 @@ def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows
     """Every benchmark's `split` (test; validation only for model selection) answered and scored."""
     tok, model = load(model_dir)
     results = {}
-    for b in discover(root, ALL_KINDS) + _multi_task_benchmarks(root):
+    for b in discover(root, ALL_KINDS):
         if only and b.name not in only:
             continue
         if split not in b.splits:
@@ -113,17 +113,6 @@ def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows
                 confusion_png(task, rows["answer"].tolist(), pred, name, out / "confusion" / f"{name.replace('/', '__')}.png")
             print(f"{name:<55} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n"), flush=True)
     return results
-
-
-def _multi_task_benchmarks(root: Path):
-    """Corpus configs holding several tasks (reverse/complement/..., description/name): scored per task row."""
-    out = []
-    for config, tasks in CONFIGS.items():
-        folder = root / "GenomicLLM_GRCh38" / "data" / config
-        if len(tasks) > 1 and folder.is_dir():
-            splits = tuple(s for s in ("train", "validation", "test") if (folder / f"{s}.parquet").exists())
-            out.append(Benchmark("GenomicLLM_GRCh38", config, tasks[0], splits))
-    return out
 
 
 def markdown(results: dict, baselines: dict) -> str:

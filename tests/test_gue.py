@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from dataset_scripts import build_gue
-from dataset_scripts.hub_folder import ConfigReport, write_card, write_config
+from dataset_scripts.hub_folder import write_card, write_config
 
 
 @pytest.fixture(scope="module")
