@@ -26,6 +26,7 @@ from dataset_scripts.tasks import get_task
 
 from .anchors import ANCHORS, SPLIT_NOTES
 from .benchmarks import DATASETS_DIR, discover
+from .exact import EXACT_TASKS, exact_answer
 from .metrics import UNPARSEABLE, score
 
 ALL_KINDS = ("classify", "regress", "generate", "extract")
@@ -90,45 +91,71 @@ def confusion_png(task: str, gold: list, pred: list, title: str, path: Path) -> 
     plt.close(fig)
 
 
+def exact_reference(task: str, rows: pd.DataFrame) -> dict | None:
+    """Metrics of the rule-computed answers (exact-computable tasks only), scored like the model's."""
+    if task not in EXACT_TASKS:
+        return None
+    texts = [exact_answer(task, r.sequence, r.fields, r.question) or "" for r in rows.itertuples()]
+    return score(task, [parse_answer(task, a) for a in rows["answer"]], [parse_answer(task, t) for t in texts])
+
+
 def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows: int | None = None,
                  only: list[str] | None = None, seed: int = 0, split: str = "test") -> dict:
-    """Every benchmark's `split` (test; validation only for model selection) answered and scored."""
+    """Every benchmark's `split` (test; dev/validation only for model selection) answered and scored."""
     tok, model = load(model_dir)
     results = {}
     for b in discover(root, ALL_KINDS):
         if only and b.name not in only:
             continue
-        if split not in b.splits:
+        wanted = b.dev if split == "dev" else split
+        if wanted not in b.splits:
             results[b.name] = {"task": b.task, "skipped": f"no {split} split"}
             continue
-        df = b.load(split, root, ["task", "prompt", "answer"] if b.dataset == "GenomicLLM_GRCh38" else ["prompt", "answer"])
-        multi = len(CONFIGS.get(b.config, ())) > 1 and b.dataset == "GenomicLLM_GRCh38"
+        corpus = b.dataset == "GenomicLLM_GRCh38"
+        df = b.load(wanted, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
+                    else ["prompt", "answer"])
+        multi = len(CONFIGS.get(b.config, ())) > 1 and corpus
         for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
             if max_rows and len(rows) > max_rows:
                 rows = rows.sample(n=max_rows, random_state=seed)
             name = f"{b.name}:{task}" if multi else b.name
             metrics, pred = score_rows(model, tok, task, rows["prompt"].tolist(), rows["answer"].tolist())
-            results[name] = {"task": task, "ours": metrics}
+            results[name] = {"task": task, "split": wanted, "ours": metrics,
+                             "trained_on": "train" in b.splits}
+            exact = exact_reference(task, rows) if corpus else None
+            if exact:
+                results[name]["exact_rule"] = exact
             if get_task(task).kind == "classify":
                 confusion_png(task, rows["answer"].tolist(), pred, name, out / "confusion" / f"{name.replace('/', '__')}.png")
             print(f"{name:<55} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n"), flush=True)
     return results
 
 
+def main_metric(task: str) -> str:
+    return get_task(task).metrics[0] if get_task(task).metrics else "exact_match"
+
+
 def markdown(results: dict, baselines: dict) -> str:
-    lines = ["| benchmark | task | ours | k-mer LR | CNN | published | unparseable | n | split |", "|---|---|---|---|---|---|---|---|---|"]
+    """One row per benchmark: ours (all metrics, the headline first), baselines, rule, published, split notes."""
+    fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
+    lines = ["| benchmark | task | metric | ours | k-mer LR | CNN | exact rule | published | other metrics (ours) "
+             "| unparseable | n | notes |", "|" + "---|" * 12]
     for name, r in results.items():
         if "skipped" in r:
-            lines.append(f"| {name} | {r['task']} | skipped: {r['skipped']} | | | | | | |")
+            lines.append(f"| {name} | {r['task']} | | skipped: {r['skipped']} |" + " |" * 8)
             continue
-        metric = get_task(r["task"]).metrics[0] if get_task(r["task"]).metrics else "exact_match"
-        ours = r["ours"].get(metric)
+        metric, ours = main_metric(r["task"]), r["ours"]
         base = baselines.get(name, {})
         lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
+        rule = r.get("exact_rule", {}).get(metric)
         pub = "; ".join(f"{src} {m} {v:.3f}" for src, (m, v) in ANCHORS.get(name, {}).items())
-        fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
-        lines.append(f"| {name} | {r['task']} | {metric} {fmt(ours)} | {fmt(lr)} | {fmt(cnn)} | {pub or '–'} | "
-                     f"{r['ours']['unparseable_rate']:.3f} | {r['ours']['n']} | {SPLIT_NOTES.get(name.split('/')[0], '')} |")
+        other = ", ".join(f"{k} {v:.3f}" for k, v in ours.items() if k not in (metric, "n", "unparseable_rate"))
+        notes = [SPLIT_NOTES.get(name.split("/")[0], "")]
+        if not r.get("trained_on", True):
+            notes.append("no train split in the mirror: zero-shot from the other configs of this task")
+        lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
+                     f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
+                     f"{'; '.join(n for n in notes if n)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -158,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", type=Path)
     p.add_argument("--max-rows", type=int, help="cap per benchmark (sampled with the seed); default: all test rows")
     p.add_argument("--only", nargs="*")
+    p.add_argument("--split", default="test", choices=("test", "dev"),
+                   help="dev = each benchmark's dev/validation split, for model selection only")
     p.add_argument("--out", type=Path, default=Path("build/eval"))
     args = p.parse_args(argv)
     if args.data or args.task:
@@ -165,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("--task and --data go together")
         print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
         return
-    results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only)
+    results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only, split=args.split)
     baselines_path = args.out / "baselines.json"
     baselines = json.loads(baselines_path.read_text()) if baselines_path.is_file() else {}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,9 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from .data import collate, load_mixture, weighted_lm_loss
+import contextlib
+
+from .data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
 
 
 @dataclass
@@ -34,7 +36,8 @@ class TrainConfig:
     model: dict = field(default_factory=lambda: {"hidden_size": 256, "intermediate_size": 688, "num_layers": 4,
                                                  "num_attention_heads": 4})
     max_len: int = 512
-    tokens_per_batch: int = 8192  # per process, padding excluded
+    tokens_per_batch: int = 8192  # per process and step, padding excluded
+    microbatch_tokens: int = 4096  # padded tokens per forward pass (length-grouped micro-batches)
     steps: int = 3000
     lr: float = 2e-3
     min_lr_ratio: float = 0.1
@@ -122,25 +125,37 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and acc.is_main_process),
                desc="train")
     t0, seen = time.time(), 0
+    # totals carried across resumes: the last logged step's tokens and CPU seconds (all threads of this process)
+    done = resume_log(log, start) if acc.is_main_process else {}
+    tokens0, cpu0, cpu_start = done.get("tokens", 0), done.get("cpu_s", 0.0), time.process_time()
     for step in bar:
         rng = np.random.default_rng([cfg.seed, step, acc.process_index])
-        batch = {k: v.to(acc.device) for k, v in
-                 collate(mixture.sample(rng, cfg.tokens_per_batch), tok.pad_token_id, cfg.prompt_weight).items()}
+        groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
+                  for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch), cfg.microbatch_tokens)]
+        total = sum(answer_weight(b) for b in groups)
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step)
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        loss = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"])
-        acc.backward(loss)
+        loss = 0.0
+        for i, batch in enumerate(groups):
+            batch = {k: v.to(acc.device) for k, v in batch.items()}
+            # gradients are all-reduced once per step, on each process's last micro-batch
+            sync = contextlib.nullcontext() if i == len(groups) - 1 else acc.no_sync(model)
+            with sync:
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                part = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
+                acc.backward(part)
+            loss += part.item()
+            seen += int(batch["attention_mask"].sum())
         acc.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        seen += int(batch["attention_mask"].sum())
         if acc.is_main_process:
             rate = seen / (time.time() - t0)
-            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:,.0f}")
+            bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
             with log.open("a") as f:
-                f.write(json.dumps({"step": step + 1, "loss": loss.item(), "lr": lr_at(cfg, step),
-                                    "tokens_per_s": rate, "time": time.time()}) + "\n")
+                f.write(json.dumps({"step": step + 1, "loss": loss, "lr": lr_at(cfg, step), "tokens_per_s": rate,
+                                    "tokens": tokens0 + seen, "cpu_s": cpu0 + time.process_time() - cpu_start,
+                                    "time": time.time()}) + "\n")
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
             if acc.is_main_process:
@@ -152,6 +167,14 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
 
         write_release(acc.unwrap_model(model), tok, release, overwrite=True)
     return release
+
+
+def resume_log(log: Path, start: int) -> dict:
+    """Drop log rows past the checkpoint being resumed (they will be redone); return the last row kept."""
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    rows = [r for r in rows if r["step"] <= start]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows[-1] if rows else {}
 
 
 def save_checkpoint(acc: Accelerator, out: Path, step: int, keep: int) -> None:
@@ -169,9 +192,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int)
     p.add_argument("--tokenizer")
     p.add_argument("--datasets")
+    p.add_argument("--ship", type=Path, help="when done, copy the release + run summary here (finetune.ship)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON",
+                   help="override config values, e.g. --set prompt_weight=0.2 'model={\"num_layers\": 2}'")
     args = p.parse_args(argv)
-    cfg = TrainConfig.load(args.config, {"steps": args.steps, "tokenizer": args.tokenizer, "datasets": args.datasets})
-    print(f"release folder: {train(cfg, args.out)}")
+    overrides = {"steps": args.steps, "tokenizer": args.tokenizer, "datasets": args.datasets}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: expected KEY=JSON")
+        overrides[key] = json.loads(value)
+    cfg = TrainConfig.load(args.config, overrides)
+    release = train(cfg, args.out)
+    print(f"release folder: {release}")
+    if args.ship:
+        from .ship import ship
+
+        print(f"shipped: {ship(args.out, args.ship)}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,9 @@ def check_release(folder: str | Path) -> dict[str, str]:
             raise ReleaseError(f"{name} in the release differs from modeling/{name}")
     if "tokenizer.json" not in names:
         raise ReleaseError("no tokenizer.json in the release (a fast tokenizer is required)")
+    missing = [n for n in _tokenizer_code_files(folder) if n not in names]
+    if missing:
+        raise ReleaseError(f"tokenizer_config.json auto_map names {missing}, missing from the release")
     return {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
 
 
@@ -137,6 +140,20 @@ def _save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: Path, max_length
         tokenizer.save_pretrained(folder)
     finally:
         tokenizer.model_max_length = previous
+    # A tokenizer loaded without trust_remote_code saves its config's auto_map but not the code it names: copy the
+    # module from the folder it was loaded from, or `AutoTokenizer(..., trust_remote_code=True)` fails on the release.
+    for name in _tokenizer_code_files(folder):
+        source = Path(tokenizer.name_or_path) / name
+        if not (folder / name).is_file() and source.is_file():
+            shutil.copy2(source, folder / name)
+
+
+def _tokenizer_code_files(folder: Path) -> list[str]:
+    """The remote-code modules that tokenizer_config.json's auto_map names."""
+    path = folder / "tokenizer_config.json"
+    auto_map = json.loads(path.read_text()).get("auto_map", {}) if path.is_file() else {}
+    targets = [t for v in auto_map.values() for t in (v if isinstance(v, list) else [v]) if t]
+    return sorted({t.split("--")[-1].rsplit(".", 1)[0] + ".py" for t in targets})
 
 
 def _sha256(path: Path) -> str:

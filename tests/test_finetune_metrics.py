@@ -53,3 +53,14 @@ def test_cnn_baseline_runs_and_predicts_labels(prom_tata):
     fitted = baselines.cnn(train.sequence.tolist()[:300], train.answer.tolist()[:300], test.sequence.tolist()[:50],
                            test.answer.tolist()[:50], epochs=1)
     assert set(baselines.predict_cnn(fitted, test.sequence.tolist()[:50])) <= {"yes", "no"}
+
+
+def test_exact_rule_is_independent_of_the_builders():
+    from finetune.exact import exact_answer
+
+    assert exact_answer("gc_content", "GGCA") == "0.750"
+    assert exact_answer("reverse_complement", "AACG") == "CGTT"
+    assert exact_answer("complement", "AACG") == "TTGC"
+    assert exact_answer("nt2aa", "ATGTTTTAA") == "MetPheTer"
+    assert exact_answer("reading_comprehension", "ACGT", '{"strand": "-"}', "strand") == "-"
+    assert exact_answer("splice_site", "ACGT") is None

@@ -12,20 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finetune.data import collate, load_mixture, weighted_lm_loss
+from finetune.data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
 from finetune.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
 def tiny_setup(small_corpus, tmp_path_factory):
-    from tokenizer.candidates import build_candidate
+    from tokenizer.build import build
 
     texts = []
     for path in sorted((small_corpus / "data").glob("*/train.parquet")):
         df = pd.read_parquet(path, columns=["prompt", "answer"]).head(300)
         texts += (df.prompt + " " + df.answer).tolist()
     tok_dir = tmp_path_factory.mktemp("tok")
-    build_candidate("kmer3", texts).save_pretrained(tok_dir)
+    build("kmer3", texts, tok_dir)  # as `make tokenizer` writes it: with its remote code
     cfg = TrainConfig(tokenizer=str(tok_dir), datasets=str(small_corpus.parent), max_len=768,
                       model={"hidden_size": 32, "intermediate_size": 64, "num_layers": 2, "num_attention_heads": 2},
                       tokens_per_batch=600, steps=4, warmup_steps=2, checkpoint_every=2, max_rows_per_source=200)
@@ -59,22 +59,58 @@ def test_weighted_loss_ignores_zero_weight_tokens():
     assert torch.allclose(weighted_lm_loss(logits, ids, w), full)
 
 
-def test_train_checkpoints_resumes_and_releases(tiny_setup, tmp_path):
+def test_length_groups_cut_padding_and_keep_every_example():
+    rng = np.random.default_rng(0)
+    examples = [(np.ones(n, dtype=np.int32), 1) for n in rng.choice([20, 30, 300], size=40)]
+    groups = length_groups(examples, max_padded_tokens=1024)
+    assert sorted(len(e[0]) for g in groups for e in g) == sorted(len(e[0]) for e in examples)
+    assert all(len(g) * max(len(e[0]) for e in g) <= 1024 or len(g) == 1 for g in groups)
+    padded = sum(len(g) * max(len(e[0]) for e in g) for g in groups)
+    assert padded < 1.2 * sum(len(e[0]) for e in examples)  # one batch would pad all 40 rows to 300
+
+
+def test_micro_batch_losses_add_up_to_the_step_loss():
+    import torch
+
+    examples = [(np.arange(3, 3 + n, dtype=np.int32), 2) for n in (5, 6, 40, 41)]
+    whole = collate(examples, 0, prompt_weight=0.2)
+    parts = [collate(g, 0, prompt_weight=0.2) for g in length_groups(examples, 82)]
+    assert len(parts) == 2
+    torch.manual_seed(0)
+    table = torch.randn(50, 50)
+    total = sum(answer_weight(b) for b in parts)
+    split = sum(weighted_lm_loss(table[b["input_ids"]], b["input_ids"], b["loss_weights"], total) for b in parts)
+    assert torch.allclose(split, weighted_lm_loss(table[whole["input_ids"]], whole["input_ids"], whole["loss_weights"]))
+
+
+def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
     out = tmp_path / "run"
     release = train(tiny_setup, out, progress=False)
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and (out / "loss.png").is_file()
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-2", "step-4"]
+    with (out / "log.jsonl").open("a") as f:  # a step logged after the last checkpoint, then interrupted
+        f.write(json.dumps({**log[-1], "step": 5, "tokens": 10**9}) + "\n")
     longer = TrainConfig(**{**asdict(tiny_setup), "steps": 6})
-    train(longer, out, progress=False)  # resumes at step 4
+    train(longer, out, progress=False)  # resumes at step 4, redoing step 5
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert log[3]["tokens"] < log[4]["tokens"] < log[5]["tokens"] < 10**9 and log[5]["cpu_s"] > log[3]["cpu_s"] > 0
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(release)
+    tok = AutoTokenizer.from_pretrained(release, trust_remote_code=True)  # the tokenizer's remote code ships too
+    assert type(tok).__name__ == "GenomicLLMTokenizerFast"
     model = AutoModelForCausalLM.from_pretrained(release, trust_remote_code=True)
     out_ids = model.generate(**tok("ACGTACGTAC, GC content =", return_tensors="pt"), max_new_tokens=3, do_sample=False)
     assert out_ids.shape[1] >= 3
+
+    from finetune.ship import ship
+
+    shipped = ship(out, tmp_path / "shipped" / "GenomicLLM")
+    summary = json.loads((shipped / "training_summary.json").read_text())
+    assert summary["steps"] == 6 and summary["tokens"] == log[5]["tokens"] and summary["cpu_s"] > 0
+    assert {"train_config.json", "mixture.json", "loss.png", "model.safetensors"} <= {p.name for p in shipped.iterdir()}
+    assert json.loads((shipped / "train_config.json").read_text())["steps"] == 6
 
 
 def test_two_process_cpu_run(tiny_setup, tmp_path):
@@ -97,7 +133,8 @@ def test_evaluate_through_the_release_folder(tiny_setup, tmp_path):
     results = evaluate_all(release, tmp_path / "eval", root=Path(tiny_setup.datasets), max_rows=4, split="validation",
                            only=["GenomicLLM_GRCh38/splice_site", "GenomicLLM_GRCh38/reverse_complement"])
     assert "GenomicLLM_GRCh38/splice_site" in results
-    assert any(k.startswith("GenomicLLM_GRCh38/reverse_complement:") for k in results)
+    ops = [r for k, r in results.items() if k.startswith("GenomicLLM_GRCh38/reverse_complement:")]
+    assert ops and all(r["exact_rule"]["exact_match"] == 1.0 for r in ops)  # the rule column agrees with the gold
     splice = results["GenomicLLM_GRCh38/splice_site"]["ours"]
     assert splice["n"] == 4 and 0 <= splice["unparseable_rate"] <= 1 and "mcc" in splice
     assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
