@@ -56,12 +56,28 @@ def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_si
     return out
 
 
-def answer_budget(tok, task: str, answers: list[str]) -> list[int]:
-    """New tokens allowed per row: the longest label (classification) or the gold answer's length, + slack."""
+TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
+
+
+def answer_tokens(tok, task: str, sequence: str | None = None) -> int:
+    """New tokens an answer may need when the gold one is unknown: the longest label + 2, a number, about the
+    sequence's own length (reverse/complement), one per residue (NT2AA), or a text budget."""
     t = get_task(task)
     if t.kind == "classify":
-        n = max(len(tok(" " + label, add_special_tokens=False)["input_ids"]) for label in t.labels)
-        return [n + 2] * len(answers)
+        return max(len(tok(" " + label, add_special_tokens=False)["input_ids"]) for label in t.labels) + 2
+    if t.kind == "regress":
+        return 8
+    if task in ("reverse", "complement", "reverse_complement"):
+        return len(tok(" " + (sequence or ""), add_special_tokens=False)["input_ids"]) + 8
+    if task == "nt2aa":
+        return len(sequence or "") // 3 + 8
+    return TEXT_ANSWER_TOKENS
+
+
+def answer_budget(tok, task: str, answers: list[str]) -> list[int]:
+    """New tokens allowed per row in evaluation: the longest label (classification) or the gold answer's length + 8."""
+    if get_task(task).kind == "classify":
+        return [answer_tokens(tok, task)] * len(answers)
     return [len(ids) + 8 for ids in tok([" " + a for a in answers], add_special_tokens=False)["input_ids"]]
 
 

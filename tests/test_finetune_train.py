@@ -9,27 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from finetune.data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
 from finetune.train import TrainConfig, train
-
-
-@pytest.fixture(scope="module")
-def tiny_setup(small_corpus, tmp_path_factory):
-    from tokenizer.build import build
-
-    texts = []
-    for path in sorted((small_corpus / "data").glob("*/train.parquet")):
-        df = pd.read_parquet(path, columns=["prompt", "answer"]).head(300)
-        texts += (df.prompt + " " + df.answer).tolist()
-    tok_dir = tmp_path_factory.mktemp("tok")
-    build("kmer3", texts, tok_dir)  # as `make tokenizer` writes it: with its remote code
-    cfg = TrainConfig(tokenizer=str(tok_dir), datasets=str(small_corpus.parent), max_len=768,
-                      model={"hidden_size": 32, "intermediate_size": 64, "num_layers": 2, "num_attention_heads": 2},
-                      tokens_per_batch=600, steps=4, warmup_steps=2, checkpoint_every=2, max_rows_per_source=200)
-    return cfg
 
 
 def test_mixture_never_truncates_and_weights_answers(tiny_setup):
@@ -126,10 +109,10 @@ def test_two_process_cpu_run(tiny_setup, tmp_path):
     assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2
 
 
-def test_evaluate_through_the_release_folder(tiny_setup, tmp_path):
+def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path):
     from finetune.evaluate import evaluate_all, markdown, score_file
 
-    release = train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), tmp_path / "run", progress=False)
+    release = tiny_release
     results = evaluate_all(release, tmp_path / "eval", root=Path(tiny_setup.datasets), max_rows=4, split="validation",
                            only=["GenomicLLM_GRCh38/splice_site", "GenomicLLM_GRCh38/reverse_complement"])
     assert "GenomicLLM_GRCh38/splice_site" in results
