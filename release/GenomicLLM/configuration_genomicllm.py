@@ -1,0 +1,167 @@
+"""GenomicLLM model configuration.
+
+Remote code: this file travels with the weights (``trust_remote_code=True``). It imports only the standard library and
+``transformers``; keep it that way.
+
+In transformers 5.x every ``PreTrainedConfig`` subclass is turned into a keyword-only dataclass, so a config is just a
+list of typed fields with defaults, plus ``__post_init__`` for derived values and checks (the same shape as
+``LlamaConfig``). Unknown keys in a ``config.json`` are kept as plain attributes.
+"""
+
+from __future__ import annotations
+
+import transformers
+from transformers import PreTrainedConfig
+
+if int(transformers.__version__.split(".")[0]) < 5:  # pragma: no cover - depends on the installed version
+    raise ImportError(
+        f"GenomicLLM needs transformers 5.x; this is {transformers.__version__} (pip install -U 'transformers>=5,<6')"
+    )
+
+# The remote-code entry points written into `config.json` (`auto_map`). `save_pretrained` only adds the entry of the
+# class being saved (one `_auto_class` per class), so the config carries all of them: whichever head is saved, the
+# folder loads through every Auto class.
+AUTO_MAP = {
+    "AutoConfig": "configuration_genomicllm.GenomicLLMConfig",
+    "AutoModel": "modeling_genomicllm.GenomicLLMModel",
+    "AutoModelForCausalLM": "modeling_genomicllm.GenomicLLMForCausalLM",
+    "AutoModelForSequenceClassification": "modeling_genomicllm.GenomicLLMForSequenceClassification",
+}
+
+
+class GenomicLLMConfig(PreTrainedConfig):
+    r"""
+    Configuration of a GenomicLLM decoder: Llama-2 style (pre-norm RMSNorm, RoPE, SwiGLU, tied embeddings,
+    optional grouped-query attention), sized for CPU training.
+
+    The defaults describe a small model (~3.5M parameters with a 512-token vocabulary). The original GenomicLLM
+    shape is ``hidden_size=768, num_layers=12, num_attention_heads=12, intermediate_size=2304, vocab_size=512,
+    max_position_embeddings=512``.
+
+    Args:
+        vocab_size: Number of token ids (rows of the embedding matrix).
+        hidden_size: Width of the residual stream.
+        intermediate_size: Inner width of the SwiGLU MLP (each of gate/up projections).
+        num_layers: Number of decoder blocks (also readable/writable as ``num_hidden_layers``).
+        num_attention_heads: Query heads per layer.
+        num_key_value_heads: Key/value heads (grouped-query attention). ``None`` means ``num_attention_heads``
+            (plain multi-head attention); must divide ``num_attention_heads``.
+        head_dim: Per-head width; derived as ``hidden_size // num_attention_heads`` when ``None``.
+        max_position_embeddings: Longest sequence (prompt + generated, cache included) the model accepts. Longer
+            inputs raise a ``ValueError``; nothing is silently truncated.
+        rope_theta: Base of the rotary position embedding frequencies.
+        rms_norm_eps: Epsilon of the RMSNorm layers.
+        initializer_range: Standard deviation of the normal initialisation of linear and embedding weights.
+        attention_dropout: Dropout on attention probabilities (training only).
+        hidden_act: Activation of the gated MLP (``"silu"`` gives SwiGLU).
+        use_cache: Whether forward returns a KV cache by default.
+        tie_word_embeddings: Share the input embedding matrix with the LM head.
+        pad_token_id / bos_token_id / eos_token_id: Special token ids (the project tokenizer: 0 / 1 / 2).
+        dna_token_ids: Token ids that encode nucleotides. Only used when ``use_segment_embedding`` is on.
+        use_segment_embedding: Add a learned DNA-vs-text segment vector to each input embedding, the segment being
+            read from the token id (``dna_token_ids``). Off by default: it did not measurably help (see
+            ``modeling/README.md``).
+        classifier_pooling: How ``GenomicLLMForSequenceClassification`` summarises a sequence: ``"last"`` (hidden
+            state of the last non-pad token, the natural summary for a causal model) or ``"mean"`` (masked mean).
+        classifier_dropout: Dropout before the classification head.
+        num_labels: (inherited, keyword only) number of classes of the classification head.
+
+    Example:
+
+    ```python
+    >>> from modeling.configuration_genomicllm import GenomicLLMConfig
+    >>> config = GenomicLLMConfig(hidden_size=128, num_layers=2, num_attention_heads=4, intermediate_size=384)
+    >>> config.num_hidden_layers
+    2
+    ```
+    """
+
+    model_type = "genomicllm"
+    # `GenerationMixin`, `DynamicCache` and the masking utilities read `num_hidden_layers`.
+    attribute_map = {"num_hidden_layers": "num_layers"}
+    base_model_tp_plan = {
+        "layers.*.self_attn.q_proj": "colwise",
+        "layers.*.self_attn.k_proj": "colwise",
+        "layers.*.self_attn.v_proj": "colwise",
+        "layers.*.self_attn.o_proj": "rowwise",
+        "layers.*.mlp.gate_proj": "colwise",
+        "layers.*.mlp.up_proj": "colwise",
+        "layers.*.mlp.down_proj": "rowwise",
+    }
+    base_model_pp_plan = {
+        "embed_tokens": (["input_ids"], ["inputs_embeds"]),
+        "layers": (["hidden_states", "attention_mask"], ["hidden_states"]),
+        "norm": (["hidden_states"], ["hidden_states"]),
+    }
+
+    vocab_size: int = 512
+    hidden_size: int = 256
+    intermediate_size: int = 768
+    num_layers: int = 4
+    num_attention_heads: int = 4
+    num_key_value_heads: int | None = None
+    head_dim: int | None = None
+    max_position_embeddings: int = 1024
+    rope_theta: float = 10000.0
+    rms_norm_eps: float = 1e-6
+    initializer_range: float = 0.02
+    attention_dropout: float = 0.0
+    hidden_act: str = "silu"
+    use_cache: bool = True
+    tie_word_embeddings: bool = True
+    pad_token_id: int | None = 0
+    bos_token_id: int | None = 1
+    eos_token_id: int | list[int] | None = 2
+    dna_token_ids: list[int] | None = None
+    use_segment_embedding: bool = False
+    classifier_pooling: str = "last"
+    classifier_dropout: float = 0.0
+
+    def __post_init__(self, **kwargs):
+        # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.
+        if "num_hidden_layers" in kwargs:
+            self.num_layers = kwargs.pop("num_hidden_layers")
+        for name in ("vocab_size", "hidden_size", "intermediate_size", "num_layers", "num_attention_heads",
+                     "max_position_embeddings"):
+            _check_positive_int(name, getattr(self, name))
+        if self.num_key_value_heads is None:
+            self.num_key_value_heads = self.num_attention_heads
+        if self.head_dim is None:
+            if self.hidden_size % self.num_attention_heads:
+                raise ValueError(
+                    f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
+                    f"({self.num_attention_heads}), or set head_dim explicitly"
+                )
+            self.head_dim = self.hidden_size // self.num_attention_heads
+        _check_positive_int("num_key_value_heads", self.num_key_value_heads)
+        _check_positive_int("head_dim", self.head_dim)
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(
+                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_key_value_heads})"
+            )
+        if self.head_dim % 2:
+            raise ValueError(f"head_dim must be even for rotary embeddings, got {self.head_dim}")
+        if self.classifier_pooling not in ("last", "mean"):
+            raise ValueError(f"classifier_pooling must be 'last' or 'mean', got {self.classifier_pooling!r}")
+        if self.dna_token_ids is not None:
+            self.dna_token_ids = sorted({int(i) for i in self.dna_token_ids})
+            for i in self.dna_token_ids:
+                if not 0 <= i < self.vocab_size:
+                    raise ValueError(f"dna_token_ids contains {i}, outside the vocabulary [0, {self.vocab_size})")
+        if self.use_segment_embedding and not self.dna_token_ids:
+            raise ValueError("use_segment_embedding=True needs dna_token_ids (the ids of nucleotide tokens)")
+        # Every Auto class points at this code, whichever head is saved (entries already in config.json win).
+        self.auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
+        super().__post_init__(**kwargs)
+
+
+def _check_positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"GenomicLLMConfig.{name} must be a positive int, got {value!r}")
+
+
+# `save_pretrained` writes `auto_map` and copies this file next to the weights.
+GenomicLLMConfig.register_for_auto_class("AutoConfig")
+
+__all__ = ["GenomicLLMConfig"]

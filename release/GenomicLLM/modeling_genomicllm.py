@@ -1,0 +1,623 @@
+"""GenomicLLM: a small Llama-2 style decoder for prompts that mix plain language and nucleotide sequence.
+
+One readable file in the spirit of nanoGPT / transformers' ``modeling_llama.py``:
+
+    token ids ──► embed_tokens (+ optional DNA/text segment vector)
+              ──► num_layers x [ x + Attn(RMSNorm(x)) ; x + SwiGLU(RMSNorm(x)) ]     (pre-norm residual blocks)
+              ──► RMSNorm ──► lm_head (tied to embed_tokens)
+
+Attention uses rotary position embeddings (RoPE), optional grouped-query attention (``num_key_value_heads``), a KV
+cache (``DynamicCache``) and runs through the transformers attention interface, so ``"sdpa"`` (default,
+``torch.nn.functional.scaled_dot_product_attention``), ``"eager"`` and, on GPUs that have them, the flash/flex kernels
+all work without code changes here.
+
+Heads:
+- ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
+- ``GenomicLLMForCausalLM`` (``AutoModelForCausalLM``): the main model, ``generate()`` through ``GenerationMixin``.
+- ``GenomicLLMForSequenceClassification`` (``AutoModelForSequenceClassification``): classic fine-tuning head.
+
+Remote code: this file travels with the weights. It imports only torch, transformers and the standard library; the
+one relative import is its sibling ``configuration_genomicllm.py``, which ``save_pretrained`` copies along.
+
+Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
+H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from transformers import GenerationMixin, PreTrainedModel
+from transformers import initialization as init
+from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache, DynamicCache
+from transformers.masking_utils import create_causal_mask
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.modeling_outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutputWithPast,
+    SequenceClassifierOutputWithPast,
+)
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.utils import can_return_tuple, logging
+
+from .configuration_genomicllm import GenomicLLMConfig
+
+logger = logging.get_logger(__name__)
+
+if "cache" not in BaseModelOutputWithPast.__dataclass_fields__:  # pragma: no cover - depends on the installed version
+    raise ImportError(
+        "GenomicLLM's remote code follows the transformers 5.x cache API (`cache=` arguments and outputs, written "
+        "against transformers 5.24); the installed transformers is older. "
+        "Upgrade with `pip install -U 'transformers>=5,<6'`."
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class GenomicLLMRMSNorm(nn.Module):
+    """Root-mean-square layer norm (no mean subtraction, no bias), computed in float32."""
+
+    def __init__(self, hidden_size: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:  # (..., D) -> (..., D)
+        input_dtype = hidden_states.dtype
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        return self.weight * hidden_states.to(input_dtype)
+
+    def extra_repr(self) -> str:
+        return f"{tuple(self.weight.shape)}, eps={self.variance_epsilon}"
+
+
+class GenomicLLMRotaryEmbedding(nn.Module):
+    """Rotary position embedding: turns position ids into the (cos, sin) tables the attention layers rotate by.
+
+    ``inv_freq`` is a non-persistent buffer (not in the checkpoint). Models are built on the meta device by
+    ``from_pretrained``, so ``GenomicLLMPreTrainedModel._init_weights`` recomputes it with ``compute_inv_freq``.
+    """
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.register_buffer("inv_freq", self.compute_inv_freq(config), persistent=False)  # (Hd/2,)
+
+    @staticmethod
+    def compute_inv_freq(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        dim = config.head_dim
+        exponents = torch.arange(0, dim, 2, dtype=torch.int64, device=device).float() / dim
+        return 1.0 / (config.rope_theta**exponents)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor, position_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # position_ids: (B or 1, T) -> cos, sin: (B or 1, T, Hd), in x's dtype. Computed in float32.
+        freqs = position_ids[..., None].float() * self.inv_freq.to(device=x.device, dtype=torch.float32)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """(x1, x2) -> (-x2, x1) on the two halves of the last dimension."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rotary_pos_emb(
+    q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate queries (B, H, T, Hd) and keys (B, K, T, Hd) by cos/sin (B, T, Hd)."""
+    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # broadcast over heads
+    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+
+
+class GenomicLLMMLP(nn.Module):
+    """SwiGLU feed-forward: down(act(gate(x)) * up(x))."""
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
+        self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
+        self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
+        self.act_fn = ACT2FN[config.hidden_act]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, F) -> (B, T, D)
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+
+
+def repeat_kv(hidden_states: torch.Tensor, n_rep: int) -> torch.Tensor:
+    """(B, K, S, Hd) -> (B, K * n_rep, S, Hd): share each key/value head between n_rep query heads."""
+    batch, num_kv_heads, seq_len, head_dim = hidden_states.shape
+    if n_rep == 1:
+        return hidden_states
+    hidden_states = hidden_states[:, :, None, :, :].expand(batch, num_kv_heads, n_rep, seq_len, head_dim)
+    return hidden_states.reshape(batch, num_kv_heads * n_rep, seq_len, head_dim)
+
+
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference attention in plain PyTorch (``attn_implementation="eager"``); the only one returning weights.
+
+    query (B, H, T, Hd), key/value (B, K, S, Hd), attention_mask: additive float or boolean (B, 1, T, S), or None.
+    Returns (B, T, H, Hd) and the weights (B, H, T, S).
+    """
+    key = repeat_kv(key, module.num_key_value_groups)
+    value = repeat_kv(value, module.num_key_value_groups)
+    attn_weights = torch.matmul(query, key.transpose(2, 3)) * scaling  # (B, H, T, S)
+    if attention_mask is None:  # plain causal: build it here
+        q_len, kv_len = query.shape[-2], key.shape[-2]
+        attention_mask = torch.ones(q_len, kv_len, dtype=torch.bool, device=query.device).tril(kv_len - q_len)
+    if attention_mask.dtype == torch.bool:
+        attn_weights = attn_weights.masked_fill(~attention_mask, torch.finfo(attn_weights.dtype).min)
+    else:
+        attn_weights = attn_weights + attention_mask
+    attn_weights = nn.functional.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    attn_weights = nn.functional.dropout(attn_weights, p=dropout, training=module.training)
+    attn_output = torch.matmul(attn_weights, value).transpose(1, 2).contiguous()  # (B, T, H, Hd)
+    return attn_output, attn_weights
+
+
+class GenomicLLMAttention(nn.Module):
+    """Multi-head (or grouped-query) causal self-attention with RoPE and a KV cache."""
+
+    def __init__(self, config: GenomicLLMConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.config = config
+        self.layer_idx = layer_idx
+        self.head_dim = config.head_dim
+        self.num_key_value_groups = config.num_attention_heads // config.num_key_value_heads
+        self.scaling = self.head_dim**-0.5
+        self.attention_dropout = config.attention_dropout
+        self.is_causal = True  # read by the sdpa / flash integrations
+
+        self.q_proj = nn.Linear(config.hidden_size, config.num_attention_heads * self.head_dim, bias=False)
+        self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
+        self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
+        self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size, bias=False)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,  # (B, T, D)
+        position_embeddings: tuple[torch.Tensor, torch.Tensor],  # cos, sin: (B, T, Hd)
+        attention_mask: torch.Tensor | None = None,  # from create_causal_mask; None = plain causal
+        cache: Cache | None = None,
+        **kwargs,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        input_shape = hidden_states.shape[:-1]  # (B, T)
+        hidden_shape = (*input_shape, -1, self.head_dim)
+
+        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)  # (B, H, T, Hd)
+        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)  # (B, K, T, Hd)
+        value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)  # (B, K, T, Hd)
+
+        cos, sin = position_embeddings
+        query_states, key_states = apply_rotary_pos_emb(query_states, key_states, cos, sin)
+
+        if cache is not None:  # append this step's keys/values; get back everything seen so far: (B, K, S, Hd)
+            key_states, value_states = cache.update(key_states, value_states, self.layer_idx)
+
+        attention_interface: Callable = ALL_ATTENTION_FUNCTIONS.get_interface(
+            self.config._attn_implementation, eager_attention_forward
+        )
+        attn_output, attn_weights = attention_interface(
+            self,
+            query_states,
+            key_states,
+            value_states,
+            attention_mask,
+            dropout=0.0 if not self.training else self.attention_dropout,
+            scaling=self.scaling,
+            **kwargs,
+        )  # (B, T, H, Hd)
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()  # (B, T, H*Hd)
+        return self.o_proj(attn_output), attn_weights  # (B, T, D)
+
+
+class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
+    """Pre-norm block: x + Attn(RMSNorm(x)), then x + MLP(RMSNorm(x)).
+
+    ``GradientCheckpointingLayer`` recomputes the block in the backward pass once
+    ``model.gradient_checkpointing_enable()`` is called; ``hidden_states`` must stay the first positional argument.
+    """
+
+    def __init__(self, config: GenomicLLMConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.self_attn = GenomicLLMAttention(config, layer_idx)
+        self.mlp = GenomicLLMMLP(config)
+        self.input_layernorm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.post_attention_layernorm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,  # (B, T, D)
+        position_embeddings: tuple[torch.Tensor, torch.Tensor],
+        attention_mask: torch.Tensor | None = None,
+        cache: Cache | None = None,
+        **kwargs,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        residual = hidden_states
+        hidden_states, attn_weights = self.self_attn(
+            self.input_layernorm(hidden_states),
+            position_embeddings=position_embeddings,
+            attention_mask=attention_mask,
+            cache=cache,
+            **kwargs,
+        )
+        hidden_states = residual + hidden_states
+        hidden_states = hidden_states + self.mlp(self.post_attention_layernorm(hidden_states))
+        return hidden_states, attn_weights  # (B, T, D)
+
+
+class GenomicLLMSegmentEmbedding(nn.Module):
+    """Optional DNA-vs-text segment vector, read from the token id (``config.dna_token_ids``).
+
+    Returns ``embedding[is_dna[input_ids]]``: (B, T) -> (B, T, D). ``is_dna`` is a non-persistent (V,) buffer
+    recomputed in ``_init_weights``. Since the segment is a function of the id, this is a re-parameterisation of the
+    token embedding (one vector shared by all nucleotide tokens), not new information; it only changes how fast the
+    model can learn a "this is sequence" direction. Off by default: it did not help in the measurements recorded in
+    the GenomicLLM repository (modeling/README.md).
+    """
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(2, config.hidden_size)
+        self.register_buffer("is_dna", self.compute_is_dna(config), persistent=False)
+
+    @staticmethod
+    def compute_is_dna(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        is_dna = torch.zeros(config.vocab_size, dtype=torch.long, device=device)
+        if config.dna_token_ids:
+            is_dna[torch.tensor(config.dna_token_ids, dtype=torch.long, device=device)] = 1
+        return is_dna
+
+    def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
+        return self.embedding(self.is_dna[input_ids])
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class GenomicLLMPreTrainedModel(PreTrainedModel):
+    config_class = GenomicLLMConfig
+    config: GenomicLLMConfig
+    base_model_prefix = "model"
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["GenomicLLMDecoderLayer"]
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        """Normal(0, initializer_range) for linear/embedding weights, ones for norms, and the non-persistent buffers
+        (rotary ``inv_freq``, segment ``is_dna``) recomputed from the config: models are built on the meta device, so
+        a buffer set in ``__init__`` does not survive ``from_pretrained``.
+
+        The ``transformers.initialization`` functions skip tensors already loaded from a checkpoint.
+        """
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            init.normal_(module.weight, mean=0.0, std=std)
+        elif isinstance(module, GenomicLLMRMSNorm):
+            init.ones_(module.weight)
+        elif isinstance(module, GenomicLLMRotaryEmbedding):
+            init.copy_(module.inv_freq, module.compute_inv_freq(module.config, device=module.inv_freq.device))
+        elif isinstance(module, GenomicLLMSegmentEmbedding):
+            init.copy_(module.is_dna, module.compute_is_dna(self.config, device=module.is_dna.device))
+
+
+class GenomicLLMModel(GenomicLLMPreTrainedModel):
+    """The decoder stack without a head: returns the final (normed) hidden states, (B, T, D)."""
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__(config)
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.segment_embed = GenomicLLMSegmentEmbedding(config) if config.use_segment_embedding else None
+        self.layers = nn.ModuleList(
+            [GenomicLLMDecoderLayer(config, layer_idx) for layer_idx in range(config.num_layers)]
+        )
+        self.norm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = GenomicLLMRotaryEmbedding(config)
+        self.gradient_checkpointing = False
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embed_tokens
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embed_tokens = value
+
+    @staticmethod
+    def pool_hidden_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Masked mean over the sequence: one vector per sequence, (B, T, D) -> (B, D).
+
+        ``attention_mask`` (B, T) has 1 on real tokens and 0 on padding (left or right); padding contributes nothing,
+        so a padded row pools to the same vector as the unpadded sequence. Without a mask every position counts.
+        A row with no real token pools to zeros. The mean is taken in float32 and cast back.
+
+        Example::
+
+            out = model(**batch)                                   # AutoModel -> GenomicLLMModel
+            emb = model.pool_hidden_states(out.last_hidden_state, batch["attention_mask"])   # (B, D)
+        """
+        if attention_mask is None:
+            return hidden_states.float().mean(dim=1).to(hidden_states.dtype)
+        mask = attention_mask[:, -hidden_states.shape[1] :].to(torch.float32).unsqueeze(-1)  # (B, T, 1)
+        summed = (hidden_states.float() * mask).sum(dim=1)  # (B, D)
+        count = mask.sum(dim=1).clamp(min=1.0)  # (B, 1)
+        return (summed / count).to(hidden_states.dtype)
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,  # (B, T)
+        attention_mask: torch.Tensor | None = None,  # (B, S): 1 = token, 0 = padding (cache positions included)
+        position_ids: torch.LongTensor | None = None,  # (B, T)
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,  # (B, T, D)
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        token_type_ids: torch.LongTensor | None = None,  # accepted (the tokenizer returns it) and ignored
+        **kwargs,
+    ) -> BaseModelOutputWithPast:
+        if cache is None:  # the pre-5.x name of the argument
+            cache = kwargs.pop("past_key_values", None)
+        kwargs.pop("past_key_values", None)
+        kwargs.pop("cache_position", None)  # older generate() loops still send it; positions come from the cache
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of input_ids or inputs_embeds")
+        output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
+        output_hidden_states = (
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
+            if use_cache or cache is not None:
+                logger.warning_once("Gradient checkpointing: no KV cache (the backward replay would write it twice).")
+            use_cache, cache = False, None
+
+        if inputs_embeds is None:
+            inputs_embeds = self.embed_tokens(input_ids)  # (B, T, D)
+            if self.segment_embed is not None:
+                inputs_embeds = inputs_embeds + self.segment_embed(input_ids)
+        elif self.segment_embed is not None:
+            logger.warning_once("inputs_embeds given: the DNA/text segment embedding is not added (it needs input_ids)")
+
+        if use_cache and cache is None:
+            cache = DynamicCache(config=self.config)
+
+        # Refuse what does not fit: never truncate silently, never run RoPE past the trained context.
+        past_seen_tokens = cache.get_seq_length() if cache is not None else 0
+        seq_len = inputs_embeds.shape[1]
+        if past_seen_tokens + seq_len > self.config.max_position_embeddings:
+            raise ValueError(
+                f"Input too long for GenomicLLM: {past_seen_tokens} cached + {seq_len} new tokens exceed "
+                f"max_position_embeddings={self.config.max_position_embeddings}. Shorten the prompt (or "
+                f"max_new_tokens); nothing is truncated automatically."
+            )
+
+        if position_ids is None:
+            position_ids = self._position_ids(attention_mask, past_seen_tokens, seq_len, inputs_embeds.device)
+
+        causal_mask = create_causal_mask(
+            config=self.config,
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            cache=cache,
+            position_ids=position_ids,
+        )  # None (plain causal, sdpa's is_causal), or a (B, 1, T, S) mask
+
+        hidden_states = inputs_embeds
+        position_embeddings = self.rotary_emb(hidden_states, position_ids)  # cos, sin: (B, T, Hd)
+        all_hidden_states = () if output_hidden_states else None
+        all_attentions = () if output_attentions else None
+        for decoder_layer in self.layers:
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+            hidden_states, attn_weights = decoder_layer(
+                hidden_states,
+                position_embeddings=position_embeddings,
+                attention_mask=causal_mask,
+                cache=cache,
+                **kwargs,
+            )
+            if output_attentions:
+                all_attentions += (attn_weights,)
+        hidden_states = self.norm(hidden_states)  # (B, T, D)
+        if output_hidden_states:
+            all_hidden_states += (hidden_states,)
+
+        return BaseModelOutputWithPast(
+            last_hidden_state=hidden_states,
+            cache=cache,
+            hidden_states=all_hidden_states,
+            attentions=all_attentions,
+        )
+
+    @staticmethod
+    def _position_ids(
+        attention_mask: torch.Tensor | None, past_seen_tokens: int, seq_len: int, device: torch.device
+    ) -> torch.LongTensor:
+        """Positions count real tokens only: with a 2D padding mask a left-padded row gets the same positions (and so
+        the same outputs) as the unpadded sequence. Without a mask: past_seen_tokens, ..., past_seen_tokens+T-1."""
+        mask_is_2d = attention_mask is not None and attention_mask.dim() == 2
+        if mask_is_2d and attention_mask.shape[1] == past_seen_tokens + seq_len:
+            position_ids = attention_mask.long().cumsum(-1) - 1  # (B, S)
+            return position_ids.clamp(min=0)[:, -seq_len:]  # (B, T); padding gets 0 (it is masked anyway)
+        return torch.arange(past_seen_tokens, past_seen_tokens + seq_len, device=device).unsqueeze(0)  # (1, T)
+
+
+class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
+    """Backbone + tied LM head. ``generate()`` (greedy, sampling, beam, batched left-padded prompts) comes from
+    ``GenerationMixin``; the KV cache is a ``DynamicCache``."""
+
+    _tied_weights_keys = {"lm_head.weight": "model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
+    _pp_plan = {"lm_head": (["hidden_states"], ["logits"])}
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__(config)
+        self.model = GenomicLLMModel(config)
+        self.vocab_size = config.vocab_size
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
+        self.lm_head = new_embeddings
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,  # (B, T)
+        attention_mask: torch.Tensor | None = None,  # (B, S)
+        position_ids: torch.LongTensor | None = None,  # (B, T)
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,  # (B, T, D)
+        labels: torch.LongTensor | None = None,  # (B, T), -100 = ignored; shifted inside the loss
+        use_cache: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,  # 0 = all positions; k = the last k; or explicit indices
+        token_type_ids: torch.LongTensor | None = None,  # the tokenizer's prompt/answer marks: accepted, ignored
+        **kwargs,
+    ) -> CausalLMOutputWithPast:
+        # `model.generate(**tokenizer(...))` forwards `token_type_ids`; the model does not read them (the answer mask
+        # is for building `labels`), but generate() refuses arguments missing from this signature.
+        outputs: BaseModelOutputWithPast = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            cache=cache,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            return_dict=True,
+            **kwargs,
+        )
+        hidden_states = outputs.last_hidden_state  # (B, T, D)
+        slice_indices = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        logits = self.lm_head(hidden_states[:, slice_indices, :])  # (B, T', V)
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)
+
+        return CausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            cache=outputs.cache,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+
+
+class GenomicLLMForSequenceClassification(GenomicLLMPreTrainedModel):
+    """Backbone + linear head on one summary vector per sequence, logits (B, C).
+
+    The summary (``config.classifier_pooling``) is the hidden state of the last real token (``"last"``, default: in
+    a causal model it is the only position that has read the whole input) or the masked mean (``"mean"``). Real tokens
+    come from ``attention_mask`` when given, else from ``input_ids != pad_token_id``; left and right padding both work.
+    Loss: cross-entropy, MSE when ``num_labels == 1`` (regression), BCE for multi-label (``config.problem_type``).
+    """
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.model = GenomicLLMModel(config)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,  # (B, T)
+        attention_mask: torch.Tensor | None = None,  # (B, T)
+        position_ids: torch.LongTensor | None = None,
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,  # (B,) class ids, or (B, C) floats for regression / multi-label
+        use_cache: bool | None = None,
+        token_type_ids: torch.LongTensor | None = None,  # accepted (the tokenizer returns it) and ignored
+        **kwargs,
+    ) -> SequenceClassifierOutputWithPast:
+        outputs: BaseModelOutputWithPast = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            cache=cache,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            return_dict=True,
+            **kwargs,
+        )
+        hidden_states = outputs.last_hidden_state  # (B, T, D)
+        batch_size, seq_len = hidden_states.shape[:2]
+
+        if attention_mask is not None:
+            real = attention_mask[:, -seq_len:].to(hidden_states.device, torch.long)  # (B, T)
+        elif input_ids is not None and self.config.pad_token_id is not None:
+            real = (input_ids != self.config.pad_token_id).to(hidden_states.device, torch.long)
+        else:
+            real = torch.ones(batch_size, seq_len, dtype=torch.long, device=hidden_states.device)
+
+        if self.config.classifier_pooling == "mean":
+            pooled = GenomicLLMModel.pool_hidden_states(hidden_states, real)  # (B, D)
+        else:
+            positions = torch.arange(seq_len, device=hidden_states.device)
+            last_real = (positions * real).argmax(-1)  # (B,): rightmost real token (0 if none)
+            pooled = hidden_states[torch.arange(batch_size, device=hidden_states.device), last_real]  # (B, D)
+        logits = self.score(self.dropout(pooled))  # (B, C)
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, pooled_logits=logits, config=self.config)
+
+        return SequenceClassifierOutputWithPast(
+            loss=loss,
+            logits=logits,
+            cache=outputs.cache,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+
+
+# `save_pretrained` writes `auto_map` and copies this file (and configuration_genomicllm.py) next to the weights. One
+# auto class per model class; the config's `auto_map` lists all four, so any saved head loads through any of them.
+GenomicLLMModel.register_for_auto_class("AutoModel")
+GenomicLLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+GenomicLLMForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
+
+pool_hidden_states = GenomicLLMModel.pool_hidden_states  # also importable as a function
+
+__all__ = [
+    "pool_hidden_states",
+    "GenomicLLMPreTrainedModel",
+    "GenomicLLMModel",
+    "GenomicLLMForCausalLM",
+    "GenomicLLMForSequenceClassification",
+]
