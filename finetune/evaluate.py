@@ -172,7 +172,24 @@ def markdown(results: dict, baselines: dict) -> str:
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
                      f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
                      f"{'; '.join(n for n in notes if n)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + baseline_summary(results, baselines) + "\n"
+
+
+def baseline_summary(results: dict, baselines: dict) -> str:
+    """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
+    wins, rows = [], 0
+    for name, r in results.items():
+        if "skipped" in r or get_task(r["task"]).kind != "classify":
+            continue
+        metric, base = main_metric(r["task"]), baselines.get(name, {})
+        lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
+        if lr is None or cnn is None:
+            continue
+        rows += 1
+        if r["ours"][metric] > max(lr, cnn):
+            wins.append(name)
+    return (f"Classification benchmarks with both baselines fitted: ours above both on {len(wins)} of {rows}"
+            + (f" ({', '.join(wins)})." if wins else "."))
 
 
 def score_file(model_dir: Path, task: str, data: Path) -> dict:
@@ -189,18 +206,25 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
     if bad:
         raise SystemExit(f"{data}: labels {bad} are not labels of {task} ({', '.join(t.labels)})")
     tok, model = load(model_dir)
-    prompts = [render_prompt(task, s.strip().upper()) for s in df["sequence"]]
+    prompts = []
+    for i, seq in enumerate(df["sequence"].astype(str)):
+        try:
+            prompts.append(render_prompt(task, tok.normalize_sequence(seq)))
+        except ValueError as e:
+            raise SystemExit(f"{data}: row {i + 1}: {e}") from e
     metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
     return metrics
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--model", type=Path, default=Path("release/GenomicLLM"))
     p.add_argument("--task")
     p.add_argument("--data", type=Path)
     p.add_argument("--max-rows", type=int, help="cap per benchmark (sampled with the seed); default: all test rows")
     p.add_argument("--only", nargs="*")
+    p.add_argument("--render", action="store_true",
+                   help="only rewrite results.md from OUT/results.json and OUT/baselines.json (no model run)")
     p.add_argument("--split", default="test", choices=("test", "dev"),
                    help="dev = each benchmark's dev/validation split, for model selection only")
     p.add_argument("--out", type=Path, default=Path("build/eval"))
@@ -210,7 +234,10 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("--task and --data go together")
         print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
         return
-    results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only, split=args.split)
+    if args.render:
+        results = json.loads((args.out / "results.json").read_text())
+    else:
+        results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only, split=args.split)
     baselines_path = args.out / "baselines.json"
     baselines = json.loads(baselines_path.read_text()) if baselines_path.is_file() else {}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from finetune.data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
