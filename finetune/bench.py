@@ -35,15 +35,17 @@ ORIGINAL = dict(hidden_size=768, num_layers=12, num_attention_heads=12, intermed
                 max_position_embeddings=512)
 
 
-def sample_prompts(n: int, seed: int = 0, root: Path = DATASETS_DIR) -> list[str]:
-    """`n` test prompts spread evenly over the benchmarks (seeded)."""
+def sample_prompts(n: int, seed: int = 0, root: Path = DATASETS_DIR, split: str = "test") -> list[str]:
+    """`n` prompts of `split` spread evenly over the benchmarks (seeded)."""
     from .evaluate import ALL_KINDS
 
-    benches = [b for b in discover(root, ALL_KINDS) if "test" in b.splits]
+    benches = [b for b in discover(root, ALL_KINDS) if split in b.splits]
+    if not benches:
+        raise FileNotFoundError(f"no {split} splits under {root}: run `make datasets`")
     rng = np.random.default_rng(seed)
     prompts = []
     for i in range(n):
-        df = benches[i % len(benches)].load("test", root, ["prompt"])
+        df = benches[i % len(benches)].load(split, root, ["prompt"])
         prompts.append(df["prompt"].iloc[int(rng.integers(len(df)))])
     return prompts
 
@@ -100,10 +102,11 @@ def left_pad(rows: list[list[int]], pad: int):
     return ids, mask
 
 
-def measure(which: str, model_dir: Path, n_prompts: int, new: int, batch: int, train_steps: int) -> dict:
+def measure(which: str, model_dir: Path, n_prompts: int, new: int, batch: int, train_steps: int,
+            root: Path = DATASETS_DIR, split: str = "test") -> dict:
     import torch
 
-    prompts = sample_prompts(n_prompts)
+    prompts = sample_prompts(n_prompts, root=root, split=split)
     ids, pad = encode(which, model_dir, prompts)
     model = build_model(which, model_dir)
     limit = model.config.max_position_embeddings
