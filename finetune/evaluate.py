@@ -147,7 +147,12 @@ def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows
     return results
 
 
-def main_metric(task: str) -> str:
+def main_metric(task: str, name: str | None = None) -> str:
+    """The headline metric: the published anchors' metric for `name` when it has one (GenomicBenchmarks report
+    accuracy even for promoters), else the task's first metric."""
+    anchored = {m for m, _ in ANCHORS.get(name, {}).values()} if name else set()
+    if len(anchored) == 1:
+        return anchored.pop()
     return get_task(task).metrics[0] if get_task(task).metrics else "exact_match"
 
 
@@ -160,7 +165,7 @@ def markdown(results: dict, baselines: dict) -> str:
         if "skipped" in r:
             lines.append(f"| {name} | {r['task']} | | skipped: {r['skipped']} |" + " |" * 8)
             continue
-        metric, ours = main_metric(r["task"]), r["ours"]
+        metric, ours = main_metric(r["task"], name), r["ours"]
         base = baselines.get(name, {})
         lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
         rule = r.get("exact_rule", {}).get(metric)
@@ -181,7 +186,7 @@ def baseline_summary(results: dict, baselines: dict) -> str:
     for name, r in results.items():
         if "skipped" in r or get_task(r["task"]).kind != "classify":
             continue
-        metric, base = main_metric(r["task"]), baselines.get(name, {})
+        metric, base = main_metric(r["task"], name), baselines.get(name, {})
         lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
         if lr is None or cnn is None:
             continue
