@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: the CPU wheel on this disk, never the CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	# headless Chromium for the Space's screenshot test (skipped, saying why, where apt is not available)
+	command -v chromium >/dev/null || (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1) || \
+	  echo "chromium not installed: the Space screenshot test will be skipped")
 	touch $(STAMP)
 
 MODEL ?= release/GenomicLLM

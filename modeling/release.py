@@ -140,12 +140,26 @@ def _save_tokenizer(tokenizer: PreTrainedTokenizerFast, folder: Path, max_length
         tokenizer.save_pretrained(folder)
     finally:
         tokenizer.model_max_length = previous
-    # A tokenizer loaded without trust_remote_code saves its config's auto_map but not the code it names: copy the
-    # module from the folder it was loaded from, or `AutoTokenizer(..., trust_remote_code=True)` fails on the release.
+    keep_tokenizer_class(folder, Path(tokenizer.name_or_path))
+
+
+def keep_tokenizer_class(folder: Path, source: Path) -> None:
+    """Make a saved tokenizer load the way its source folder does, with and without remote code.
+
+    A tokenizer loaded without trust_remote_code saves itself as the generic backend class, with its config's
+    auto_map but not the code the auto_map names: loading the result without remote code then asks whether to run
+    it, and with remote code fails. So the source folder's class names are kept and its code module is copied.
+    """
+    source_config = source / "tokenizer_config.json"
+    if not source_config.is_file():
+        return
+    src, path = json.loads(source_config.read_text()), folder / "tokenizer_config.json"
+    config = json.loads(path.read_text())
+    config.update({k: src[k] for k in ("tokenizer_class", "auto_map") if k in src})
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
     for name in _tokenizer_code_files(folder):
-        source = Path(tokenizer.name_or_path) / name
-        if not (folder / name).is_file() and source.is_file():
-            shutil.copy2(source, folder / name)
+        if not (folder / name).is_file() and (source / name).is_file():
+            shutil.copy2(source / name, folder / name)
 
 
 def _tokenizer_code_files(folder: Path) -> list[str]:

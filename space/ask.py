@@ -54,4 +54,80 @@ def ask(tok, model, task: str, sequence: str | None, fields: dict | None = None,
     return Answer(task, prompt, text.strip(), parse_answer(task, text))
 
 
-__all__ = ["Answer", "DEFAULT_MODEL", "QuestionTooLongError", "ask", "clean", "load"]
+def load_model(location: str | Path | None = None, revision: str | None = None):
+    """(tokenizer, model) from a local folder or a Hub id (at `revision`), loaded as users load it:
+    AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True). Default: DEFAULT_MODEL."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    location = str(location or DEFAULT_MODEL)
+    if Path(location).expanduser().is_dir():
+        location = str(Path(location).expanduser())
+    elif location.startswith((".", "/", "~")) or Path(location).suffix:
+        raise SystemExit(f"{location}: no model folder there (the repository ships release/GenomicLLM)")
+    tok = AutoTokenizer.from_pretrained(location, revision=revision, trust_remote_code=True)
+    model = AutoModelForCausalLM.from_pretrained(location, revision=revision, trust_remote_code=True)
+    return tok, model.eval()
+
+
+def parse_question(text: str) -> tuple[str, str]:
+    """(task, sequence) from a command-line question: the prompt grammar ("ACGT..., GC content =") or words with the
+    DNA in them ("reverse complement of ACGT..."), routed by the Space's keyword rules."""
+    from dataset_scripts.tasks import TASKS
+
+    from .router import route
+
+    TASK_NAMES = [t for t in TASKS if t != "reading_comprehension"]
+    r = route(text)
+    if r.task is None:
+        raise ValueError(f"could not tell which task {text[:60]!r} asks for; pass --task (one of: "
+                         f"{', '.join(TASK_NAMES)})")
+    if not r.sequence:
+        raise ValueError("no DNA sequence (8 or more letters A C G T N) found in the question")
+    return r.task, r.sequence
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m space.ask "ACGT..., GC content ="` or `python -m space.ask --task gc_content ACGT...`"""
+    import argparse
+    import os
+
+    from dataset_scripts.tasks import TASKS
+    from finetune.exact import RULES, exact_answer
+
+    p = argparse.ArgumentParser(prog="python -m space.ask", description=main.__doc__)
+    p.add_argument("question", nargs="+", help="a question in the prompt grammar or in words, or (with --task) the "
+                   "sequence; '-' reads the sequence from standard input")
+    p.add_argument("--task", choices=[t for t in TASKS if t != "reading_comprehension"])
+    p.add_argument("--model", default=os.environ.get("GENOMICLLM_MODEL") or str(DEFAULT_MODEL))
+    p.add_argument("--revision", default=os.environ.get("GENOMICLLM_REVISION"))
+    args = p.parse_args(argv)
+    import sys
+
+    text = sys.stdin.read() if args.question == ["-"] else " ".join(args.question)
+    try:
+        task, sequence = (args.task, text) if args.task else parse_question(text)
+        tok, model = load_model(args.model, args.revision)
+        a = ask(tok, model, task, sequence)
+    except (ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{a.prompt} {a.text}" if len(a.prompt) < 200 else f"[{task}] {a.text}")
+    if not a.ok:
+        print(f"(the answer is unparseable: {a.value.reason})")
+    if task in RULES:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exact = exact_answer(task, clean(tok, sequence))
+        same = a.ok and (abs(float(a.value) - float(exact)) <= 0.01 if task == "gc_content"
+                         else a.value == parse_answer(task, exact))
+        print(f"exact: {exact}  ({'agrees' if same else 'DISAGREES'})")
+    return 0
+
+
+__all__ = ["DEFAULT_MODEL", "Answer", "QuestionTooLongError", "ask", "clean", "load", "load_model", "main"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -84,6 +84,8 @@ def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
 
     tok = AutoTokenizer.from_pretrained(release, trust_remote_code=True)  # the tokenizer's remote code ships too
     assert type(tok).__name__ == "GenomicLLMTokenizerFast"
+    plain = AutoTokenizer.from_pretrained(release)  # and without remote code it loads, without asking, as before
+    assert type(plain).__name__ != "GenomicLLMTokenizerFast" and plain("ACGTACGTAC")["input_ids"] == tok("ACGTACGTAC")["input_ids"]
     model = AutoModelForCausalLM.from_pretrained(release, trust_remote_code=True)
     out_ids = model.generate(**tok("ACGTACGTAC, GC content =", return_tensors="pt"), max_new_tokens=3, do_sample=False)
     assert out_ids.shape[1] >= 3

@@ -1,0 +1,281 @@
+"""The GenomicLLM Space: ask the model anything about a DNA sequence (Gradio).
+
+    python -m space.app [--model release/GenomicLLM | --model OWNER/NAME --revision REV] [--port 7860] [--host 0.0.0.0]
+
+The model location can also come from the environment variable GENOMICLLM_MODEL (and GENOMICLLM_REVISION); it is
+loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True), as users load it.
+
+Tabs: Chat (words -> task by keyword rules), Classify, GC content, Translate, Reverse complement, Describe gene,
+Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
+/reverse_complement, /describe, /batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Hugging Face Spaces do)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "space"
+
+import gradio as gr
+
+from dataset_scripts.tasks import TASKS, get_task
+
+from . import core
+from .ask import DEFAULT_MODEL, load_model
+from .router import EXAMPLES, route
+
+EXAMPLE_SEQ = ("ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTC"
+               "AGTGGAGAGGGTGAAGGTGATGCAACATACGGAAAACTTACCCTTAAATTTATTTGCACTACTGGAAAACTACCTGTTCCATGGCCAACA"
+               "CTTGTCACTACTTTCGGTTATGGTGTTCAATGCTTTGCGAGATACCCAGATCATATGAAACAGCATGACTTTTTCAAGAGTGCCATGCCC"
+               "GAAGGTTATGTACAGGAAAGAACTATATTTTTCAAAGATGACGGGAACTACAAGACACGTGCTGAAGTCAAGTTTGAAGGTGATACCCTT"
+               "GTTAATAGAATCGAGTTAAAAGGTATTGATTTTAAAGAAGATGGAAACATTCTTGGACACAAATTGGAATACAACTATAACTCACACAAT"
+               "GTATACATCATGGCAGACAAACAAAAGAATGGAATCAAAGTTAACTTCAAAATTAGACACAACATTGAAGATGGAAGCGTTCAACTAGCA"
+               "GACCATTATCAACAAAATACTCCAATTGGCGATGGCCCTGTCCTTTTACCAGACAACCATTACCTGTCCACACAATCTGCCCTTTCGAAA"
+               "GATCCCAACGAAAAGAGAGACCACATGGTCCTTCTTGAGTTTGTAACAGCTGCTGGGATTACACATGGCATGGATGAACTATACAAATAA")
+CLASSIFY_TASKS = [n for n, t in TASKS.items() if t.kind == "classify"]
+STATE: dict = {}
+
+
+def model_location() -> tuple[str, str | None]:
+    return os.environ.get("GENOMICLLM_MODEL") or str(DEFAULT_MODEL), os.environ.get("GENOMICLLM_REVISION") or None
+
+
+def get_model():
+    if "model" not in STATE:
+        location, revision = model_location()
+        STATE["tok"], STATE["model"] = load_model(location, revision)
+    return STATE["tok"], STATE["model"]
+
+
+def _one(sequence: str | None, file) -> str:
+    tok, _ = get_model()
+    return core.read_records(tok, sequence, file)[0][1]
+
+
+def _run(task: str, sequence: str | None, file, routed: str | None = None, progress=None):
+    """(markdown, Result) or a gr.Error with a friendly message."""
+    tok, model = get_model()
+    try:
+        seq = _one(sequence, file)
+        res = core.answer(tok, model, task, seq, progress)
+    except core.InputError as e:
+        raise gr.Error(str(e), title="Input problem") from None
+    except ValueError as e:  # e.g. a window that still does not fit: say so, never a traceback
+        raise gr.Error(f"The model cannot answer this question: {e}", title="Cannot answer") from None
+    return core.markdown(res, routed), res
+
+
+def _prob_label(res) -> dict | None:
+    return {k: float(v) for k, v in res.probs.items()} if res.probs else None
+
+
+# --- endpoints ------------------------------------------------------------------------------------------------
+
+def do_classify(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    if task not in CLASSIFY_TASKS:
+        raise gr.Error(f"Unknown classification task {task!r}; choose one of: {', '.join(CLASSIFY_TASKS)}")
+    md, res = _run(task, sequence, file, progress=progress)
+    return md, _prob_label(res)
+
+
+def do_gc(sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    md, res = _run("gc_content", sequence, file, progress=progress)
+    return md, core.gc_plot(res.sequence, res)
+
+
+def do_translate(sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    md, res = _run("nt2aa", sequence, file, progress=progress)
+    return md, core.orf_plot(res.sequence)
+
+
+def do_revcomp(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    if task not in ("reverse", "complement", "reverse_complement"):
+        raise gr.Error(f"Unknown operation {task!r}; choose reverse, complement or reverse_complement")
+    md, _ = _run(task, sequence, file, progress=progress)
+    return md
+
+
+def do_describe(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    if task not in ("gene_description", "gene_name"):
+        raise gr.Error(f"Unknown task {task!r}; choose gene_description or gene_name")
+    md, _ = _run(task, sequence, file, progress=progress)
+    return md
+
+
+def clarify_message() -> str:
+    examples = "; ".join(f"“{v}” → {k}" for k, v in EXAMPLES.items())
+    return ("I couldn't tell which question you mean. Please say what you want to know, for example: " + examples
+            + ". Every task: " + ", ".join(core.TASK_CHOICES) + ".")
+
+
+def do_chat(message: str, history: list | None, sequence: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    """One chat turn: route the words to a task, answer it; returns (history, cleared message box, plot)."""
+    history = list(history or [])
+    message = (message or "").strip()
+    if not message:
+        raise gr.Error("Type a question, e.g. “what's the GC content?” or “is this a promoter?”", title="Empty question")
+    r = route(message)
+    history.append({"role": "user", "content": message})
+    if r.task is None:
+        history.append({"role": "assistant", "content": clarify_message()})
+        return history, "", None
+    source = r.sequence or sequence
+    if not (source or "").strip() and not file:
+        history.append({"role": "assistant", "content": f"Routed to task **{r.task}** (matched “{r.matched}”). "
+                        "Now paste a sequence in the box below (raw or FASTA), upload a FASTA file, or write the "
+                        "DNA in your message."})
+        return history, "", None
+    routed = (f"Routed to task **{r.task}** ({get_task(r.task).description}) because you wrote “{r.matched}”"
+              + (", using the DNA in your message." if r.sequence else "."))
+    md, res = _run(r.task, source, None if r.sequence else file, routed, progress)
+    history.append({"role": "assistant", "content": md})
+    plot = core.gc_plot(res.sequence, res) if r.task == "gc_content" else (
+        core.orf_plot(res.sequence) if r.task == "nt2aa" else None)
+    return history, "", plot
+
+
+def do_batch(task: str, text: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    if task not in core.TASK_CHOICES:
+        raise gr.Error(f"Unknown task {task!r}; choose one of: {', '.join(core.TASK_CHOICES)}")
+    tok, model = get_model()
+    try:
+        records = core.read_records(tok, text, file, many=True)
+    except core.InputError as e:
+        raise gr.Error(str(e), title="Input problem") from None
+    rows = []
+    for i, (name, seq) in enumerate(records):
+        progress((i, len(records)), desc=f"record {i + 1}/{len(records)}: {name}")
+        try:
+            rows.append(core.csv_row(name, core.answer(tok, model, task, seq)))
+        except ValueError as e:
+            rows.append({"name": name, "length": len(seq), "task": task, "answer": f"error: {e}", "parseable": False})
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    out = Path(tempfile.mkdtemp(prefix="genomicllm_")) / f"genomicllm_{task}.csv"
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    agree = [r["agrees"] for r in rows if r.get("agrees") is not None]
+    summary = f"Answered **{task}** for {len(rows)} record(s)."
+    if agree:
+        summary += f" The model agrees with the exact answer on {sum(agree)} of {len(agree)}."
+    table = [[str(row.get(k, "")) for k in keys] for row in rows]
+    return str(out), summary, gr.update(value=table, headers=keys)
+
+
+def prefill(request: gr.Request):
+    """`/?q=QUESTION&seq=DNA`: open the page with a question asked (links, screenshots)."""
+    params = dict(request.query_params) if request else {}
+    q, seq = params.get("q", ""), params.get("seq", "")
+    if not q:
+        return [], "", seq, None
+    try:
+        history, _, plot = do_chat(q, [], seq, None, progress=None)
+    except gr.Error as e:
+        history = [{"role": "user", "content": q}, {"role": "assistant", "content": f"⚠️ {e.message}"}]
+        plot = None
+    return history, "", seq, plot
+
+
+# --- layout ---------------------------------------------------------------------------------------------------
+
+INTRO = f"""# GenomicLLM: ask about a DNA sequence
+Paste a sequence (raw or FASTA, any case, spaces and line breaks are fine; RNA `U` is read as `T`) or upload a FASTA
+file, then ask. Answers come from a small ({{params}}) genomic language model; for GC content, reverse / complement and
+translation the exact answer is computed too, so you can see whether the model got it right. Classifiers show class
+probabilities. Sequences longer than one question can hold are cut into windows explicitly; the limit is
+{core.MAX_BASES:,} bases per sequence.
+"""
+
+
+def seq_inputs(label: str = "DNA sequence (raw or FASTA)"):
+    box = gr.Textbox(label=label, lines=4, placeholder=">my sequence\nACGTTGCA...")
+    up = gr.File(label="…or upload a FASTA file", file_types=[".fa", ".fasta", ".fna", ".txt", ".fas"], type="filepath")
+    return box, up
+
+
+def build_demo() -> gr.Blocks:
+    _, model = get_model()
+    params = f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters"
+    with gr.Blocks(title="GenomicLLM", analytics_enabled=False) as demo:
+        gr.Markdown(INTRO.replace("{params}", params) + f"\nModel: `{model_location()[0]}`")
+        with gr.Tab("Chat"):
+            chatbot = gr.Chatbot(type="messages", label="GenomicLLM", height=380, elem_id="chatbot")
+            with gr.Row():
+                msg = gr.Textbox(label="Your question", elem_id="question", scale=5,
+                                 placeholder="what's the GC content?  ·  translate  ·  is this a promoter?")
+                ask_btn = gr.Button("Ask", variant="primary", scale=1)
+            c_seq, c_file = seq_inputs()
+            c_plot = gr.Plot(label="Picture")
+            gr.Examples([[v, EXAMPLE_SEQ] for v in EXAMPLES.values()], [msg, c_seq])
+            ask_btn.click(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], api_name="chat")
+            msg.submit(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], show_api=False)
+        with gr.Tab("Classify"):
+            k_task = gr.Dropdown(CLASSIFY_TASKS, value="promoter", label="Question",
+                                 info="; ".join(f"{n}: {TASKS[n].description}" for n in CLASSIFY_TASKS[:4]) + " …")
+            k_seq, k_file = seq_inputs()
+            k_btn = gr.Button("Classify", variant="primary")
+            k_md = gr.Markdown()
+            k_probs = gr.Label(label="Class probabilities", num_top_classes=4)
+            k_btn.click(do_classify, [k_task, k_seq, k_file], [k_md, k_probs], api_name="classify")
+        with gr.Tab("GC content"):
+            g_seq, g_file = seq_inputs()
+            g_btn = gr.Button("GC content", variant="primary")
+            g_md = gr.Markdown()
+            g_plot = gr.Plot(label="GC along the sequence")
+            g_btn.click(do_gc, [g_seq, g_file], [g_md, g_plot], api_name="gc_content")
+        with gr.Tab("Translate"):
+            t_seq, t_file = seq_inputs("In-frame coding DNA (raw or FASTA)")
+            t_btn = gr.Button("Translate", variant="primary")
+            t_md = gr.Markdown()
+            t_plot = gr.Plot(label="Reading frames and ORFs")
+            t_btn.click(do_translate, [t_seq, t_file], [t_md, t_plot], api_name="translate")
+        with gr.Tab("Reverse complement"):
+            r_task = gr.Radio(["reverse_complement", "reverse", "complement"], value="reverse_complement",
+                              label="Operation")
+            r_seq, r_file = seq_inputs()
+            r_btn = gr.Button("Compute", variant="primary")
+            r_md = gr.Markdown()
+            r_btn.click(do_revcomp, [r_task, r_seq, r_file], [r_md], api_name="reverse_complement")
+        with gr.Tab("Describe gene"):
+            d_task = gr.Radio(["gene_description", "gene_name"], value="gene_description", label="Question")
+            d_seq, d_file = seq_inputs("DNA starting at a gene (raw or FASTA)")
+            d_btn = gr.Button("Describe", variant="primary")
+            d_md = gr.Markdown()
+            d_btn.click(do_describe, [d_task, d_seq, d_file], [d_md], api_name="describe")
+        with gr.Tab("Batch"):
+            b_task = gr.Dropdown(core.TASK_CHOICES, value="gc_content", label="Task")
+            b_text, b_file = seq_inputs(f"Many FASTA records (up to {core.MAX_RECORDS})")
+            b_btn = gr.Button("Answer all", variant="primary")
+            b_md = gr.Markdown()
+            b_csv = gr.File(label="Answers (CSV)")
+            b_table = gr.Dataframe(label="Preview", wrap=True)
+            b_btn.click(do_batch, [b_task, b_text, b_file], [b_csv, b_md, b_table], api_name="batch")
+        demo.load(prefill, None, [chatbot, msg, c_seq, c_plot], show_api=False)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="local folder or Hub id (default: $GENOMICLLM_MODEL or release/GenomicLLM)")
+    p.add_argument("--revision", help="Hub revision (branch, tag or commit)")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    args = p.parse_args(argv)
+    if args.model:
+        os.environ["GENOMICLLM_MODEL"] = args.model
+    if args.revision:
+        os.environ["GENOMICLLM_REVISION"] = args.revision
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port)
+
+
+if __name__ == "__main__":
+    main()
