@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TRANSFORMERS_VERBOSITY": "error"})
         if done.returncode:
             raise SystemExit(f"{which}: failed\n{done.stderr[-3000:]}")
-        marked = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
+        marked = [line[line.index(RESULT):] for line in done.stdout.splitlines() if RESULT in line]
         if not marked:
             raise SystemExit(f"{which}: no result printed\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         rows[which] = json.loads(marked[-1][len(RESULT) :])
