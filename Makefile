@@ -24,9 +24,14 @@ $(STAMP): pyproject.toml
 MODEL ?= release/GenomicLLM
 TOKENIZER := build/tokenizer/tokenizer.json
 
-# The main job: the shipped model answers one held-out test question of every task (needs the datasets for the
-# questions; the model itself is committed in $(MODEL), no training needed).
-demo: $(DATASETS)
+# The main job: the Space (Gradio app) on the shipped model, served on http://127.0.0.1:7860 until Ctrl-C
+# (the model is committed in $(MODEL): no training, no datasets needed).
+demo: $(STAMP)
+	$(PY) -m space.app --model $(MODEL)
+
+# The shipped model answers one held-out test question of every task, in the terminal (needs the datasets).
+.PHONY: samples
+samples: $(DATASETS)
 	$(PY) -m space.demo --model $(MODEL)
 
 test: $(STAMP)
