@@ -95,7 +95,7 @@ def plot_losses(log: Path, png: Path) -> None:
     k = max(1, len(losses) // 50)
     smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, losses, alpha=0.3, label="loss (answer tokens)")
+    ax.plot(steps, losses, alpha=0.3, label="training loss (answer tokens 1, prompt tokens prompt_weight)")
     ax.plot(steps[k - 1 :], smooth, label=f"mean of {k}")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy")
