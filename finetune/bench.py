@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .benchmarks import DATASETS_DIR, discover
 
@@ -36,34 +35,31 @@ ORIGINAL = dict(hidden_size=768, num_layers=12, num_attention_heads=12, intermed
 
 
 def sample_prompts(n: int, seed: int = 0, root: Path = DATASETS_DIR, split: str = "test") -> list[str]:
-    """`n` prompts of `split` spread evenly over the benchmarks (seeded)."""
+    """`n` prompts of `split` spread evenly over the benchmarks (seeded); each benchmark's file is read once."""
     from .evaluate import ALL_KINDS
 
     benches = [b for b in discover(root, ALL_KINDS) if split in b.splits]
     if not benches:
         raise FileNotFoundError(f"no {split} splits under {root}: run `make datasets`")
     rng = np.random.default_rng(seed)
+    frames = {}
     prompts = []
     for i in range(n):
-        df = benches[i % len(benches)].load(split, root, ["prompt"])
-        prompts.append(df["prompt"].iloc[int(rng.integers(len(df)))])
+        b = benches[i % len(benches)]
+        if b.name not in frames:
+            frames[b.name] = b.load(split, root, ["prompt"])["prompt"]
+        column = frames[b.name]
+        prompts.append(column.iloc[int(rng.integers(len(column)))])
     return prompts
 
 
 def original_tokenizer(root: Path = DATASETS_DIR, n_texts: int = 20_000, seed: int = 0):
-    """The original's tokenizer: SentencePiece unigram, 512 pieces, trained on train-split prompts + answers."""
-    from tokenizer import spm_baseline
+    """The original's tokenizer: SentencePiece unigram, 512 pieces, trained on the same train-split text sample as
+    the project's tokenizer and the tokenizer benchmark's spm512 baseline (`tokenizer.corpus.fit_and_eval`)."""
+    from tokenizer import corpus, spm_baseline
 
-    from .data import DATASETS, TRAIN_SPLIT
-
-    texts = []
-    for dataset in DATASETS:
-        for path in sorted((root / dataset / "data").glob(f"*/{TRAIN_SPLIT}.parquet")):
-            df = pd.read_parquet(path, columns=["prompt", "answer"])
-            texts += (df["prompt"] + " " + df["answer"]).tolist()
-    rng = np.random.default_rng(seed)
-    chosen = [texts[i] for i in rng.choice(len(texts), size=min(n_texts, len(texts)), replace=False)]
-    return spm_baseline.processor(spm_baseline.train(chosen))
+    texts, _ = corpus.fit_and_eval(root, n_fit=n_texts, n_eval=0, seed=seed)
+    return spm_baseline.processor(spm_baseline.train(texts))
 
 
 def encode(which: str, model_dir: Path, prompts: list[str]) -> tuple[list[list[int]], int]:

@@ -32,9 +32,10 @@ from .metrics import UNPARSEABLE, score
 ALL_KINDS = ("classify", "regress", "generate", "extract")
 
 
-def load(model_dir: Path):
-    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True)  # config.json has auto_map: no prompt
-    model = AutoModelForCausalLM.from_pretrained(model_dir, trust_remote_code=True)
+def load(model_dir: Path | str, revision: str | None = None):
+    """(tokenizer, model) of a release folder or Hub id, loaded the way users load it (remote code)."""
+    tok = AutoTokenizer.from_pretrained(model_dir, revision=revision, trust_remote_code=True)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, revision=revision, trust_remote_code=True)
     return tok, model.eval()
 
 

@@ -11,6 +11,7 @@ the seeded mixture; gradients are averaged by DDP). Checkpoints every `checkpoin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import shutil
@@ -23,8 +24,6 @@ import torch
 from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
-
-import contextlib
 
 from .data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
 

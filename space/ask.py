@@ -57,16 +57,12 @@ def ask(tok, model, task: str, sequence: str | None, fields: dict | None = None,
 def load_model(location: str | Path | None = None, revision: str | None = None):
     """(tokenizer, model) from a local folder or a Hub id (at `revision`), loaded as users load it:
     AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True). Default: DEFAULT_MODEL."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     location = str(location or DEFAULT_MODEL)
     if Path(location).expanduser().is_dir():
         location = str(Path(location).expanduser())
     elif location.startswith((".", "/", "~")) or Path(location).suffix:
         raise SystemExit(f"{location}: no model folder there (the repository ships release/GenomicLLM)")
-    tok = AutoTokenizer.from_pretrained(location, revision=revision, trust_remote_code=True)
-    model = AutoModelForCausalLM.from_pretrained(location, revision=revision, trust_remote_code=True)
-    return tok, model.eval()
+    return load(location, revision)
 
 
 def parse_question(text: str) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from dataset_scripts.grammar import Unparseable, parse_answer
 from dataset_scripts.tasks import TASKS, get_task
 from finetune.exact import RULES, exact_answer
+from finetune.metrics import identity
 
 from .ask import QuestionTooLongError, ask
 from .scores import label_probabilities
@@ -161,11 +162,6 @@ def _ask_window(tok, model, task: str, seq: str, start: int, depth: int = 0) -> 
                 + _ask_window(tok, model, task, seq[half:], start + half, depth + 1))
 
 
-def _identity(a: str, b: str) -> float:
-    n = max(len(a), len(b))
-    return sum(x == y for x, y in zip(a, b)) / n if n else 1.0
-
-
 def answer(tok, model, task: str, seq: str, progress=None) -> Result:
     """Answer `task` about a cleaned sequence, windowed when it is longer than the task's window."""
     t = get_task(task)
@@ -256,7 +252,7 @@ def _verify(res: Result) -> None:
         res.agree = abs(float(v) - float(res.exact)) <= GC_TOLERANCE
     else:
         res.agree = v == res.exact
-        res.identity = _identity(str(v), str(res.exact))
+        res.identity = identity(str(res.exact), str(v))
 
 
 def shorten(text: str, width: int = 400) -> str:

@@ -15,17 +15,12 @@ import json
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from dataset_scripts.grammar import parse_answer
 from finetune.benchmarks import DATASETS_DIR, discover
 from finetune.evaluate import ALL_KINDS
 
 from .ask import DEFAULT_MODEL, ask, load
-
-
-def shorten(text: str, width: int = 110) -> str:
-    return text if len(text) <= width else f"{text[: width - 30]}…{text[-20:]} ({len(text)} chars)"
+from .core import shorten
 
 
 def sample_rows(root: Path, split: str = "test") -> list[tuple[str, dict]]:
@@ -68,12 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         a = ask(tok, model, row["task"], row["sequence"], fields, question)
         ok = a.ok and a.value == parse_answer(row["task"], row["answer"])
         right += ok
-        print(f"[{name}]  {'RIGHT' if ok else 'wrong'}\n  Q: {shorten(a.prompt)}\n  gold:  {shorten(str(row['answer']))}"
-              f"\n  model: {shorten(a.text) if a.ok else repr(a.text) + ' (unparseable: ' + a.value.reason + ')'}\n")
+        print(f"[{name}]  {'RIGHT' if ok else 'wrong'}\n  Q: {shorten(a.prompt, 110)}\n  gold:  {shorten(str(row['answer']), 110)}"
+              f"\n  model: {shorten(a.text, 110) if a.ok else repr(a.text) + ' (unparseable: ' + a.value.reason + ')'}\n")
     print(f"{right}/{len(rows)} sample answers agree with the gold answer ({time.perf_counter() - start:.1f} s). "
           "Every test row: `make eval` (build/eval/results.md).")
 
 
 if __name__ == "__main__":
-    pd.set_option("display.width", 120)
     main()
