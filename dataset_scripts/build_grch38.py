@@ -313,4 +313,5 @@ Build counters:
 
 
 META = {"license": "other", "license_details": "mixed: see Sources (GPL-3 / GPL-2.0+ / MIT / BSD-3 inputs; NCBI text)",
-        "pretty_name": "GenomicLLM GRCh38 multitask corpus", "tags": ["biology", "genomics", "dna", "multitask"]}
+        "pretty_name": "GenomicLLM GRCh38 multitask corpus", "tags": ["biology", "genomics", "dna", "multitask"],
+        "task_categories": ["text-generation", "text-classification"]}

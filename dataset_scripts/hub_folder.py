@@ -58,6 +58,16 @@ def reset_folder(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                   (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
+                   (10**10, "1B<n<10B"), (10**11, "10B<n<100B"), (10**12, "100B<n<1T"))
+
+
+def size_category(rows: int) -> str:
+    """The Hub's `size_categories` value for a dataset of `rows` examples (all configs and splits)."""
+    return next((name for limit, name in SIZE_CATEGORIES if rows < limit), "n>1T")
+
+
 def _yaml_header(reports: list[ConfigReport], meta: dict) -> str:
     configs = [
         {"config_name": r.name,
@@ -65,6 +75,7 @@ def _yaml_header(reports: list[ConfigReport], meta: dict) -> str:
         for r in reports
     ]
     header = dict(meta)
+    header.setdefault("size_categories", [size_category(sum(n for r in reports for n in r.rows.values()))])
     header["configs"] = configs
     return "---\n" + yaml.safe_dump(header, sort_keys=False, width=120) + "---\n"
 

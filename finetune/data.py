@@ -103,15 +103,24 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
 
 def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float) -> dict[str, torch.Tensor]:
     """Right-padded batch: input_ids, attention_mask, and per-token loss weights aligned with input_ids."""
+    weighted = []
+    for ids, n_prompt in examples:
+        w = np.ones(len(ids), dtype=np.float32)
+        w[:n_prompt] = prompt_weight
+        weighted.append((ids, w))
+    return collate_weighted(weighted, pad_id)
+
+
+def collate_weighted(examples: list[tuple[np.ndarray, np.ndarray]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded batch of (ids, per-token loss weights) rows."""
     width = max(len(ids) for ids, _ in examples)
     input_ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
     weights = torch.zeros((len(examples), width))
-    for i, (ids, n_prompt) in enumerate(examples):
-        input_ids[i, : len(ids)] = torch.from_numpy(ids.astype(np.int64))
+    for i, (ids, w) in enumerate(examples):
+        input_ids[i, : len(ids)] = torch.from_numpy(np.asarray(ids, dtype=np.int64))
         mask[i, : len(ids)] = 1
-        weights[i, :n_prompt] = prompt_weight
-        weights[i, n_prompt : len(ids)] = 1.0
+        weights[i, : len(ids)] = torch.from_numpy(np.asarray(w, dtype=np.float32))
     return {"input_ids": input_ids, "attention_mask": mask, "loss_weights": weights}
 
 

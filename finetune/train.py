@@ -28,8 +28,20 @@ from transformers import AutoTokenizer
 from .data import answer_weight, collate, length_groups, load_mixture, weighted_lm_loss
 
 
+class JsonConfig:
+    """A dataclass config read from a JSON file, with overrides (None = keep); unknown keys are an error."""
+
+    @classmethod
+    def load(cls, path: Path | None, overrides: dict):
+        values = json.loads(Path(path).read_text()) if path else {}
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown training config keys in {path}: {sorted(unknown)}")
+        return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     tokenizer: str = "build/tokenizer"
     datasets: str = "build/datasets"
     model: dict = field(default_factory=lambda: {"hidden_size": 256, "intermediate_size": 688, "num_layers": 4,
@@ -49,14 +61,6 @@ class TrainConfig:
     checkpoint_every: int = 250
     keep_checkpoints: int = 2
     seed: int = 0
-
-    @classmethod
-    def load(cls, path: Path | None, overrides: dict) -> "TrainConfig":
-        values = json.loads(Path(path).read_text()) if path else {}
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown training config keys in {path}: {sorted(unknown)}")
-        return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -81,7 +85,8 @@ def latest_checkpoint(out: Path) -> tuple[Path | None, int]:
     return (ckpts[-1], int(ckpts[-1].name.split("-")[1])) if ckpts else (None, 0)
 
 
-def plot_losses(log: Path, png: Path) -> None:
+def plot_losses(log: Path, png: Path,
+                label: str = "training loss (answer tokens 1, prompt tokens prompt_weight)") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,7 +99,7 @@ def plot_losses(log: Path, png: Path) -> None:
     k = max(1, len(losses) // 50)
     smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(steps, losses, alpha=0.3, label="training loss (answer tokens 1, prompt tokens prompt_weight)")
+    ax.plot(steps, losses, alpha=0.3, label=label)
     ax.plot(steps[k - 1 :], smooth, label=f"mean of {k}")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy")
@@ -184,6 +189,20 @@ def save_checkpoint(acc: Accelerator, out: Path, step: int, keep: int) -> None:
             shutil.rmtree(old)
 
 
+def parse_sets(items: list[str]) -> dict:
+    """`--set KEY=JSON ...` → {key: value}."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: expected KEY=JSON")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"--set {item!r}: the value is not JSON ({e})") from None
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path)
@@ -196,11 +215,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="override config values, e.g. --set prompt_weight=0.2 'model={\"num_layers\": 2}'")
     args = p.parse_args(argv)
     overrides = {"steps": args.steps, "tokenizer": args.tokenizer, "datasets": args.datasets}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set {item!r}: expected KEY=JSON")
-        overrides[key] = json.loads(value)
+    overrides.update(parse_sets(args.set))
     cfg = TrainConfig.load(args.config, overrides)
     release = train(cfg, args.out)
     print(f"release folder: {release}")
