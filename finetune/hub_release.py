@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import json
 import os
 import re
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from modeling.release import PICKLE_SUFFIXES, check_release
+from modeling.release import PICKLE_SUFFIXES, check_release, sha256
 
 from .model_card import (DATASET_NAMES, HUB_NAMES, eval_results_files, find_results, load_evaluation,
                          render_model_card)
@@ -114,14 +113,6 @@ def front_matter(path: Path) -> tuple[dict, str]:
 def write_card(path: Path, header: dict, body: str) -> None:
     path.write_text("---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=120) + "---\n" + body,
                     encoding="utf-8")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def listing(folder: Path) -> list[dict]:

@@ -15,7 +15,6 @@ embeddings to the adapter tokenizer's size (`load_chat_model` does both); `<out>
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shutil
 import time
@@ -28,10 +27,10 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 
 from . import chat_data
-from .data import collate_weighted, length_groups, weighted_lm_loss
+from .data import answer_weight, collate_weighted, length_groups
 from .lora_tokens import add_dna_tokens, dna_token_ids
 from .smollm_base import DEFAULT_DIR, load_base
-from .train import JsonConfig, lr_at, parse_sets, plot_losses, resume_log
+from .train import JsonConfig, log_row, lr_at, optimizer_step, parse_sets, plot_losses, resume_log
 
 BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -182,28 +181,12 @@ def train(cfg: LoraTrainConfig, out: Path, progress: bool = True) -> Path:
     for step in bar:
         groups = [collate_weighted(g, tok.pad_token_id)
                   for g in length_groups([rows[i] for i in plan[step]], cfg.microbatch_tokens)]
-        total = sum(b["loss_weights"][:, 1:].sum() for b in groups)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(cfg, step)
-        loss = 0.0
-        for i, batch in enumerate(groups):
-            batch = {k: v.to(acc.device) for k, v in batch.items()}
-            sync = contextlib.nullcontext() if i == len(groups) - 1 else acc.no_sync(model)
-            with sync:
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                part = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
-                acc.backward(part)
-            loss += part.item()
-            seen += int(batch["attention_mask"].sum())
-        acc.clip_grad_norm_(params, 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        total = sum(answer_weight(b) for b in groups)
+        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr_at(cfg, step), params)
+        seen += tokens
         rate = seen / (time.time() - t0)
         bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-        with log.open("a") as f:
-            f.write(json.dumps({"step": step + 1, "loss": loss, "lr": lr_at(cfg, step), "tokens_per_s": rate,
-                                "tokens": tokens0 + seen, "cpu_s": cpu0 + time.process_time() - cpu_start,
-                                "time": time.time()}) + "\n")
+        log_row(log, step + 1, loss, lr_at(cfg, step), rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc.unwrap_model(model), opt, out, step + 1, cfg.keep_checkpoints)
             plot_losses(log, out / "loss.png", label="training loss (assistant tokens)")

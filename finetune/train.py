@@ -137,29 +137,12 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
         groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
                   for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(cfg, step)
-        loss = 0.0
-        for i, batch in enumerate(groups):
-            batch = {k: v.to(acc.device) for k, v in batch.items()}
-            # gradients are all-reduced once per step, on each process's last micro-batch
-            sync = contextlib.nullcontext() if i == len(groups) - 1 else acc.no_sync(model)
-            with sync:
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                part = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
-                acc.backward(part)
-            loss += part.item()
-            seen += int(batch["attention_mask"].sum())
-        acc.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr_at(cfg, step), model.parameters())
+        seen += tokens
         if acc.is_main_process:
             rate = seen / (time.time() - t0)
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-            with log.open("a") as f:
-                f.write(json.dumps({"step": step + 1, "loss": loss, "lr": lr_at(cfg, step), "tokens_per_s": rate,
-                                    "tokens": tokens0 + seen, "cpu_s": cpu0 + time.process_time() - cpu_start,
-                                    "time": time.time()}) + "\n")
+            log_row(log, step + 1, loss, lr_at(cfg, step), rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
             if acc.is_main_process:
@@ -171,6 +154,34 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
 
         write_release(acc.unwrap_model(model), tok, release, overwrite=True)
     return release
+
+
+def optimizer_step(acc: Accelerator, model, opt, groups: list[dict], total, lr: float, params) -> tuple[float, int]:
+    """One optimizer step over a step's micro-batches (gradient accumulation, the loss normalised by the whole step's
+    weight `total`); returns (the step's loss, real tokens seen)."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    loss, seen = 0.0, 0
+    for i, batch in enumerate(groups):
+        batch = {k: v.to(acc.device) for k, v in batch.items()}
+        # gradients are all-reduced once per step, on each process's last micro-batch
+        sync = contextlib.nullcontext() if i == len(groups) - 1 else acc.no_sync(model)
+        with sync:
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            part = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
+            acc.backward(part)
+        loss += part.item()
+        seen += int(batch["attention_mask"].sum())
+    acc.clip_grad_norm_(params, 1.0)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss, seen
+
+
+def log_row(log: Path, step: int, loss: float, lr: float, rate: float, tokens: int, cpu_s: float) -> None:
+    with log.open("a") as f:
+        f.write(json.dumps({"step": step, "loss": loss, "lr": lr, "tokens_per_s": rate, "tokens": tokens,
+                            "cpu_s": cpu_s, "time": time.time()}) + "\n")
 
 
 def resume_log(log: Path, start: int) -> dict:

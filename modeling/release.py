@@ -112,7 +112,7 @@ def check_release(folder: str | Path) -> dict[str, str]:
     missing = [n for n in _tokenizer_code_files(folder) if n not in names]
     if missing:
         raise ReleaseError(f"tokenizer_config.json auto_map names {missing}, missing from the release")
-    return {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+    return {p.relative_to(folder).as_posix(): sha256(p) for p in files}
 
 
 def _check_inputs(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast) -> None:
@@ -170,7 +170,7 @@ def _tokenizer_code_files(folder: Path) -> list[str]:
     return sorted({t.split("--")[-1].rsplit(".", 1)[0] + ".py" for t in targets})
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
