@@ -46,3 +46,26 @@ def dna_token_ids(tok) -> list[int]:
     if tok.unk_token_id in ids or None in ids:
         raise ValueError("this tokenizer has no DNA 3-mer tokens: load the one saved with the adapter")
     return ids
+
+
+def main() -> None:
+    """Before/after: how SmolLM2's tokenizer cuts 500 real sequences without and with the DNA tokens."""
+    import json
+
+    import pandas as pd
+    from transformers import AutoTokenizer
+
+    from .smollm_base import DEFAULT_DIR, DNA_DATA, convert, dna_tokenization_report
+
+    seqs = pd.read_parquet(DNA_DATA, columns=["sequence"])["sequence"].head(500).tolist()
+    tok = AutoTokenizer.from_pretrained(convert(DEFAULT_DIR))
+    keys = ("bases_per_token", "tokens_per_sequence_mean", "distinct_tokens", "top_tokens")
+    before = dna_tokenization_report(tok, seqs, k=K)
+    tok.add_tokens(list(DNA_TOKENS))
+    after = dna_tokenization_report(tok, seqs, k=K)
+    print(json.dumps({"sequences": len(seqs), "smollm2": {k: before[k] for k in keys},
+                      "smollm2 + DNA 3-mers": {k: after[k] for k in keys}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
