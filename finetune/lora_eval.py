@@ -147,8 +147,9 @@ def tabulate(convs: list[chat_data.Conversation], replies: dict[str, list[str]],
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(convs):
         groups.setdefault(group_of(c), []).append(i)
+    order = [*chat_data.SOURCES, *(f"follow-up: {t}" for t in chat_data.T.FOLLOW_UP), "refusal", "clarification"]
     table = {}
-    for group, idx in groups.items():
+    for group, idx in sorted(groups.items(), key=lambda kv: order.index(kv[0])):
         task, metric = metric_of(group)
         row = {"metric": metric, "n": len(idx)}
         for name, texts in replies.items():
