@@ -46,6 +46,17 @@ def _conversation(example: dict) -> str:
     return "\n\n".join(x.replace("\n", "  \n") for x in lines)
 
 
+def wins(table: dict, ours: str, other: str) -> tuple[int, int]:
+    """(rows where `ours` beats `other` on the headline metric, rows where both were scored); MAE: lower is better."""
+    better = total = 0
+    for row in table.values():
+        if ours in row and other in row:
+            a, b = row[ours][row["metric"]], row[other][row["metric"]]
+            total += 1
+            better += (a < b) if row["metric"] == "mae" else (a > b)
+    return better, total
+
+
 def card(summary: dict, evaluation: dict, adapter_mb: float) -> tuple[dict, str]:
     header = {"base_model": BASE_HUB_ID, "base_model_relation": "adapter", "library_name": "peft",
               "pipeline_tag": "text-generation", "license": "apache-2.0", "language": ["en"],
@@ -104,6 +115,11 @@ its bold value is right (*strict*); *lenient* also accepts the value written any
 never uses bold). GenomicLLM answers the same records in its simple grammar. MAE: lower is better.
 
 {markdown(evaluation["table"], names)}
+Strict scores: the adapter is better than SmolLM2 alone on {"{} of {}".format(*wins(evaluation["table"], "adapter", "base"))}
+rows and better than GenomicLLM (simple grammar, same records) on
+{"{} of {}".format(*wins(evaluation["table"], "adapter", "genomicllm"))}. With {evaluation["per_task"]} records per task a
+row's number is uncertain by about ±0.2 (accuracy / MCC).
+
 ## Example conversations (verbatim, greedy decoding)
 
 """ + "\n\n---\n\n".join(_conversation(e) for e in shown) + """

@@ -200,9 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--per-task", type=int, default=20)
     p.add_argument("--models", default="adapter,base,genomicllm")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--templates", choices=["held-out", "train"], default="held-out",
+                   help="question phrasing: the held-out templates (the reported table) or the training ones "
+                        "(still test records: measures how much of the gap is phrasing)")
     args = p.parse_args(argv)
     models = args.models.split(",")
-    convs = chat_data.build("test", args.per_task, args.seed, args.datasets)
+    convs = chat_data.build("test", args.per_task, args.seed, args.datasets, held_out=args.templates == "held-out")
     args.out.mkdir(parents=True, exist_ok=True)
     chat_data.write_jsonl(convs, args.out / "conversations.jsonl")
     replies: dict[str, list[str]] = {}
@@ -217,7 +220,8 @@ def main(argv: list[str] | None = None) -> None:
         del model
     genomicllm = run_genomicllm(args.genomicllm, convs) if "genomicllm" in models else None
     table = tabulate(convs, replies, genomicllm)
-    result = {"per_task": args.per_task, "seed": args.seed, "conversations": len(convs), "table": table,
+    result = {"per_task": args.per_task, "seed": args.seed, "templates": args.templates, "conversations": len(convs),
+              "table": table,
               "examples": examples(convs, replies)}
     (args.out / "eval.json").write_text(json.dumps(result, indent=1, default=str))
     (args.out / "eval.md").write_text(markdown(table, list(replies)))
