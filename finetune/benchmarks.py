@@ -18,6 +18,7 @@ from dataset_scripts import build_grch38, build_gue
 from dataset_scripts.tasks import get_task
 
 DATASETS_DIR = Path("build/datasets")
+DATASETS = ("GenomicLLM_GRCh38", "GUE", "GenomicBenchmarks")  # the three Hub datasets, in this order everywhere
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _task_of(dataset: str, config: str) -> str | None:
 def discover(root: Path = DATASETS_DIR, kinds: tuple[str, ...] = ("classify",)) -> list[Benchmark]:
     """Benchmarks present under `root` whose task kind is in `kinds`."""
     out = []
-    for dataset in ("GenomicLLM_GRCh38", "GUE", "GenomicBenchmarks"):
+    for dataset in DATASETS:
         for folder in sorted((root / dataset / "data").glob("*")):
             task = _task_of(dataset, folder.name)
             if task is None or get_task(task).kind not in kinds:

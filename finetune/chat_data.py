@@ -93,7 +93,8 @@ def normalize_dna(text: str, min_length: int = 12, min_chunk: int = 8) -> str:
     separated by a space ("acgtacgtac gt") is not joined (it cannot be told from a word such as "a").
     """
     out, pos = [], 0
-    for m in _RUN.finditer(text):
+    m = _RUN.search(text)
+    while m:
         parts = re.split(r"(\s+)", m.group(0))
         chunks, seps = parts[0::2], parts[1::2]
         keep, end = 1, m.start() + len(chunks[0])
@@ -113,10 +114,7 @@ def normalize_dna(text: str, min_length: int = 12, min_chunk: int = 8) -> str:
         else:
             out.append(text[m.start() : end])
         pos = end
-        if end < m.end():  # the rest of the match (after a word) may hold another run
-            rest = normalize_dna(text[end : m.end()], min_length, min_chunk)
-            out.append(rest)
-            pos = m.end()
+        m = _RUN.search(text, end)  # the rest of a match cut short (at a word) may start another run
     out.append(text[pos:])
     return "".join(out)
 

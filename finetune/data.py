@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .benchmarks import DATASETS
+
 TRAIN_SPLIT = "train"
-DATASETS = ("GenomicLLM_GRCh38", "GUE", "GenomicBenchmarks")
 
 
 @dataclass

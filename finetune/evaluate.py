@@ -40,14 +40,16 @@ def load(model_dir: Path | str, revision: str | None = None):
 
 
 @torch.no_grad()
-def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_size: int = 32) -> list[str]:
-    """Greedy answers; prompts are sorted by length so batches carry little padding, then put back in order."""
+def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_size: int = 32,
+             add_special_tokens: bool = True) -> list[str]:
+    """Greedy answers; prompts are sorted by length so batches carry little padding, then put back in order.
+    `add_special_tokens=False` for prompts that already hold them (rendered chat templates)."""
     tok.padding_side = "left"
     order = np.argsort([len(p) for p in prompts], kind="stable")
     out: list[str] = [""] * len(prompts)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True)
+        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
         limit = max(max_new_tokens[i] for i in idx)
         ids = model.generate(**enc, max_new_tokens=limit, do_sample=False, eos_token_id=tok.eos_token_id,
                              pad_token_id=tok.pad_token_id)
@@ -181,8 +183,8 @@ def markdown(results: dict, baselines: dict) -> str:
     return "\n".join(lines) + "\n\n" + baseline_summary(results, baselines) + "\n"
 
 
-def baseline_summary(results: dict, baselines: dict) -> str:
-    """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
+def baseline_wins(results: dict, baselines: dict) -> tuple[list[str], int]:
+    """(classification benchmarks where ours beats both baselines, benchmarks with both baselines fitted)."""
     wins, rows = [], 0
     for name, r in results.items():
         if "skipped" in r or get_task(r["task"]).kind != "classify":
@@ -194,6 +196,12 @@ def baseline_summary(results: dict, baselines: dict) -> str:
         rows += 1
         if r["ours"][metric] > max(lr, cnn):
             wins.append(name)
+    return wins, rows
+
+
+def baseline_summary(results: dict, baselines: dict) -> str:
+    """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
+    wins, rows = baseline_wins(results, baselines)
     return (f"Classification benchmarks with both baselines fitted: ours above both on {len(wins)} of {rows}"
             + (f" ({', '.join(wins)})." if wins else "."))
 

@@ -30,7 +30,8 @@ from . import chat_data
 from .data import answer_weight, collate_weighted, length_groups
 from .lora_tokens import add_dna_tokens, dna_token_ids
 from .smollm_base import DEFAULT_DIR, load_base
-from .train import JsonConfig, log_row, lr_at, optimizer_step, parse_sets, plot_losses, resume_log
+from .train import (JsonConfig, checkpoints, latest_checkpoint, log_row, lr_at, optimizer_step, parse_sets, plot_losses,
+                    resume_log)
 
 BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -141,9 +142,9 @@ def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, mer
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(adapter_dir)
+    dna_token_ids(tok)  # a clear error, before the base is loaded, when this is not the adapter's tokenizer
     _, model = load_base(base)
     model.resize_token_embeddings(len(tok), mean_resizing=False)
-    dna_token_ids(tok)  # a clear error when this is not the adapter's tokenizer
     model = PeftModel.from_pretrained(model, adapter_dir)
     if merge:
         model = model.merge_and_unload()
@@ -151,17 +152,12 @@ def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, mer
 
 
 # ------------------------------------------------------------------------------------------------------ training
-def latest(out: Path) -> tuple[Path | None, int]:
-    ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
-    return (ckpts[-1], int(ckpts[-1].name.split("-")[1])) if ckpts else (None, 0)
-
-
 def train(cfg: LoraTrainConfig, out: Path, progress: bool = True) -> Path:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out.mkdir(parents=True, exist_ok=True)
     acc = Accelerator()
-    ckpt, start = latest(out)
+    ckpt, start = latest_checkpoint(out)
     tok, model = build(cfg, ckpt / "adapter" if ckpt else None)
     convs = chat_data.build("train", cfg.per_task, cfg.seed, Path(cfg.datasets), tasks=cfg.tasks)
     rows, summary = encode_all(tok, convs, cfg.max_len)
@@ -182,11 +178,12 @@ def train(cfg: LoraTrainConfig, out: Path, progress: bool = True) -> Path:
         groups = [collate_weighted(g, tok.pad_token_id)
                   for g in length_groups([rows[i] for i in plan[step]], cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
-        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr_at(cfg, step), params)
+        lr = lr_at(cfg, step)
+        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, params)
         seen += tokens
         rate = seen / (time.time() - t0)
         bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-        log_row(log, step + 1, loss, lr_at(cfg, step), rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
+        log_row(log, step + 1, loss, lr, rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc.unwrap_model(model), opt, out, step + 1, cfg.keep_checkpoints)
             plot_losses(log, out / "loss.png", label="training loss (assistant tokens)")
@@ -203,8 +200,7 @@ def save_checkpoint(model, opt, out: Path, step: int, keep: int) -> None:
     torch.save(opt.state_dict(), tmp / "optimizer.pt")
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)  # complete or absent: an interrupted save is never resumed from
-    ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
-    for old in [p for p in ckpts if not p.name.endswith(".tmp")][:-keep]:
+    for old in checkpoints(out)[:-keep]:
         shutil.rmtree(old)
 
 

@@ -14,18 +14,18 @@ anywhere in the reply) and both numbers are reported. Writes `eval.json`, `eval.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from dataset_scripts.grammar import Unparseable, parse_answer
 from dataset_scripts.tasks import get_task
 
 from . import chat_data
-from .evaluate import main_metric, score_rows
+from .evaluate import generate, main_metric, score_rows
 from .metrics import score
 
 GENOMICLLM_DIR = Path("release/GenomicLLM")
@@ -99,21 +99,11 @@ def score_group(group: str, gold: list, pred: list) -> dict:
 
 
 # -------------------------------------------------------------------------------------------------- generation
-@torch.no_grad()
 def chat_replies(model, tok, conversations: list[list[dict]], budgets: list[int], batch_size: int = 16) -> list[str]:
-    """Greedy replies to conversations (each ending in a user turn), left-padded batches of similar length."""
-    tok.padding_side = "left"
+    """Greedy replies to conversations (each ending in a user turn): the chat template, then the harness's batched
+    greedy generation (`finetune.evaluate.generate`)."""
     texts = [tok.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    out = [""] * len(texts)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
-        ids = model.generate(**enc, max_new_tokens=max(budgets[i] for i in idx), do_sample=False,
-                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        for i, row in zip(idx, ids[:, enc["input_ids"].shape[1] :]):
-            out[i] = tok.decode(row, skip_special_tokens=True)
-    return out
+    return generate(model, tok, texts, budgets, batch_size, add_special_tokens=False)
 
 
 def run_chat_model(name: str, model, tok, convs: list[chat_data.Conversation], normalise: bool) -> list[str]:
@@ -122,6 +112,11 @@ def run_chat_model(name: str, model, tok, convs: list[chat_data.Conversation], n
     budgets = [len(tok(r, add_special_tokens=False)["input_ids"]) + 16 for r in gold_reply]
     print(f"{name}: {len(convs)} conversations", flush=True)
     return chat_replies(model, tok, history, budgets)
+
+
+def questions_digest(convs: list[chat_data.Conversation]) -> str:
+    """sha256 of every conversation up to the reply being scored."""
+    return hashlib.sha256(json.dumps([c.messages[:-1] for c in convs]).encode()).hexdigest()
 
 
 def run_genomicllm(model_dir: Path, convs: list[chat_data.Conversation]) -> list:
@@ -210,13 +205,16 @@ def main(argv: list[str] | None = None) -> None:
     chat_data.write_jsonl(convs, args.out / "conversations.jsonl")
     replies: dict[str, list[str]] = {}
     for name in [m for m in models if m in ("adapter", "base")]:
-        cache = args.out / f"replies_{name}.json"  # reused when present: the base's replies do not change
-        if cache.is_file() and len(json.loads(cache.read_text())) == len(convs):
-            replies[name] = json.loads(cache.read_text())
+        # SmolLM2 alone answers the same questions the same way: its replies are kept, keyed by the questions asked
+        # (the adapter's are always regenerated: a retrained adapter must be evaluated afresh)
+        cache, key = args.out / "replies_base.json", questions_digest(convs)
+        if name == "base" and cache.is_file() and json.loads(cache.read_text()).get("questions") == key:
+            replies[name] = json.loads(cache.read_text())["replies"]
             continue
         tok, model = load_chat_model(args.adapter, args.base) if name == "adapter" else load_base(args.base)
         replies[name] = run_chat_model(name, model.eval(), tok, convs, normalise=name == "adapter")
-        cache.write_text(json.dumps(replies[name]))
+        if name == "base":
+            cache.write_text(json.dumps({"questions": key, "replies": replies[name]}))
         del model
     genomicllm = run_genomicllm(args.genomicllm, convs) if "genomicllm" in models else None
     table = tabulate(convs, replies, genomicllm)

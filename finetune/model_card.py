@@ -24,11 +24,11 @@ from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardDat
 from dataset_scripts.tasks import get_task
 
 from .anchors import ANCHORS
-from .evaluate import baseline_summary, main_metric, markdown
+from .benchmarks import DATASETS as DATASET_NAMES
+from .evaluate import baseline_summary, baseline_wins, main_metric, markdown
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "model_card.md"
 RESULTS_DIRS = (Path("build/eval"), Path("release/eval"))  # `make eval` output first, then the committed copy
-DATASET_NAMES = ("GenomicLLM_GRCh38", "GUE", "GenomicBenchmarks")
 HUB_NAMES = {"GenomicLLM_GRCh38": "genomicllm_grch38", "GUE": "gue", "GenomicBenchmarks": "genomic_benchmarks"}
 PAPER = ("Liu et al., \"Exploring Genomic Large Language Models: Bridging the Gap between Natural Language and Gene "
          "Sequences\", bioRxiv, 2024")
@@ -119,11 +119,8 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
 
 def wins(ev: Evaluation) -> tuple[int, int, str]:
     """(benchmarks above both baselines, benchmarks with both fitted, the sentence): evaluate.baseline_summary's."""
-    sentence = baseline_summary(ev.results, ev.baselines)
-    m = re.search(r"above both on (\d+) of (\d+)", sentence)
-    if not m:
-        raise ValueError(f"finetune.evaluate.baseline_summary changed its wording: {sentence!r}")
-    return int(m.group(1)), int(m.group(2)), sentence
+    won, rows = baseline_wins(ev.results, ev.baselines)
+    return len(won), rows, baseline_summary(ev.results, ev.baselines)
 
 
 def versus_anchors(ev: Evaluation) -> tuple[int, int]:

@@ -80,9 +80,15 @@ def build_model(cfg: TrainConfig, tok):
     return GenomicLLMForCausalLM(config)
 
 
+def checkpoints(out: Path) -> list[Path]:
+    """The complete checkpoints `<out>/checkpoints/step-N`, oldest first (a `step-N.tmp` being written is not one)."""
+    found = [p for p in (out / "checkpoints").glob("step-*") if p.name.removeprefix("step-").isdigit()]
+    return sorted(found, key=lambda p: int(p.name.removeprefix("step-")))
+
+
 def latest_checkpoint(out: Path) -> tuple[Path | None, int]:
-    ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
-    return (ckpts[-1], int(ckpts[-1].name.split("-")[1])) if ckpts else (None, 0)
+    ckpts = checkpoints(out)
+    return (ckpts[-1], int(ckpts[-1].name.removeprefix("step-"))) if ckpts else (None, 0)
 
 
 def plot_losses(log: Path, png: Path,
@@ -137,12 +143,13 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
         groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
                   for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
-        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr_at(cfg, step), model.parameters())
+        lr = lr_at(cfg, step)
+        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, model.parameters())
         seen += tokens
         if acc.is_main_process:
             rate = seen / (time.time() - t0)
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-            log_row(log, step + 1, loss, lr_at(cfg, step), rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
+            log_row(log, step + 1, loss, lr, rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
             if acc.is_main_process:
@@ -195,8 +202,7 @@ def resume_log(log: Path, start: int) -> dict:
 def save_checkpoint(acc: Accelerator, out: Path, step: int, keep: int) -> None:
     acc.save_state(str(out / "checkpoints" / f"step-{step}"))
     if acc.is_main_process:
-        ckpts = sorted((out / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
-        for old in ckpts[:-keep]:
+        for old in checkpoints(out)[:-keep]:
             shutil.rmtree(old)
 
 

@@ -146,6 +146,8 @@ def test_normalize_dna_leaves_prose_alone():
     assert chat_data.normalize_dna("acgtacgtac gtacgtacgt a promoter") == "ACGTACGTACGTACGTACGT a promoter"
     assert chat_data.normalize_dna(">q\nacgtacgtacgt\nacg\nthanks") == ">q\nACGTACGTACGTACG\nthanks"
     assert chat_data.normalize_dna("acgtacgtacgtacg\ncan you?") == "ACGTACGTACGTACG\ncan you?"
+    # a run cut short at a word: the next run is read in its own context (the word after it stays a word)
+    assert chat_data.normalize_dna("acgtacgtacgtacg a\nacgtacgtacgtac\ncat sat").endswith("\ncat sat")
     assert chat_data.first_invalid(">x\nACGT\nACXT") == "X"
     assert chat_data.first_invalid("acgt acgt") is None
 
@@ -254,6 +256,14 @@ def test_adapter_round_trip_and_merge(tiny_adapter, tiny_base):
     base_only = AutoModelForCausalLM.from_pretrained(tiny_base)
     base_only.resize_token_embeddings(len(user_tok), mean_resizing=False)
     assert not torch.allclose(base_only(**x).logits, ref, atol=1e-3), "the adapter changed nothing"
+
+
+def test_an_interrupted_checkpoint_is_not_resumed_from(tmp_path):
+    from finetune.train import latest_checkpoint
+
+    for name in ("step-2", "step-10", "step-12.tmp"):  # step-12 was being written when the run stopped
+        (tmp_path / "checkpoints" / name).mkdir(parents=True)
+    assert latest_checkpoint(tmp_path) == (tmp_path / "checkpoints" / "step-10", 10)
 
 
 def test_resume_gives_the_same_adapter(tiny_adapter, tiny_base, corpus_root, tmp_path):
