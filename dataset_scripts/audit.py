@@ -8,10 +8,9 @@ left out of prompts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

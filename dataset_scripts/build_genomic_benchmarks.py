@@ -23,29 +23,17 @@ import yaml
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 from tqdm.auto import tqdm
 
+from tasks.benchmarks import GB_CONFIG_TASKS
+from tasks.grammar import render_example
+
 from .audit import audit_fields, dedup_across_splits
 from .genome import Genome, RegionUnavailable, reverse_complement
-from .grammar import render_example
 from .hub_folder import ConfigReport, reset_folder, write_card, write_config
 from .liftover import hg38_to_hg19
 from .sources import MIRROR_GENOMES, mirror_genome_files, source_files, source_path
 
 ROOT = "benchmarks/genomic_benchmarks/"
 SPLITS = ("train", "test")
-YES_NO = {"positive": "yes", "negative": "no"}
-# The single source of truth for GB config -> (GenomicLLM task, answer per benchmark class). None: no task fits
-# (the demo configs); their prompt/answer columns are left empty.
-CONFIG_TASKS: dict[str, tuple[str, dict[str, str]] | None] = {
-    "human_enhancers_cohn": ("enhancer", YES_NO),
-    "human_enhancers_ensembl": ("enhancer", YES_NO),
-    "human_ensembl_regulatory": ("regulatory", {"enhancer": "enhancer", "promoter": "promoter", "ocr": "ocr"}),
-    "human_nontata_promoters": ("promoter", YES_NO),
-    "human_ocr_ensembl": ("open_chromatin", YES_NO),
-    "drosophila_enhancers_stark": ("enhancer", YES_NO),
-    "dummy_mouse_enhancers_ensembl": ("enhancer", YES_NO),
-    "demo_coding_vs_intergenomic_seqs": None,
-    "demo_human_or_worm": None,
-}
 # Genome keys the mirror can stand in for: coordinates' assembly -> assembly its rows are lifted onto (hg38ToHg19).
 MIRROR_FALLBACK = {"GRCh38": "GRCh37"}
 _ENSEMBL_FASTA = re.compile(r"^[A-Z][a-z]+_[a-z]+\.(?P<asm>.+?)\.(?P<kind>dna|dna_sm|dna_rm|cdna)\.")
@@ -199,7 +187,7 @@ def rebuild(name: str, rows: pd.DataFrame, sources: Sources, progress: bool = Fa
 
 def to_splits(name: str, built: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Prompt/answer added, sorted by (class, id) per split: same sources => byte-identical parquet."""
-    spec = CONFIG_TASKS[name]
+    spec = GB_CONFIG_TASKS[name]
     if spec is None:
         prompts = [("", "")] * len(built)
     else:
@@ -231,10 +219,10 @@ def build_config(name: str, sources: Sources | None = None, limit_per_file: int 
     keys = sorted({r.key for r in references(name).values()})
     report.notes.append(f"{len(rows):,} source rows; read from {dict(sorted(used.items()))}; references: "
                         + "; ".join(sources.describe(k) for k in keys))
-    if CONFIG_TASKS[name] is None:
+    if GB_CONFIG_TASKS[name] is None:
         report.notes.append("no GenomicLLM task fits this demo dataset: prompt and answer are empty")
     else:
-        task, answers = CONFIG_TASKS[name]
+        task, answers = GB_CONFIG_TASKS[name]
         report.notes.append(f"task {task}; answers " + ", ".join(f"{k} -> {v}" for k, v in answers.items()))
     report.notes += balance_shift(rows, splits)
     empty = [s for s, df in splits.items() if not len(df)]

@@ -23,13 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from tasks.benchmarks import CORPUS_CONFIGS
+from tasks.grammar import render_prompt
+
 from . import corpus_tasks as ct
 from .annotation import read_gene_info
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
 from .audit import digest64, hashed_dedup_masks, leakage_from_counts
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
-from .grammar import render_prompt
 from .hub_folder import ConfigReport, reset_folder, write_card
 from .sources import MIRROR_GENOMES, mirror_genome_files, source_path
 
@@ -41,12 +43,6 @@ DIRECTION_WINDOWS_PER_GENE = 12
 FLUSH_ROWS = 2_000  # staged rows per (config, split) held in memory before they go to disk
 FINALIZE_BATCH = 4_000  # rows per batch when staged rows are rendered into the final parquet
 
-CONFIGS: dict[str, tuple[str, ...]] = {  # config -> tasks it holds
-    "splice_site": ("splice_site",), "orf_frame": ("orf_frame",), "sequence_direction": ("sequence_direction",),
-    "gene_biotype": ("gene_biotype",), "gc_content": ("gc_content",), "nt2aa": ("nt2aa",),
-    "reverse_complement": ("reverse", "complement", "reverse_complement"),
-    "gene_description": ("gene_description", "gene_name"), "reading_comprehension": ("reading_comprehension",),
-}
 # Classification configs: metadata fields offered to prompts, kept only if the audit finds no leak.
 CANDIDATE_FIELDS = {"splice_site": ["chromosome", "strand"], "orf_frame": ["chromosome", "strand"],
                     "sequence_direction": ["chromosome"], "gene_biotype": ["chromosome", "strand"]}
@@ -56,7 +52,7 @@ EXTRA_COLUMNS = {"nt2aa": {"protein": pa.string(), "cds_offset": pa.int64()}, "g
 COMMON = {"id": pa.string(), "task": pa.string(), "sequence": pa.string(), "answer": pa.string(),
           "label": pa.string(), "fields": pa.string(), "question": pa.string(), "assembly": pa.string(),
           "chrom": pa.string(), "start": pa.int64(), "end": pa.int64(), "strand": pa.string(), "gene": pa.string()}
-CONFIG_OF_TASK = {task: config for config, tasks in CONFIGS.items() for task in tasks}
+CONFIG_OF_TASK = {task: config for config, tasks in CORPUS_CONFIGS.items() for task in tasks}
 
 
 def schema(config: str) -> pa.Schema:
@@ -199,7 +195,7 @@ def finalize(staged: Path, out: Path) -> list[ConfigReport]:
     """De-duplicate and audit each config, then stream its staged rows into the final parquet with prompts rendered
     from the allowed fields. Only digests, the label/fields columns and one batch of rows are in memory at a time."""
     reports = []
-    for config in CONFIGS:
+    for config in CORPUS_CONFIGS:
         files = {s: staged / config / f"{s}.parquet" for s in SPLITS if (staged / config / f"{s}.parquet").exists()}
         keep = dedup_masks(files)
         report = ConfigReport(config, duplicates_removed={s: int((~m).sum()) for s, m in keep.items()})
@@ -242,7 +238,7 @@ def finalize(staged: Path, out: Path) -> list[ConfigReport]:
                 digests[split].append(digest64(df["sequence"]))
             writer.close()
             report.rows[split] = rows
-            if config in CANDIDATE_FIELDS or len(CONFIGS[config]) > 1:
+            if config in CANDIDATE_FIELDS or len(CORPUS_CONFIGS[config]) > 1:
                 report.balance[split] = dict(sorted(balance.items()))
         per_split = [np.unique(np.concatenate(d)) for d in digests.values()]
         report.cross_split_duplicates = int(len(np.concatenate(per_split)) - len(np.unique(np.concatenate(per_split))))

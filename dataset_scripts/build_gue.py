@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from tasks.benchmarks import GUE_GROUPS, gue_group
+from tasks.grammar import render_example
+
 from .audit import dedup_across_splits
-from .grammar import render_example
 from .hub_folder import ConfigReport, reset_folder, write_card, write_config
 from .sources import source_files, source_path
 
@@ -22,13 +24,6 @@ ROOT = "benchmarks/GUE/"
 SPLITS = ("train", "dev", "test")
 # group -> (config prefix, task, answer per integer label). Splice: 0 = acceptor (AG just before the centre),
 # 1 = donor (GT at the centre), 2 = neither, as read off the sequences' consensus at positions 198-201.
-GROUPS: dict[str, tuple[str, str, dict[int, str]]] = {
-    "tf": ("tf_", "tf_binding", {0: "no", 1: "yes"}),
-    "mouse": ("mouse_", "tf_binding", {0: "no", 1: "yes"}),
-    "prom": ("", "promoter", {0: "no", 1: "yes"}),
-    "splice": ("splice_", "splice_site", {0: "acceptor", 1: "donor", 2: "none"}),
-    "EMP": ("emp_", "histone_mark", {0: "no", 1: "yes"}),
-}
 VALID_BASES = set("ACGTN")
 
 
@@ -40,17 +35,11 @@ def discover() -> dict[str, dict[str, str]]:
         if len(parts) != 3 or not parts[2].endswith(".csv"):
             continue
         group, task, split = parts[0], parts[1], parts[2][:-4]
-        if group not in GROUPS or split not in SPLITS:
-            raise ValueError(f"unexpected GUE file {rel}: known groups {sorted(GROUPS)}, splits {SPLITS}")
-        found.setdefault(GROUPS[group][0] + task, {})[split] = rel
+        if group not in GUE_GROUPS or split not in SPLITS:
+            raise ValueError(f"unexpected GUE file {rel}: known groups {sorted(GUE_GROUPS)}, splits {SPLITS}")
+        found.setdefault(GUE_GROUPS[group][0] + task, {})[split] = rel
     return dict(sorted(found.items()))
 
-
-def group_of(config: str) -> str:
-    for group, (prefix, _, _) in GROUPS.items():
-        if prefix and config.startswith(prefix):
-            return group
-    return "prom"
 
 
 def read_split(rel: str, names: dict[int, str], task: str, limit: int | None = None) -> pd.DataFrame:
@@ -74,7 +63,7 @@ def read_split(rel: str, names: dict[int, str], task: str, limit: int | None = N
 
 
 def build_config(config: str, files: dict[str, str], limit: int | None = None) -> tuple[ConfigReport, dict[str, pd.DataFrame]]:
-    _, task, names = GROUPS[group_of(config)]
+    _, task, names = GUE_GROUPS[gue_group(config)]
     splits = {s: read_split(files[s], names, task, limit) for s in SPLITS if s in files}
     splits, removed = dedup_across_splits(splits)
     report = ConfigReport(config, duplicates_removed=removed)

@@ -13,10 +13,11 @@ from typing import Iterator
 
 import numpy as np
 
+from tasks.grammar import render_answer
+
 from .annotation import Gene, Transcript
 from .cds import CodingSequence, SplicedTranscript
 from .genome import Genome, RegionUnavailable, reverse_complement
-from .grammar import render_answer
 
 SPLICE_FLANK = 200  # 400 nt windows, junction at index 200 (as GUE splice/reconstructed)
 DECOY_MIN_DISTANCE = 10  # a "none" centre is this far from every annotated exon boundary

@@ -1,13 +1,15 @@
-"""The GenomicLLM Space: ask the model anything about a DNA sequence (Gradio).
+"""The GenomicLLM Space: ask the model anything about a DNA sequence (Gradio 6). `make demo` serves it.
 
     python -m space.app [--model release/GenomicLLM | --model OWNER/NAME --revision REV] [--port 7860] [--host 0.0.0.0]
+    genomicllm serve [--model ...] [-- --port 7860]        (the same `main`)
 
 The model location can also come from the environment variable GENOMICLLM_MODEL (and GENOMICLLM_REVISION); it is
 loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True), as users load it.
 
-Tabs: Chat (words -> task by keyword rules), Classify, GC content, Translate, Reverse complement, Describe gene,
-Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
-/reverse_complement, /describe, /batch.
+Tabs: Chat (words -> task by keyword rules, `tasks.router`), Classify, GC content, Translate, Reverse complement,
+Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
+/reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference` and `space.core` /
+`space.scores`: the Hugging Face Space repository holds exactly those modules (hub/assemble.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import csv
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Hugging Face Spaces do)
@@ -25,11 +28,15 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 
 import gradio as gr
 
-from dataset_scripts.tasks import TASKS, get_task
+from modeling.inference import DEFAULT_MODEL, load_model
+from tasks.registry import TASKS, Task, get_task
+from tasks.router import EXAMPLES, route
 
 from . import core
-from .ask import DEFAULT_MODEL, load_model
-from .router import EXAMPLES, route
+
+# gradio 6's utils.safe_get_lock / safe_get_stop_event make a fresh event loop on every call outside a running one
+# and drop the previous without closing it: a ResourceWarning per Blocks, queue and server, none of them ours.
+warnings.filterwarnings("ignore", "unclosed event loop", ResourceWarning, r"asyncio\.base_events")
 
 EXAMPLE_SEQ = ("ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTC"
                "AGTGGAGAGGGTGAAGGTGATGCAACATACGGAAAACTTACCCTTAAATTTATTTGCACTACTGGAAAACTACCTGTTCCATGGCCAACA"
@@ -40,6 +47,8 @@ EXAMPLE_SEQ = ("ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTG
                "GACCATTATCAACAAAATACTCCAATTGGCGATGGCCCTGTCCTTTTACCAGACAACCATTACCTGTCCACACAATCTGCCCTTTCGAAA"
                "GATCCCAACGAAAAGAGAGACCACATGGTCCTTCTTGAGTTTGTAACAGCTGCTGGGATTACACATGGCATGGATGAACTATACAAATAA")
 CLASSIFY_TASKS = [n for n, t in TASKS.items() if t.kind == "classify"]
+DNA_TASKS = [n for n, t in TASKS.items() if t.answer == "dna"]  # the Reverse complement tab's operations
+TEXT_TASKS = [n for n, t in TASKS.items() if t.answer == "text"]  # the Describe gene tab's questions
 STATE: dict = {}
 
 
@@ -59,7 +68,7 @@ def _one(sequence: str | None, file) -> str:
     return core.read_records(tok, sequence, file)[0][1]
 
 
-def _run(task: str, sequence: str | None, file, routed: str | None = None, progress=None):
+def _run(task: str | Task, sequence: str | None, file, routed: str | None = None, progress=None):
     """(markdown, Result) or a gr.Error with a friendly message."""
     tok, model = get_model()
     try:
@@ -77,34 +86,29 @@ def _prob_label(res) -> dict | None:
 
 
 # --- endpoints ------------------------------------------------------------------------------------------------
+# The task arguments come from a Dropdown / Radio: Gradio refuses a value outside its choices before calling these.
 
 def do_classify(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    if task not in CLASSIFY_TASKS:
-        raise gr.Error(f"Unknown classification task {task!r}; choose one of: {', '.join(CLASSIFY_TASKS)}")
     md, res = _run(task, sequence, file, progress=progress)
     return md, _prob_label(res)
 
 
 def do_gc(sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
     md, res = _run("gc_content", sequence, file, progress=progress)
-    return md, core.gc_plot(res.sequence, res)
+    return md, core.picture(res)
 
 
 def do_translate(sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
     md, res = _run("nt2aa", sequence, file, progress=progress)
-    return md, core.orf_plot(res.sequence)
+    return md, core.picture(res)
 
 
 def do_revcomp(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    if task not in ("reverse", "complement", "reverse_complement"):
-        raise gr.Error(f"Unknown operation {task!r}; choose reverse, complement or reverse_complement")
     md, _ = _run(task, sequence, file, progress=progress)
     return md
 
 
 def do_describe(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    if task not in ("gene_description", "gene_name"):
-        raise gr.Error(f"Unknown task {task!r}; choose gene_description or gene_name")
     md, _ = _run(task, sequence, file, progress=progress)
     return md
 
@@ -126,24 +130,21 @@ def do_chat(message: str, history: list | None, sequence: str | None, file=None,
     if r.task is None:
         history.append({"role": "assistant", "content": clarify_message()})
         return history, "", None
+    task = get_task(r.task)
     source = r.sequence or sequence
     if not (source or "").strip() and not file:
-        history.append({"role": "assistant", "content": f"Routed to task **{r.task}** (matched “{r.matched}”). "
+        history.append({"role": "assistant", "content": f"Routed to task **{task.name}** (matched “{r.matched}”). "
                         "Now paste a sequence in the box below (raw or FASTA), upload a FASTA file, or write the "
                         "DNA in your message."})
         return history, "", None
-    routed = (f"Routed to task **{r.task}** ({get_task(r.task).description}) because you wrote “{r.matched}”"
+    routed = (f"Routed to task **{task.name}** ({task.description}) because you wrote “{r.matched}”"
               + (", using the DNA in your message." if r.sequence else "."))
-    md, res = _run(r.task, source, None if r.sequence else file, routed, progress)
+    md, res = _run(task, source, None if r.sequence else file, routed, progress)
     history.append({"role": "assistant", "content": md})
-    plot = core.gc_plot(res.sequence, res) if r.task == "gc_content" else (
-        core.orf_plot(res.sequence) if r.task == "nt2aa" else None)
-    return history, "", plot
+    return history, "", core.picture(res)
 
 
 def do_batch(task: str, text: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    if task not in core.TASK_CHOICES:
-        raise gr.Error(f"Unknown task {task!r}; choose one of: {', '.join(core.TASK_CHOICES)}")
     tok, model = get_model()
     try:
         records = core.read_records(tok, text, file, many=True)
@@ -207,7 +208,7 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="GenomicLLM", analytics_enabled=False) as demo:
         gr.Markdown(INTRO.replace("{params}", params) + f"\nModel: `{model_location()[0]}`")
         with gr.Tab("Chat"):
-            chatbot = gr.Chatbot(type="messages", label="GenomicLLM", height=380, elem_id="chatbot")
+            chatbot = gr.Chatbot(label="GenomicLLM", height=380, elem_id="chatbot")
             with gr.Row():
                 msg = gr.Textbox(label="Your question", elem_id="question", scale=5,
                                  placeholder="what's the GC content?  ·  translate  ·  is this a promoter?")
@@ -216,7 +217,7 @@ def build_demo() -> gr.Blocks:
             c_plot = gr.Plot(label="Picture")
             gr.Examples([[v, EXAMPLE_SEQ] for v in EXAMPLES.values()], [msg, c_seq])
             ask_btn.click(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], api_name="chat")
-            msg.submit(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], show_api=False)
+            msg.submit(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], api_visibility="private")
         with gr.Tab("Classify"):
             k_task = gr.Dropdown(CLASSIFY_TASKS, value="promoter", label="Question",
                                  info="; ".join(f"{n}: {TASKS[n].description}" for n in CLASSIFY_TASKS[:4]) + " …")
@@ -238,14 +239,13 @@ def build_demo() -> gr.Blocks:
             t_plot = gr.Plot(label="Reading frames and ORFs")
             t_btn.click(do_translate, [t_seq, t_file], [t_md, t_plot], api_name="translate")
         with gr.Tab("Reverse complement"):
-            r_task = gr.Radio(["reverse_complement", "reverse", "complement"], value="reverse_complement",
-                              label="Operation")
+            r_task = gr.Radio(DNA_TASKS, value="reverse_complement", label="Operation")
             r_seq, r_file = seq_inputs()
             r_btn = gr.Button("Compute", variant="primary")
             r_md = gr.Markdown()
             r_btn.click(do_revcomp, [r_task, r_seq, r_file], [r_md], api_name="reverse_complement")
         with gr.Tab("Describe gene"):
-            d_task = gr.Radio(["gene_description", "gene_name"], value="gene_description", label="Question")
+            d_task = gr.Radio(TEXT_TASKS, value="gene_description", label="Question")
             d_seq, d_file = seq_inputs("DNA starting at a gene (raw or FASTA)")
             d_btn = gr.Button("Describe", variant="primary")
             d_md = gr.Markdown()
@@ -258,7 +258,17 @@ def build_demo() -> gr.Blocks:
             b_csv = gr.File(label="Answers (CSV)")
             b_table = gr.Dataframe(label="Preview", wrap=True)
             b_btn.click(do_batch, [b_task, b_text, b_file], [b_csv, b_md, b_table], api_name="batch")
-        demo.load(prefill, None, [chatbot, msg, c_seq, c_plot], show_api=False)
+        demo.load(prefill, None, [chatbot, msg, c_seq, c_plot], api_visibility="private")
+    return demo
+
+
+def serve(host: str = "127.0.0.1", port: int | None = None, block: bool = True) -> gr.Blocks:
+    """Build the app and serve it, one model call at a time. `block=False` returns once the server is up
+    (`demo.local_url`; `demo.close()` stops it); otherwise it returns after the server stops (Ctrl-C).
+    `port=None`: the first free port from 7860 (or $GRADIO_SERVER_PORT)."""
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, prevent_thread_lock=not block,
+                                                    quiet=not block)
     return demo
 
 
@@ -273,8 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["GENOMICLLM_MODEL"] = args.model
     if args.revision:
         os.environ["GENOMICLLM_REVISION"] = args.revision
-    demo = build_demo()
-    demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port)
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":

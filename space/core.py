@@ -4,37 +4,37 @@
   (`InputError`) for empty input, bad letters (line/column named), or input over `MAX_BASES`.
 - `answer(tok, model, task, seq)`: a `Result`. A sequence longer than the task's window (what fits the 512-token
   context together with its answer) is cut explicitly into windows (`window_sequence(..., align=6)`, no overlap, so
-  k-mers keep their frame), each window is answered, and the answers are aggregated (length-weighted mean GC,
-  concatenated sequences / proteins, mean class probabilities). Nothing is truncated silently.
-- Exact-computable tasks carry the rule's answer (`finetune.exact.exact_answer`) and whether the model agrees;
+  k-mers keep their frame), each window is answered, and the answers are aggregated (length-weighted mean number,
+  joined sequences / proteins, mean class probabilities). Nothing is truncated silently.
+- Tasks with an exact rule carry the rule's answer (`tasks.grammar.exact_answer`) and whether the model agrees;
   classifiers carry class probabilities from the answer-token scores (`space.scores`).
+
+What differs by task is read from its registry entry (`tasks.registry.Task`: kind, answer, rule), never its name.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dataset_scripts.grammar import Unparseable, parse_answer
-from dataset_scripts.tasks import TASKS, get_task
-from finetune.exact import RULES, exact_answer
-from finetune.metrics import identity
+from modeling.inference import QuestionTooLongError, ask
+from tasks.grammar import Unparseable, exact_answer, parse_answer
+from tasks.metrics import identity
+from tasks.registry import SEQUENCE_TASKS, Task, get_task
 
-from .ask import QuestionTooLongError, ask
 from .scores import label_probabilities
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
 MAX_RECORDS = 200  # Batch tab: records per file
-GC_TOLERANCE = 0.01  # the model writes 3 decimals; within 1 point counts as agreeing
-KMER = 6
-CONTEXT_SAFETY = 24  # prompt phrase, separators, bos/eos
-# letters per window: what fits the 512-token context with the answer (~5.4 bases per 6-mer token, 6 to be safe)
-WINDOW = {"classify": 2400, "regress": 2400, "text": 1800, "reverse": 1200, "complement": 1200,
-          "reverse_complement": 1200, "nt2aa": 900}
-TASK_CHOICES = [n for n in TASKS if n != "reading_comprehension"]
+NUMBER_TOLERANCE = 0.01  # the model writes 3 decimals; within 1 point of the exact number counts as agreeing
+KMER = 6  # a multiple of the codon too: windows cut at multiples of it keep the 6-mer and the reading frame
+# letters per window by answer kind: what fits the 512-token context with the answer (~5.4 bases per 6-mer token,
+# 6 to be safe); a DNA answer is as long as its question, a protein one a third of it
+WINDOW = {"label": 2400, "number": 2400, "text": 1800, "dna": 1200, "protein": 900}
+TASK_CHOICES = list(SEQUENCE_TASKS)  # reading comprehension asks about fields, not a sequence
 LOCK = threading.Lock()  # one model call at a time: the tokenizer's padding state is shared
 
 
@@ -42,9 +42,16 @@ class InputError(ValueError):
     """A friendly, specific message about the user's input."""
 
 
-def window_size(task: str) -> int:
-    t = get_task(task)
-    return WINDOW.get(task) or WINDOW.get(t.kind, WINDOW["text"])
+def window_size(task: str | Task) -> int:
+    return WINDOW[get_task(task).answer]
+
+
+@functools.cache
+def reads_backwards(task: Task) -> bool:
+    """Whether the task's rule answers the last part of a sequence first (reverse, reverse complement), so window
+    answers are joined last window first: probed on two codons, as the rule itself joins pieces."""
+    a, b = "ATG", "GCT"
+    return task.rule is not None and task.rule(a + b) != task.rule(a) + task.rule(b) == task.rule(b + a)
 
 
 def _read_file(file) -> str:
@@ -118,7 +125,7 @@ class Window:
 
 @dataclass
 class Result:
-    task: str
+    task: Task
     sequence: str
     windows: list[Window]
     value: object  # aggregated answer (label, float, sequence, protein, text) or Unparseable
@@ -142,12 +149,12 @@ class Result:
         return str(v)
 
 
-def _windows(tok, task: str, seq: str, size: int | None = None):
+def _windows(tok, task: Task, seq: str, size: int | None = None):
     size = size or window_size(task)
     return tok.window_sequence(seq, size, 0, align=KMER) if len(seq) > size else [(0, len(seq), seq)]
 
 
-def _ask_window(tok, model, task: str, seq: str, start: int, depth: int = 0) -> list[Window]:
+def _ask_window(tok, model, task: Task, seq: str, start: int, depth: int = 0) -> list[Window]:
     try:
         with LOCK:
             a = ask(tok, model, task, seq)
@@ -156,46 +163,44 @@ def _ask_window(tok, model, task: str, seq: str, start: int, depth: int = 0) -> 
         if depth > 4 or len(seq) <= 60 or "nucleotide" in str(e):
             raise
         half = max(KMER, (len(seq) // 2) // KMER * KMER)
-        if task == "nt2aa":
-            half = max(6, half // 6 * 6)
         return (_ask_window(tok, model, task, seq[:half], start, depth + 1)
                 + _ask_window(tok, model, task, seq[half:], start + half, depth + 1))
 
 
-def answer(tok, model, task: str, seq: str, progress=None) -> Result:
+def answer(tok, model, task: str | Task, seq: str, progress=None) -> Result:
     """Answer `task` about a cleaned sequence, windowed when it is longer than the task's window."""
     t = get_task(task)
-    if task == "reading_comprehension":
-        raise InputError("reading comprehension needs fields and a question; it is not offered here")
-    wins = _windows(tok, task, seq)
+    if t.answer == "field":
+        raise InputError(f"{t.name} needs fields and a question; it is not offered here")
+    wins = _windows(tok, t, seq)
     notes = []
     if len(wins) > 1:
         notes.append(f"The sequence ({len(seq):,} nt) is longer than one question can hold for this task "
-                     f"({window_size(task):,} nt), so it was cut into {len(wins)} windows of up to "
-                     f"{window_size(task):,} nt (no overlap, 6-mer aligned) and each was asked separately.")
+                     f"({window_size(t):,} nt), so it was cut into {len(wins)} windows of up to "
+                     f"{window_size(t):,} nt (no overlap, 6-mer aligned) and each was asked separately.")
     results: list[Window] = []
     for i, (start, end, wseq) in enumerate(wins):
         if progress is not None:
             progress((i, len(wins)), desc=f"window {i + 1}/{len(wins)}")
         if t.kind == "classify":
             with LOCK:
-                probs = label_probabilities(model, tok, task, wseq)
+                probs = label_probabilities(model, tok, t, wseq)
             text = ""
             if len(wins) == 1:
                 with LOCK:
-                    text = ask(tok, model, task, wseq).text
+                    text = ask(tok, model, t, wseq).text
             best = max(probs, key=probs.get)
-            results.append(Window(start, end, text, parse_answer(task, text) if text else best, probs))
+            results.append(Window(start, end, text, parse_answer(t, text) if text else best, probs))
         else:
-            results.extend(_ask_window(tok, model, task, wseq, start))
-    res = Result(task, seq, results, None, notes=notes)
+            results.extend(_ask_window(tok, model, t, wseq, start))
+    res = Result(t, seq, results, None, notes=notes)
     _aggregate(res)
     _verify(res)
     return res
 
 
 def _aggregate(res: Result) -> None:
-    task, t, ws = res.task, get_task(res.task), res.windows
+    t, ws = res.task, res.windows
     bad = [w for w in ws if isinstance(w.value, Unparseable)]
     if t.kind == "classify":
         labels = t.labels
@@ -217,13 +222,13 @@ def _aggregate(res: Result) -> None:
     if len(ws) == 1:
         res.value = ws[0].value
         return
-    if t.kind == "regress":
+    if t.answer == "number":
         res.value = sum(w.value * (w.end - w.start) for w in ws) / len(res.sequence)
         res.notes.append("Aggregate = length-weighted mean of the window answers.")
-    elif task in ("reverse", "reverse_complement"):
+    elif t.answer in ("dna", "protein") and reads_backwards(t):
         res.value = "".join(w.value for w in reversed(ws))
         res.notes.append("Aggregate = window answers joined (last window first).")
-    elif task in ("complement", "nt2aa"):
+    elif t.answer in ("dna", "protein"):
         res.value = "".join(w.value for w in ws)
         res.notes.append("Aggregate = window answers joined in order.")
     else:
@@ -233,23 +238,23 @@ def _aggregate(res: Result) -> None:
 
 
 def _verify(res: Result) -> None:
-    if res.task not in RULES:
+    t, seq = res.task, res.sequence
+    if t.rule is None:
         return
-    seq = res.sequence
-    if res.task == "nt2aa" and len(seq) % 3:
+    if t.answer == "protein" and len(seq) % 3:
         res.notes.append(f"{len(seq) % 3} trailing base(s) do not make a whole codon and are not translated.")
         seq = seq[: len(seq) // 3 * 3]
-    if res.task == "gc_content" and not any(c in "ACGT" for c in seq):
-        res.notes.append("No A/C/G/T letters: the GC content is undefined.")
+    if t.answer == "number" and not any(c in "ACGT" for c in seq):
+        res.notes.append(f"No A/C/G/T letters: the {t.phrase} is undefined.")
         return
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # Biopython warns on a partial codon; the rule's answer is still right
         warnings.simplefilter("ignore")
-        res.exact = parse_answer(res.task, exact_answer(res.task, seq))
+        res.exact = parse_answer(t, exact_answer(t, seq))
     v = res.value
     if isinstance(v, Unparseable):
         res.agree = False
-    elif res.task == "gc_content":
-        res.agree = abs(float(v) - float(res.exact)) <= GC_TOLERANCE
+    elif t.answer == "number":
+        res.agree = abs(float(v) - float(res.exact)) <= NUMBER_TOLERANCE
     else:
         res.agree = v == res.exact
         res.identity = identity(str(res.exact), str(v))
@@ -262,14 +267,14 @@ def shorten(text: str, width: int = 400) -> str:
 
 def markdown(res: Result, routed: str | None = None) -> str:
     """The answer as the UI shows it."""
-    t = get_task(res.task)
+    t = res.task
     lines = []
     if routed:
         lines.append(routed)
-    lines.append(f"**Task:** {res.task} ({t.description}) · **sequence:** {len(res.sequence):,} nt"
+    lines.append(f"**Task:** {t.name} ({t.description}) · **sequence:** {len(res.sequence):,} nt"
                  + (f" in {len(res.windows)} windows" if res.windowed else ""))
     answer = res.answer_text
-    if res.task in ("reverse", "complement", "reverse_complement", "nt2aa") and not isinstance(res.value, Unparseable):
+    if t.answer in ("dna", "protein") and not isinstance(res.value, Unparseable):
         answer = f"`{shorten(answer)}`"
     lines.append(f"**Model's answer:** {answer}")
     if res.probs:
@@ -279,8 +284,8 @@ def markdown(res: Result, routed: str | None = None) -> str:
         exact = f"{res.exact:.3f}" if isinstance(res.exact, float) else f"`{shorten(res.exact)}`"
         mark = "✓ **AGREES**" if res.agree else "✗ **DISAGREES**"
         extra = ""
-        if res.task == "gc_content" and not isinstance(res.value, Unparseable):
-            extra = f" (difference {abs(float(res.value) - res.exact):.3f}; tolerance {GC_TOLERANCE})"
+        if t.answer == "number" and not isinstance(res.value, Unparseable):
+            extra = f" (difference {abs(float(res.value) - res.exact):.3f}; tolerance {NUMBER_TOLERANCE})"
         elif res.identity is not None:
             extra = f" ({res.identity:.1%} of positions match)"
         lines.append(f"**Exact answer** (computed with Biopython): {exact}")
@@ -300,11 +305,11 @@ def markdown(res: Result, routed: str | None = None) -> str:
 
 
 def csv_row(name: str, res: Result) -> dict:
-    row = {"name": name, "length": len(res.sequence), "task": res.task, "windows": len(res.windows),
+    row = {"name": name, "length": len(res.sequence), "task": res.task.name, "windows": len(res.windows),
            "answer": res.answer_text, "parseable": not isinstance(res.value, Unparseable)}
     if res.probs:
         row.update({f"p_{k}": round(v, 4) for k, v in res.probs.items()})
-    if res.task in RULES:
+    if res.task.rule is not None:
         row["exact"] = f"{res.exact:.3f}" if isinstance(res.exact, float) else res.exact
         row["agrees"] = res.agree
     return row
@@ -344,7 +349,7 @@ def gc_plot(seq: str, res: Result | None = None):
     ax.plot(xs, ys, color="tab:green", lw=1.2, label=f"GC in a {w} nt sliding window")
     overall = sum(seq.count(c) for c in "GC") / max(1, sum(seq.count(c) for c in "ACGT"))
     ax.axhline(overall, color="grey", ls="--", lw=0.8, label=f"whole sequence {overall:.3f}")
-    if res is not None and res.task == "gc_content":
+    if res is not None and res.task.answer == "number":  # the model's GC answer of each window
         pts = [((w_.start + w_.end) / 2, w_.value) for w_ in res.windows if isinstance(w_.value, float)]
         if pts:
             ax.scatter(*zip(*pts), color="tab:purple", zorder=3, s=18, label="model's answer per window")
@@ -399,6 +404,11 @@ def orf_plot(seq: str, min_codons: int = 10):
     return fig
 
 
-def mean(xs) -> float:
-    xs = list(xs)
-    return sum(xs) / len(xs) if xs else math.nan
+def picture(res: Result):
+    """The plot that goes with an answer, or None: GC along the sequence for the number (GC content) answer, the
+    reading frames and their ORFs for a protein."""
+    if res.task.answer == "number":
+        return gc_plot(res.sequence, res)
+    if res.task.answer == "protein":
+        return orf_plot(res.sequence)
+    return None

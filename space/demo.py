@@ -1,4 +1,4 @@
-"""`make demo`: the shipped model answers one held-out test question of every task, through `space.ask`.
+"""`make samples`: the shipped model answers one held-out test question of every task, through `modeling.inference`.
 
 For every benchmark of the built datasets (one row per task of the multi-task corpus configs), the first test row's
 sequence (and fields / question, for the corpus) is asked the way a user would ask it; the question, the gold answer,
@@ -15,18 +15,18 @@ import json
 import time
 from pathlib import Path
 
-from dataset_scripts.grammar import parse_answer
-from finetune.benchmarks import DATASETS_DIR, discover
-from finetune.evaluate import ALL_KINDS
+from modeling.inference import DEFAULT_MODEL, ask, load
+from tasks.benchmarks import DATASETS_DIR, discover
+from tasks.grammar import parse_answer
+from tasks.registry import KINDS as KINDS
 
-from .ask import DEFAULT_MODEL, ask, load
 from .core import shorten
 
 
 def sample_rows(root: Path, split: str = "test") -> list[tuple[str, dict]]:
     """(benchmark name, first row of `split`) per benchmark, one per task for multi-task configs."""
     out = []
-    for b in discover(root, ALL_KINDS):
+    for b in discover(root, KINDS):
         if split not in b.splits:
             continue
         df = b.load(split, root)

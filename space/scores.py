@@ -1,6 +1,6 @@
 """Class probabilities of a classification answer from the model's own token scores.
 
-Training examples are `bos + prompt + " " + answer + eos` (finetune/data.py), the prompt and the answer tokenized
+Training examples are `bos + prompt + " " + answer + eos` (finetune/training/data.py), the prompt and the answer tokenized
 separately. The score of a label is the log-probability the model gives its answer tokens *and* the end-of-answer
 token after the prompt (so "1" and a longer label starting like it are told apart); the probabilities are the
 softmax of those scores over the task's labels. All labels are scored in one batched forward pass (right-padded).
@@ -12,8 +12,8 @@ import math
 
 import torch
 
-from dataset_scripts.grammar import render_prompt
-from dataset_scripts.tasks import get_task
+from tasks.grammar import render_prompt
+from tasks.registry import Task, get_task
 
 
 @torch.no_grad()
@@ -49,11 +49,11 @@ def softmax(scores: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in exp.items()}
 
 
-def label_probabilities(model, tok, task: str, sequence: str, fields: dict | None = None) -> dict[str, float]:
+def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dict | None = None) -> dict[str, float]:
     """Probability of each label of classification task `task` for an already cleaned sequence (sums to 1)."""
     t = get_task(task)
     if t.kind != "classify":
-        raise ValueError(f"{task} is not a classification task")
+        raise ValueError(f"{t.name} is not a classification task")
     return softmax(label_logprobs(model, tok, render_prompt(t, sequence, fields), t.labels))
 
 

@@ -35,7 +35,7 @@ def tiny_setup(small_corpus, tmp_path_factory):
     """A tiny training config over the small corpus, with a kmer3 tokenizer built as `make tokenizer` builds one."""
     import pandas as pd
 
-    from finetune.train import TrainConfig
+    from finetune.training.train import TrainConfig
     from tokenizer.build import build
 
     texts = []
@@ -55,6 +55,6 @@ def tiny_release(tiny_setup, tmp_path_factory) -> Path:
     """A release folder of a 2-step tiny model (answers are nonsense; the path through it is what is tested)."""
     from dataclasses import asdict
 
-    from finetune.train import TrainConfig, train
+    from finetune.training.train import TrainConfig, train
 
     return train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), tmp_path_factory.mktemp("tiny_run"), progress=False)

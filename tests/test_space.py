@@ -1,30 +1,30 @@
-"""space.ask (the path the demo and the Space share) on a tiny release: input cleaning, clear refusals, parsing."""
+"""modeling.inference (the path the demo and the Space share) on a tiny release: input cleaning, clear refusals, parsing."""
 
 import pytest
 
 
 @pytest.fixture(scope="module")
 def loaded(tiny_release):
-    from space.ask import load
+    from modeling.inference import load
 
     return load(tiny_release)
 
 
 def test_pasted_fasta_lowercase_and_rna_ask_the_same_question(loaded):
-    from space.ask import ask
+    from modeling.inference import ask
 
     tok, model = loaded
     plain = ask(tok, model, "gc_content", "ACGTTGCAAGGCTTAC")
     pasted = ask(tok, model, "gc_content", ">my read\nacgutgcaag\ngcttac\n")
     assert pasted.prompt == plain.prompt == "ACGTTGCAAGGCTTAC, GC content ="
     assert pasted.text == plain.text  # greedy: the same question gets the same answer
-    from dataset_scripts.grammar import Unparseable
+    from tasks.grammar import Unparseable
 
     assert plain.ok is not isinstance(plain.value, Unparseable)  # nonsense from a 2-step model is flagged, not hidden
 
 
 def test_bad_letters_unknown_task_and_too_long_are_refused_clearly(loaded):
-    from space.ask import QuestionTooLongError, ask
+    from modeling.inference import QuestionTooLongError, ask
 
     tok, model = loaded
     with pytest.raises(ValueError, match=r"'X' at line 1, column 5"):

@@ -53,14 +53,14 @@ def client(server):
 
 @pytest.fixture(scope="module")
 def loaded():
-    from space.ask import load_model
+    from modeling.inference import load_model
 
     return load_model(MODEL)
 
 
 def exact(task, seq):
-    from dataset_scripts.grammar import parse_answer
-    from finetune.exact import exact_answer
+    from tasks.grammar import parse_answer
+    from tasks.rules import exact_answer
 
     return parse_answer(task, exact_answer(task, seq))
 
@@ -225,7 +225,7 @@ def test_headless_browser_shows_the_answer(server):
 # --- pieces ---------------------------------------------------------------------------------------------------
 
 def test_router_rules():
-    from space.router import route
+    from tasks.router import route
 
     cases = {"what's the GC content": "gc_content", "Translate this please": "nt2aa",
              "reverse complement": "reverse_complement", "the complement": "complement",
@@ -260,7 +260,7 @@ def test_orfs_and_gc_profile():
 
 
 def test_command_line(capsys):
-    from space.ask import main
+    from modeling.inference import main
 
     assert main(["ACGTTGCAAGGCTTAC, GC content =", "--model", str(MODEL)]) == 0
     out = capsys.readouterr().out

@@ -1,12 +1,10 @@
-"""python -m tokenizer {build,bench} ... (see build.py and bench.py)."""
+"""python -m tokenizer build ... (see build.py); the candidates' benchmark is `python -m studies.tokenizer_bench`."""
 
 import sys
 
-from . import bench, build
-
-COMMANDS = {"build": build.main, "bench": bench.main}
+from . import build
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.exit(f"usage: python -m tokenizer {{{','.join(COMMANDS)}}} [options]")
-    COMMANDS[sys.argv[1]](sys.argv[2:])
+    if len(sys.argv) < 2 or sys.argv[1] != "build":
+        sys.exit("usage: python -m tokenizer build [options]  (benchmark: python -m studies.tokenizer_bench)")
+    build.main(sys.argv[2:])

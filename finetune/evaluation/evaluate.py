@@ -1,0 +1,212 @@
+"""Evaluate a released GenomicLLM folder on every benchmark's test split, the way users call it (`make eval`).
+
+The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`, prompts are answered
+by greedy generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers
+count as wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of
+`baselines.json` and the published anchors) and a confusion-matrix PNG per classification benchmark.
+
+    python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
+    python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from modeling.inference import answer_tokens, generate, load
+from tasks import exact_answer, get_task, parse_answer, render_prompt
+from tasks.anchors import ANCHORS, SPLIT_NOTES
+from tasks.benchmarks import DATASETS_DIR, discover
+from tasks.metrics import UNPARSEABLE, score
+from tasks.registry import KINDS
+
+
+def answer_budget(tok, task: str, answers: list[str]) -> list[int]:
+    """New tokens allowed per row in evaluation: the longest label (classification) or the gold answer's length + 8."""
+    if get_task(task).kind == "classify":
+        return [answer_tokens(tok, task)] * len(answers)
+    return [len(ids) + 8 for ids in tok([" " + a for a in answers], add_special_tokens=False)["input_ids"]]
+
+
+def score_rows(model, tok, task: str, prompts: list[str], answers: list[str], batch_size: int = 32) -> tuple[dict, list]:
+    texts = generate(model, tok, prompts, answer_budget(tok, task, answers), batch_size)
+    gold = [parse_answer(task, a) for a in answers]
+    pred = [parse_answer(task, t) for t in texts]
+    return score(task, gold, pred), pred
+
+
+def confusion_png(task: str, gold: list, pred: list, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    labels = list(get_task(task).labels)
+    shown = [UNPARSEABLE if not isinstance(p, str) else p for p in pred]
+    extra = [UNPARSEABLE] if UNPARSEABLE in shown else []
+    fig, ax = plt.subplots(figsize=(4 + len(labels) * 0.4, 4 + len(labels) * 0.4))
+    ConfusionMatrixDisplay.from_predictions(gold, shown, labels=labels + extra, ax=ax, colorbar=False)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def exact_reference(task: str, rows: pd.DataFrame) -> dict | None:
+    """Metrics of the rule-computed answers (exact-computable tasks only), scored like the model's."""
+    if not get_task(task).exact:
+        return None
+    texts = [exact_answer(task, r.sequence, r.fields, r.question) or "" for r in rows.itertuples()]
+    return score(task, [parse_answer(task, a) for a in rows["answer"]], [parse_answer(task, t) for t in texts])
+
+
+def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows: int | None = None,
+                 only: list[str] | None = None, seed: int = 0, split: str = "test") -> dict:
+    """Every benchmark's `split` (test; dev/validation only for model selection) answered and scored."""
+    tok, model = load(model_dir)
+    results = {}
+    for b in discover(root, KINDS):
+        if only and b.name not in only:
+            continue
+        wanted = b.dev if split == "dev" else split
+        if wanted not in b.splits:
+            results[b.name] = {"task": b.task, "skipped": f"no {split} split"}
+            continue
+        corpus = b.dataset == "GenomicLLM_GRCh38"
+        df = b.load(wanted, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
+                    else ["prompt", "answer"])
+        multi = len(b.tasks) > 1
+        for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
+            if max_rows and len(rows) > max_rows:
+                rows = rows.sample(n=max_rows, random_state=seed)
+            name = f"{b.name}:{task}" if multi else b.name
+            metrics, pred = score_rows(model, tok, task, rows["prompt"].tolist(), rows["answer"].tolist())
+            results[name] = {"task": task, "split": wanted, "ours": metrics,
+                             "trained_on": "train" in b.splits}
+            exact = exact_reference(task, rows) if corpus else None
+            if exact:
+                results[name]["exact_rule"] = exact
+            if get_task(task).kind == "classify":
+                confusion_png(task, rows["answer"].tolist(), pred, name, out / "confusion" / f"{name.replace('/', '__')}.png")
+            print(f"{name:<55} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n"), flush=True)
+    return results
+
+
+def main_metric(task: str, name: str | None = None) -> str:
+    """The headline metric: the published anchors' metric for `name` when it has one (GenomicBenchmarks report
+    accuracy even for promoters), else the task's first metric."""
+    anchored = {m for m, _ in ANCHORS.get(name, {}).values()} if name else set()
+    if len(anchored) == 1:
+        return anchored.pop()
+    return get_task(task).metrics[0] if get_task(task).metrics else "exact_match"
+
+
+def markdown(results: dict, baselines: dict) -> str:
+    """One row per benchmark: ours (all metrics, the headline first), baselines, rule, published, split notes."""
+    fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
+    lines = ["| benchmark | task | metric | ours | k-mer LR | CNN | exact rule | published | other metrics (ours) "
+             "| unparseable | n | notes |", "|" + "---|" * 12]
+    for name, r in results.items():
+        if "skipped" in r:
+            lines.append(f"| {name} | {r['task']} | | skipped: {r['skipped']} |" + " |" * 8)
+            continue
+        metric, ours = main_metric(r["task"], name), r["ours"]
+        base = baselines.get(name, {})
+        lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
+        rule = r.get("exact_rule", {}).get(metric)
+        pub = "; ".join(f"{src} {m} {v:.3f}" for src, (m, v) in ANCHORS.get(name, {}).items())
+        other = ", ".join(f"{k} {v:.3f}" for k, v in ours.items() if k not in (metric, "n", "unparseable_rate"))
+        notes = [SPLIT_NOTES.get(name.split("/")[0], "")]
+        if not r.get("trained_on", True):
+            notes.append("no train split in the mirror: zero-shot from the other configs of this task")
+        lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
+                     f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
+                     f"{'; '.join(n for n in notes if n)} |")
+    return "\n".join(lines) + "\n\n" + baseline_summary(results, baselines) + "\n"
+
+
+def baseline_wins(results: dict, baselines: dict) -> tuple[list[str], int]:
+    """(classification benchmarks where ours beats both baselines, benchmarks with both baselines fitted)."""
+    wins, rows = [], 0
+    for name, r in results.items():
+        if "skipped" in r or get_task(r["task"]).kind != "classify":
+            continue
+        metric, base = main_metric(r["task"], name), baselines.get(name, {})
+        lr, cnn = (base.get(k, {}).get(metric) for k in ("kmer_lr", "cnn"))
+        if lr is None or cnn is None:
+            continue
+        rows += 1
+        if r["ours"][metric] > max(lr, cnn):
+            wins.append(name)
+    return wins, rows
+
+
+def baseline_summary(results: dict, baselines: dict) -> str:
+    """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
+    wins, rows = baseline_wins(results, baselines)
+    return (f"Classification benchmarks with both baselines fitted: ours above both on {len(wins)} of {rows}"
+            + (f" ({', '.join(wins)})." if wins else "."))
+
+
+def score_file(model_dir: Path, task: str, data: Path) -> dict:
+    """Score a user's labelled file (CSV/TSV/parquet with `sequence` and `label`; labels as the task writes them)."""
+    if data.suffix == ".parquet":
+        df = pd.read_parquet(data)
+    else:
+        df = pd.read_csv(data, sep="\t" if data.suffix in (".tsv", ".tab") else ",", dtype=str)
+    missing = {"sequence", "label"} - set(df.columns)
+    if missing:
+        raise SystemExit(f"{data}: missing column(s) {sorted(missing)}; need `sequence` and `label`")
+    t = get_task(task)
+    bad = sorted(set(df["label"]) - set(t.labels)) if t.kind == "classify" else []
+    if bad:
+        raise SystemExit(f"{data}: labels {bad} are not labels of {task} ({', '.join(t.labels)})")
+    tok, model = load(model_dir)
+    prompts = []
+    for i, seq in enumerate(df["sequence"].astype(str)):
+        try:
+            prompts.append(render_prompt(task, tok.normalize_sequence(seq)))
+        except ValueError as e:
+            raise SystemExit(f"{data}: row {i + 1}: {e}") from e
+    metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", type=Path, default=Path("release/GenomicLLM"))
+    p.add_argument("--task")
+    p.add_argument("--data", type=Path)
+    p.add_argument("--max-rows", type=int, help="cap per benchmark (sampled with the seed); default: all test rows")
+    p.add_argument("--only", nargs="*")
+    p.add_argument("--render", action="store_true",
+                   help="only rewrite results.md from OUT/results.json and OUT/baselines.json (no model run)")
+    p.add_argument("--split", default="test", choices=("test", "dev"),
+                   help="dev = each benchmark's dev/validation split, for model selection only")
+    p.add_argument("--out", type=Path, default=Path("build/eval"))
+    args = p.parse_args(argv)
+    if args.data or args.task:
+        if not (args.data and args.task):
+            raise SystemExit("--task and --data go together")
+        print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
+        return
+    if args.render:
+        results = json.loads((args.out / "results.json").read_text())
+    else:
+        results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only, split=args.split)
+    baselines_path = args.out / "baselines.json"
+    baselines = json.loads(baselines_path.read_text()) if baselines_path.is_file() else {}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    (args.out / "results.md").write_text(markdown(results, baselines))
+    print(f"wrote {args.out / 'results.json'} and results.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The training mixture: train splits of the three datasets, rendered by the grammar, tokenized once, sampled by weight.
+
+Mixture: every (dataset, config) train split is a source; a source is drawn with probability proportional to
+rows ** `temperature` (0.5 by default: small tasks are seen more often than their size alone would give, large ones
+less), then a row uniformly within it. Dev/validation/test rows never enter (`TRAIN_SPLIT` only).
+
+An example is `prompt` + `" " + answer` + eos. Loss weights: 1 on answer and eos tokens, `prompt_weight` on prompt
+tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
+Batches are drawn from a generator seeded by (seed, step, rank), so a resumed run sees exactly the batches it would
+have seen, with no data-loader state to save.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tasks.benchmarks import DATASETS
+
+from ..loop import collate_weighted
+
+TRAIN_SPLIT = "train"
+
+
+@dataclass
+class Source:
+    name: str
+    ids: np.ndarray  # flat int32 token ids of all examples
+    offsets: np.ndarray  # example i is ids[offsets[i]:offsets[i+1]]
+    prompt_lens: np.ndarray
+    dropped_for_length: int = 0
+
+    def __len__(self) -> int:
+        return len(self.prompt_lens)
+
+    def example(self, i: int) -> tuple[np.ndarray, int]:
+        return self.ids[self.offsets[i] : self.offsets[i + 1]], int(self.prompt_lens[i])
+
+
+@dataclass
+class Mixture:
+    sources: list[Source]
+    temperature: float = 0.5
+    weights: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        sizes = np.array([len(s) for s in self.sources], dtype=float)
+        w = sizes ** self.temperature
+        self.weights = w / w.sum()
+
+    def table(self) -> list[dict]:
+        return [{"source": s.name, "rows": len(s), "weight": round(float(w), 4), "dropped_for_length": s.dropped_for_length}
+                for s, w in zip(self.sources, self.weights)]
+
+    def sample(self, rng: np.random.Generator, tokens: int) -> list[tuple[np.ndarray, int]]:
+        """Examples until about `tokens` tokens (at least one)."""
+        out, n = [], 0
+        while n < tokens:
+            src = self.sources[rng.choice(len(self.sources), p=self.weights)]
+            ex = src.example(int(rng.integers(len(src))))
+            out.append(ex)
+            n += len(ex[0])
+        return out
+
+
+def tokenize_rows(name: str, prompts: list[str], answers: list[str], tok, max_len: int) -> Source:
+    """Each row as the tokenizer's (prompt, answer) pair: `<s> prompt answer</s>`, its token_type_ids 0 on the
+    prompt and 1 on the answer + `</s>`, the one prompt/answer split from tokenizer to loss."""
+    enc = tok(prompts, [" " + a for a in answers], return_token_type_ids=True)
+    seqs, plens, dropped = [], [], 0
+    for ids, types in zip(enc["input_ids"], enc["token_type_ids"]):
+        if len(ids) > max_len:
+            dropped += 1
+            continue
+        seqs.append(ids)
+        plens.append(types.index(1))
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat = np.fromiter((t for s in seqs for t in s), dtype=np.int32, count=int(offsets[-1]))
+    return Source(name, flat, offsets, np.array(plens, dtype=np.int32), dropped)
+
+
+def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_rows_per_source: int | None = None,
+                 only: list[str] | None = None, seed: int = 0) -> Mixture:
+    sources = []
+    for dataset in DATASETS:
+        for path in sorted((root / dataset / "data").glob(f"*/{TRAIN_SPLIT}.parquet")):
+            name = f"{dataset}/{path.parent.name}"
+            if only and name not in only:
+                continue
+            df = pd.read_parquet(path, columns=["prompt", "answer"])
+            df = df[df["prompt"].str.len() > 0]  # configs without a task (GB demo sets) have no prompts
+            if max_rows_per_source and len(df) > max_rows_per_source:
+                df = df.sample(n=max_rows_per_source, random_state=seed)
+            if len(df):
+                sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len))
+    if not sources:
+        raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
+    return Mixture(sources, temperature)
+
+
+def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float) -> dict[str, torch.Tensor]:
+    """Right-padded batch: input_ids, attention_mask, and per-token loss weights aligned with input_ids."""
+    weighted = []
+    for ids, n_prompt in examples:
+        w = np.ones(len(ids), dtype=np.float32)
+        w[:n_prompt] = prompt_weight
+        weighted.append((ids, w))
+    return collate_weighted(weighted, pad_id)
+
+

@@ -1,0 +1,77 @@
+"""Turn a finished training run into the folder the repository ships (`release/GenomicLLM`).
+
+The run's release folder (safetensors, config, tokenizer, remote code; written by `modeling.release.write_release`)
+plus what a reader needs to trust it: the training config, the mixture table, a summary of the log (steps, tokens,
+CPU seconds, final loss, where it ran) and the loss plot. Written to a staging folder, size-checked, then moved into
+place, so a failed ship never leaves a half-written folder.
+
+    python -m finetune.training.ship --run build/train/genomicllm --to release/GenomicLLM
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+MAX_MB = 25.0  # the repository ships small weights only
+RUN_FILES = ("train_config.json", "mixture.json", "loss.png")
+
+
+def log_summary(run: Path) -> dict:
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{run}/log.jsonl is empty: nothing was trained")
+    last = rows[-1]
+    tail = [r["loss"] for r in rows[-50:]]
+    return {
+        "steps": last["step"],
+        "tokens": last.get("tokens"),  # real (non-padding) tokens seen by the main process
+        "cpu_s": last.get("cpu_s"),  # process CPU seconds (all threads), summed over resumes
+        "wall_s_logged": round(last["time"] - rows[0]["time"], 1),
+        "final_loss_mean_last_50_steps": float(np.mean(tail)),
+        "tokens_per_s_last": last["tokens_per_s"],
+    }
+
+
+def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None) -> Path:
+    release = run / "release"
+    if not (release / "model.safetensors").is_file():
+        raise FileNotFoundError(f"{release} has no model.safetensors: the run has not finished (see {run}/log.jsonl)")
+    stage = to.with_name(to.name + ".staging")
+    shutil.rmtree(stage, ignore_errors=True)
+    shutil.copytree(release, stage)
+    for name in RUN_FILES:
+        if (run / name).is_file():
+            shutil.copy2(run / name, stage / name)
+    summary = {**log_summary(run), **(extra or {}),
+               "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
+               "torch": torch.__version__}
+    (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    mb = sum(f.stat().st_size for f in stage.rglob("*") if f.is_file()) / 2**20
+    if mb > MAX_MB:
+        shutil.rmtree(stage)
+        raise ValueError(f"{run}: the shipped folder would be {mb:.1f} MB, over the {MAX_MB} MB the repository allows")
+    shutil.rmtree(to, ignore_errors=True)
+    stage.rename(to)
+    return to
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--to", type=Path, default=Path("release/GenomicLLM"))
+    p.add_argument("--where", help="where it was trained (default: this machine)")
+    p.add_argument("--extra", type=json.loads, default={}, help="JSON object merged into training_summary.json")
+    args = p.parse_args(argv)
+    print(f"shipped {ship(args.run, args.to, args.where, args.extra)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Ask a released GenomicLLM: load it the way users do, generate greedily, budget and parse the answer.
+
+`load(folder_or_hub_id)` is `AutoTokenizer` / `AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True)`;
+`generate` answers a batch of prompts greedily (left-padded, length-sorted batches, stop at eos); `answer_tokens`
+is how many new tokens an answer may need, from the task's answer kind; `ask(tok, model, task, sequence)` cleans a
+pasted sequence (FASTA header, spaces, line breaks, lower case, RNA U), renders the question with the prompt grammar,
+refuses a question that does not fit the model's context (naming both lengths; nothing is truncated), answers and
+parses the answer with the grammar. Evaluation, the Space and the `genomicllm` command all answer through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from tasks import Task, Unparseable, get_task, parse_answer, render_prompt
+from tasks.paths import SHIPPED_MODEL
+
+DEFAULT_MODEL = SHIPPED_MODEL
+TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
+
+
+class QuestionTooLongError(ValueError):
+    """Prompt + answer would exceed the model's context."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    task: str
+    prompt: str
+    text: str  # the model's raw answer
+    value: Any  # parsed: label, number, sequence, protein (1-letter) or text; an Unparseable when it could not be
+
+    @property
+    def ok(self) -> bool:
+        return not isinstance(self.value, Unparseable)
+
+
+def load(model_dir: Path | str, revision: str | None = None):
+    """(tokenizer, model) of a release folder or Hub id, loaded the way users load it (remote code)."""
+    tok = AutoTokenizer.from_pretrained(model_dir, revision=revision, trust_remote_code=True)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, revision=revision, trust_remote_code=True)
+    return tok, model.eval()
+
+
+def load_model(location: str | Path | None = None, revision: str | None = None):
+    """`load` of a local folder or a Hub id (at `revision`); default: the shipped model. A path that is not a
+    folder is an error naming it, not a Hub lookup."""
+    location = str(location or DEFAULT_MODEL)
+    if Path(location).expanduser().is_dir():
+        location = str(Path(location).expanduser())
+    elif location.startswith((".", "/", "~")) or Path(location).suffix:
+        raise SystemExit(f"{location}: no model folder there (the repository ships release/GenomicLLM)")
+    return load(location, revision)
+
+
+@torch.no_grad()
+def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_size: int = 32,
+             add_special_tokens: bool = True) -> list[str]:
+    """Greedy answers; prompts are sorted by length so batches carry little padding, then put back in order.
+    `add_special_tokens=False` for prompts that already hold them (rendered chat templates)."""
+    tok.padding_side = "left"
+    order = np.argsort([len(p) for p in prompts], kind="stable")
+    out: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
+        enc.pop("token_type_ids", None)  # the prompt/answer mask is for training; generation has only prompts
+        limit = max(max_new_tokens[i] for i in idx)
+        ids = model.generate(**enc, max_new_tokens=limit, do_sample=False, eos_token_id=tok.eos_token_id,
+                             pad_token_id=tok.pad_token_id)
+        texts = tok.batch_decode(ids[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+        for i, text in zip(idx, texts):
+            out[i] = text
+    return out
+
+
+def answer_tokens(tok, task: str | Task, sequence: str | None = None) -> int:
+    """New tokens an answer may need when the gold one is unknown, from the task's answer kind: the longest label
+    + 2, a number, about the sequence's own length (DNA), one per residue (protein), or a text budget."""
+    t = get_task(task)
+    if t.answer == "label":
+        return max(len(tok(" " + label, add_special_tokens=False)["input_ids"]) for label in t.labels) + 2
+    if t.answer == "number":
+        return 8
+    if t.answer == "dna":
+        return len(tok(" " + (sequence or ""), add_special_tokens=False)["input_ids"]) + 8
+    if t.answer == "protein":
+        return len(sequence or "") // 3 + 8
+    return TEXT_ANSWER_TOKENS
+
+
+def clean(tok, sequence: str) -> str:
+    """A pasted sequence or FASTA record as the grammar writes it; a clear SequenceFormatError otherwise."""
+    return tok.normalize_sequence(sequence)
+
+
+def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None = None,
+        question: str | None = None) -> Answer:
+    task = get_task(task)  # unknown task: KeyError naming the known ones
+    seq = clean(tok, sequence) if sequence else None
+    prompt = render_prompt(task, seq, fields, question)
+    budget = answer_tokens(tok, task, seq)
+    limit = model.config.max_position_embeddings
+    n_prompt = len(tok(prompt)["input_ids"])  # over the context already: the tokenizer's SequenceTooLongError
+    if n_prompt + budget > limit:
+        raise QuestionTooLongError(
+            f"the question is {n_prompt} tokens and its answer may need {budget} more, over the model's {limit}-token "
+            "context; nothing was truncated. Ask about a shorter piece of the sequence.")
+    text = generate(model, tok, [prompt], [budget], batch_size=1)[0]
+    return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
+
+
+__all__ = ["DEFAULT_MODEL", "Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "generate", "load",
+           "load_model"]

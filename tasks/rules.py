@@ -1,0 +1,33 @@
+"""The exact rules: what a program that knows the biology computes from the sequence alone (Biopython).
+
+Each task that has one names it in its registry entry (`Task.rule`); `tasks.grammar.exact_answer` writes the rule's
+value as the grammar writes answers. These are the evaluation's reference column and the Space's verification,
+computed independently of the dataset builders.
+"""
+
+from __future__ import annotations
+
+from Bio.Seq import Seq
+from Bio.SeqUtils import gc_fraction
+
+
+def gc_content(sequence: str) -> float:
+    """Fraction of G+C among the unambiguous bases (N and other IUPAC letters are ignored)."""
+    return gc_fraction(sequence, ambiguous="ignore")
+
+
+def reverse(sequence: str) -> str:
+    return sequence[::-1]
+
+
+def complement(sequence: str) -> str:
+    return str(Seq(sequence).complement())
+
+
+def reverse_complement(sequence: str) -> str:
+    return str(Seq(sequence).reverse_complement())
+
+
+def translate(sequence: str) -> str:
+    """One-letter protein of an in-frame coding fragment, standard code (table 1), stop as '*'."""
+    return str(Seq(sequence).translate(table=1))

@@ -1,0 +1,27 @@
+"""Evaluation through a release folder, as users load it."""
+
+from pathlib import Path
+
+import pytest
+
+
+def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path):
+    from finetune.evaluation.evaluate import evaluate_all, markdown, score_file
+
+    release = tiny_release
+    results = evaluate_all(release, tmp_path / "eval", root=Path(tiny_setup.datasets), max_rows=4, split="validation",
+                           only=["GenomicLLM_GRCh38/splice_site", "GenomicLLM_GRCh38/reverse_complement"])
+    assert "GenomicLLM_GRCh38/splice_site" in results
+    ops = [r for k, r in results.items() if k.startswith("GenomicLLM_GRCh38/reverse_complement:")]
+    assert ops and all(r["exact_rule"]["exact_match"] == 1.0 for r in ops)  # the rule column agrees with the gold
+    splice = results["GenomicLLM_GRCh38/splice_site"]["ours"]
+    assert splice["n"] == 4 and 0 <= splice["unparseable_rate"] <= 1 and "mcc" in splice
+    assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
+    assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
+    data = tmp_path / "mine.csv"
+    data.write_text("sequence,label\nACGTACGTAC,yes\nTTTTGGGGCC,no\n")
+    assert score_file(release, "promoter", data)["n"] == 2
+    data.write_text("sequence,label\nACGT,maybe\n")
+    with pytest.raises(SystemExit, match="not labels of promoter"):
+        score_file(release, "promoter", data)
+

@@ -1,0 +1,87 @@
+"""The training script on a tiny config: runs, logs, checkpoints, resumes, writes a loadable release, and runs
+under `accelerate launch --num_processes 2` on the CPU."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from finetune.training.data import collate, load_mixture
+from finetune.training.train import TrainConfig, train
+
+
+def test_mixture_never_truncates_and_weights_answers(tiny_setup):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)
+    mix = load_mixture(Path(tiny_setup.datasets), tok, max_len=120, max_rows_per_source=200)
+    table = {r["source"]: r for r in mix.table()}
+    assert table["GenomicLLM_GRCh38/splice_site"]["dropped_for_length"] == 200  # 400 nt windows never fit in 120
+    rows = {f"GenomicLLM_GRCh38/{p.parent.name}": len(pd.read_parquet(p, columns=["answer"]))
+            for p in (Path(tiny_setup.datasets) / "GenomicLLM_GRCh38" / "data").glob("*/train.parquet")}
+    assert all(len(s) + s.dropped_for_length == min(200, rows[s.name]) for s in mix.sources)  # kept + counted
+    assert abs(mix.weights.sum() - 1) < 1e-9 and table["GenomicLLM_GRCh38/splice_site"]["weight"] == 0
+    batch = collate(mix.sample(np.random.default_rng(0), 300), tok.pad_token_id, prompt_weight=0.0)
+    ids, w = batch["input_ids"][0], batch["loss_weights"][0]
+    answer = ids[w > 0].tolist()
+    assert answer[-1] == tok.eos_token_id and ids[0] == tok.bos_token_id and w[0] == 0
+
+
+
+
+
+
+
+
+def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
+    out = tmp_path / "run"
+    release = train(tiny_setup, out, progress=False)
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4] and (out / "loss.png").is_file()
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-2", "step-4"]
+    with (out / "log.jsonl").open("a") as f:  # a step logged after the last checkpoint, then interrupted
+        f.write(json.dumps({**log[-1], "step": 5, "tokens": 10**9}) + "\n")
+    longer = TrainConfig(**{**asdict(tiny_setup), "steps": 6})
+    train(longer, out, progress=False)  # resumes at step 4, redoing step 5
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert log[3]["tokens"] < log[4]["tokens"] < log[5]["tokens"] < 10**9 and log[5]["cpu_s"] > log[3]["cpu_s"] > 0
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(release, trust_remote_code=True)  # the tokenizer's remote code ships too
+    assert type(tok).__name__ == "GenomicLLMTokenizerFast"
+    plain = AutoTokenizer.from_pretrained(release)  # and without remote code it loads, without asking, as before
+    assert type(plain).__name__ != "GenomicLLMTokenizerFast" and plain("ACGTACGTAC")["input_ids"] == tok("ACGTACGTAC")["input_ids"]
+    model = AutoModelForCausalLM.from_pretrained(release, trust_remote_code=True)
+    out_ids = model.generate(**tok("ACGTACGTAC, GC content =", return_tensors="pt"), max_new_tokens=3, do_sample=False)
+    assert out_ids.shape[1] >= 3
+
+    from finetune.training.ship import ship
+
+    shipped = ship(out, tmp_path / "shipped" / "GenomicLLM")
+    summary = json.loads((shipped / "training_summary.json").read_text())
+    assert summary["steps"] == 6 and summary["tokens"] == log[5]["tokens"] and summary["cpu_s"] > 0
+    assert {"train_config.json", "mixture.json", "loss.png", "model.safetensors"} <= {p.name for p in shipped.iterdir()}
+    assert json.loads((shipped / "train_config.json").read_text())["steps"] == 6
+
+
+def test_two_process_cpu_run(tiny_setup, tmp_path):
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(json.dumps({**asdict(tiny_setup), "steps": 2, "checkpoint_every": 2}))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "finetune.training.train", "--config", str(cfg_path),
+           "--out", str(tmp_path / "ddp")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "ddp" / "release" / "model.safetensors").is_file()
+    assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2
+
+
+
+

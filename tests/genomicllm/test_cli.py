@@ -1,0 +1,62 @@
+"""The `genomicllm` command: help on every subcommand, a question answered through the shipped model's path, bad
+input refused with a message naming it, and `score` giving the evaluation's metrics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genomicllm.cli import main, parse_question
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "genomicllm", *args], cwd=ROOT, input=stdin, capture_output=True,
+                          text=True, env={"PATH": "", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
+
+
+@pytest.mark.parametrize("sub", ["ask", "score", "serve"])
+def test_every_subcommand_says_what_it_does(sub, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([sub, "--help"])
+    assert e.value.code == 0 and "--model" in capsys.readouterr().out
+
+
+def test_question_in_words_or_grammar_is_routed():
+    assert parse_question("ACGTACGTAA, GC content =") == ("gc_content", "ACGTACGTAA")
+    assert parse_question("reverse complement of acgtacgtaa please") == ("reverse_complement", "acgtacgtaa")
+    with pytest.raises(ValueError, match="pass --task"):
+        parse_question("ACGTACGTAA, hello")
+    with pytest.raises(ValueError, match="no DNA sequence"):
+        parse_question("what is the GC content?")
+
+
+def test_ask_answers_and_checks_the_exact_rule(tiny_release):
+    out = run("ask", "--model", str(tiny_release), "--task", "gc_content", "-", stdin=">x\nacgtacgtgg\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ACGTACGTGG, GC content =") and "exact: 0.600" in out.stdout
+
+
+def test_ask_refuses_bad_input_naming_it(tiny_release):
+    out = run("ask", "--model", str(tiny_release), "--task", "gc_content", "ACGTXACGT")
+    assert out.returncode == 2 and "X" in out.stderr and "error:" in out.stderr
+    out = run("ask", "--model", str(tiny_release / "nope"), "ACGTACGTAA, GC content =")
+    assert out.returncode != 0 and "no model folder" in out.stderr
+
+
+def test_score_prints_the_metrics_of_a_labelled_file(tiny_release, tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text("sequence,label\nACGTACGTACGTAAAT,yes\nTTTTGGGGCCCCAAAA,no\nACGTTTGACCAGGTAC,yes\n")
+    out = run("score", "--model", str(tiny_release), "--task", "promoter", "--data", str(data))
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["n"] == 3 and {"accuracy", "mcc", "unparseable_rate"} <= set(metrics)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("seq,label\nACGT,yes\n")
+    out = run("score", "--model", str(tiny_release), "--task", "promoter", "--data", str(bad))
+    assert out.returncode != 0 and "missing column(s) ['sequence']" in out.stderr
