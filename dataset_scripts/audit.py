@@ -129,3 +129,56 @@ def audit_fields(splits: dict[str, pd.DataFrame], fields: list[str], prompt_fiel
 
 def label_balance(df: pd.DataFrame, label: str = "label") -> dict[str, int]:
     return {str(k): int(v) for k, v in df[label].value_counts().sort_index().items()}
+
+
+# --- Class coverage: a classification config whose train split lacks a class teaches the model nothing about it.
+
+MIN_CLASS_SHARE = 0.10  # every label must hold at least this share of a train split
+
+
+class ClassCoverageError(ValueError):
+    """A classification config's train split misses a label or holds too little of one (message names the config)."""
+
+
+def label_counts(answers, labels: tuple[str, ...]) -> dict[str, int]:
+    """Count of every label of the task, zeros included (then any value the task does not know, so it shows)."""
+    counts = Counter(str(a) for a in answers)
+    return {**{lab: int(counts.get(lab, 0)) for lab in labels},
+            **{k: int(v) for k, v in sorted(counts.items()) if k not in labels}}
+
+
+def coverage_problem(train: dict[str, int] | None, labels: tuple[str, ...], min_share: float = MIN_CLASS_SHARE) -> str:
+    """Why a train split's label counts fail the coverage rule ('' when they pass)."""
+    if not train:
+        return "no train split"
+    total = sum(train.values())
+    missing = [lab for lab in labels if not train.get(lab)]
+    thin = [lab for lab in labels if train.get(lab) and train[lab] < min_share * total]
+    problems = ([f"misses label(s) {missing}"] if missing else []) + \
+               ([f"holds under {min_share:.0%} of {thin}"] if thin else [])
+    return "; ".join(problems)
+
+
+def check_class_coverage(name: str, coverage: dict[str, dict[str, int]], labels: tuple[str, ...],
+                         evaluation_only: bool = False, min_share: float = MIN_CLASS_SHARE) -> None:
+    """Raise ClassCoverageError naming the config when its train split fails the rule, unless evaluation-only."""
+    if evaluation_only:
+        return
+    problem = coverage_problem(coverage.get("train"), labels, min_share)
+    if problem:
+        raise ClassCoverageError(
+            f"config {name}: train split {problem} (train counts {coverage.get('train', {})}); rebuild the "
+            "missing class or mark the config evaluation-only")
+
+
+def kmer_lr(train_x, train_y, seed: int = 0):
+    """The k-mer baseline (3- to 6-mer counts, L2-normalised, logistic regression): the leakage probe of rebuilt
+    classes here, and the k-mer LR that `make baselines` reports beside the model (finetune.evaluation.baselines)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    model = make_pipeline(CountVectorizer(analyzer="char", ngram_range=(3, 6), lowercase=False), Normalizer(),
+                          LogisticRegression(max_iter=2000, C=1.0, random_state=seed))
+    return model.fit(train_x, train_y)

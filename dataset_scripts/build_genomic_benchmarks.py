@@ -7,6 +7,10 @@ empty one of the regulatory/OCR files, reads forward). Every class names its ref
 `GRCm38`). Without a user FASTA, `GRCh38` is served by the mirror: the GRCh38 chr2 piece directly, else a gap-free
 lift (liftover.py) onto the mirror's GRCh37 pieces. Rows that cannot be read are counted per reason, never dropped
 silently; configs whose other genomes are absent are listed in the card as not built.
+
+`human_nontata_promoters`' negatives mostly lie off the mirror's pieces, so its negative class is rebuilt
+(promoter_windows.py: Umarov & Solovyev's gene fragments after the first exon) to the published class balance;
+rebuilt rows say so in `source`. Every built config passes the class-coverage gate (hub_folder.check_coverage).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from Bio.SeqIO.FastaIO import SimpleFastaParser
@@ -25,10 +30,13 @@ from tqdm.auto import tqdm
 
 from tasks.benchmarks import GB_CONFIG_TASKS
 from tasks.grammar import render_example
+from tasks.registry import get_task
 
-from .audit import audit_fields, dedup_across_splits
+from . import promoter_windows as pw
+from .audit import audit_fields, dedup_across_splits, field_leakage, kmer_lr
+from .build_grch38 import rng_for
 from .genome import Genome, RegionUnavailable, reverse_complement
-from .hub_folder import ConfigReport, reset_folder, write_card, write_config
+from .hub_folder import ConfigReport, check_coverage, reset_folder, write_card, write_config
 from .liftover import hg38_to_hg19
 from .sources import MIRROR_GENOMES, mirror_genome_files, source_files, source_path
 
@@ -38,6 +46,9 @@ SPLITS = ("train", "test")
 MIRROR_FALLBACK = {"GRCh38": "GRCh37"}
 _ENSEMBL_FASTA = re.compile(r"^[A-Z][a-z]+_[a-z]+\.(?P<asm>.+?)\.(?P<kind>dna|dna_sm|dna_rm|cdna)\.")
 _VERSION = re.compile(r"\.\d+$")
+# Configs whose negative class is rebuilt from the genome pieces: name -> fragment length (= the benchmark's).
+REBUILT_NEGATIVES = {"human_nontata_promoters": 251}
+REBUILT_SOURCE = "rebuilt: gene fragment after the first exon"
 
 
 @dataclass(frozen=True)
@@ -193,10 +204,12 @@ def to_splits(name: str, built: pd.DataFrame) -> dict[str, pd.DataFrame]:
     else:
         task, answers = spec
         prompts = [render_example(task, s, answers[lab]) for s, lab in zip(built.sequence, built.label)]
+    if "source" not in built:
+        built = built.assign(source="benchmark")
     df = built.assign(prompt=[p for p, _ in prompts], answer=[a for _, a in prompts], _n=built.id.str.len())
     df = df.sort_values(["label", "_n", "id"], kind="stable")
     cols = ["id", "sequence", "label", "prompt", "answer", "region", "start", "end", "strand",
-            "assembly_used", "lifted_chrom", "lifted_start", "lifted_end"]
+            "assembly_used", "lifted_chrom", "lifted_start", "lifted_end", "source"]
     return {s: df[df.split == s][cols].reset_index(drop=True) for s in SPLITS}
 
 
@@ -230,6 +243,54 @@ def build_config(name: str, sources: Sources | None = None, limit_per_file: int 
         report.notes.append(f"not built: no obtainable rows in split {', '.join(empty)}")
         return report, {}
     return report, splits
+
+
+def rebuilt_negatives(name: str, splits: dict[str, pd.DataFrame], seed: int = 0) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Add rebuilt negatives so each split has the published negative:positive ratio, train from the corpus' train
+    blocks, test from its test blocks (validation blocks unused). Returns the new splits and card notes."""
+    length, source = REBUILT_NEGATIVES[name], load_rows(name)
+    published = source.groupby(["split", "label"]).size()
+    pool = pd.DataFrame(pw.gene_body_fragments(length, seed=seed))
+    pool = pool[pool.split != "validation"]  # corpus validation blocks stay out of every train split
+    taken = set().union(*(set(df.sequence) for df in splits.values()))
+    pool = pool[~pool.sequence.isin(taken)].drop_duplicates("sequence")
+    out, notes = {}, []
+    for split, df in splits.items():
+        have = df.label.value_counts()
+        want = round(have.get("positive", 0) * published[split, "negative"] / published[split, "positive"])
+        need = max(0, want - int(have.get("negative", 0)))
+        cands = pool[pool.split == split]
+        if len(cands) < need:
+            raise ValueError(f"config {name}: only {len(cands)} non-promoter fragments in {split} blocks, need {need}")
+        pick = cands.iloc[np.sort(rng_for(seed, name, split).choice(len(cands), need, replace=False))]
+        new = pd.DataFrame({
+            "split": split, "label": "negative", "id": [f"rebuilt-{split}-{i:05d}" for i in range(need)],
+            "region": "chr" + pick.chrom.values, "start": pick.start.values, "end": pick.end.values,
+            "strand": pick.strand.values, "sequence": pick.sequence.values, "assembly_used": pick.assembly.values,
+            "lifted_chrom": "chr" + pick.chrom.values, "lifted_start": pick.start.values, "lifted_end": pick.end.values,
+            "source": REBUILT_SOURCE})
+        out[split] = to_splits(name, pd.concat([df.assign(split=split), new], ignore_index=True))[split]
+        notes.append(f"{split}: {need:,} negatives rebuilt (published {published[split, 'negative']:,} negative / "
+                     f"{published[split, 'positive']:,} positive; built {int(have.get('positive', 0)):,} positive)")
+    return out, notes
+
+
+def negatives_leakage(splits: dict[str, pd.DataFrame], seed: int = 0) -> dict[str, float]:
+    """Accuracy on test of classifiers fitted on train that see only the length, only the N count, or k-mer counts
+    (the k-mer baseline of `make baselines`): the first two must stay near the base rate, or the rebuilt class is
+    told apart by an artefact of its construction."""
+    from sklearn.metrics import matthews_corrcoef
+
+    feats = {s: df.assign(length=df.sequence.str.len(), n_content=df.sequence.str.count("N")) for s, df in splits.items()}
+    out = {}
+    for f in ("length", "n_content"):
+        leak = field_leakage(feats["train"], feats["test"], f)
+        out["base_rate"], out[f"{f}_only_accuracy"] = leak.base_rate, leak.field_accuracy
+    model = kmer_lr(splits["train"].sequence.tolist(), splits["train"].label.tolist(), seed)
+    pred = model.predict(splits["test"].sequence.tolist())
+    out["kmer_lr_accuracy"] = float((pred == splits["test"].label.values).mean())
+    out["kmer_lr_mcc"] = float(matthews_corrcoef(splits["test"].label.values, pred))
+    return out
 
 
 def balance_shift(rows: pd.DataFrame, splits: dict[str, pd.DataFrame], tolerance: float = 0.10) -> list[str]:
@@ -271,6 +332,18 @@ GenomicLLM grammar (no metadata fields in prompts).
   `lift_gapped_or_strand`: interval crosses an alignment gap or lifts to `-`; `unknown_chromosome`/`not_covered`:
   lifted outside the GRCh37 pieces; `genome_absent`: the config's genome was not supplied). With complete genomes
   (e.g. `fastas={{"GRCh38": Path("GRCh38.fa.gz")}}`, bgzip-compressed or uncompressed) every row is read directly.
+- **Rebuilt negatives of `human_nontata_promoters`**: upstream's negatives are gene fragments that mostly lie off the
+  mirror's pieces (7 train / 2 test were readable), so the class is rebuilt the way the benchmark's source defines
+  it (Umarov & Solovyev 2017, PLoS ONE 12(2):e0171410, as the GenomicBenchmarks paper restates: "random fragments of
+  human genes located after first exons", 251 nt like the promoters' -200..+50): 251 nt windows drawn inside the
+  SpliceAI canonical transcript of a gene, downstream of its first exon, read on the gene's strand (reverse
+  complement on `-`, as the promoters are), at least 1,000 nt from every annotated TSS of any GENCODE transcript on
+  either strand (not promoter by the annotation), A/C/G/T only. Each split gets the published negative:positive
+  ratio; fragments are split by region (a gene's fragments follow the 1 Mb block of its start, hashed as in
+  GenomicLLM_GRCh38: train from its train blocks, test from its test blocks). `source` says `benchmark` or `rebuilt: …`; `region, start,
+  end` of rebuilt rows are coordinates in `assembly_used`. The leakage check (accuracy on test of a length-only, an
+  N-content-only and the k-mer (3..6) logistic-regression classifier) is in the notes. With a user GRCh38 genome the real negatives are read and
+  nothing is rebuilt.
 - Train rows whose sequence also occurs in test are removed (counts below); `region` and `strand` are audited for
   label leakage (they are not in prompts). Note upstream's `human_ocr_ensembl` gives a strand only to negatives.
 {not_built}
@@ -291,10 +364,23 @@ def build(out: Path, fastas: dict[str, Path] | None = None, limit_per_file: int 
     reset_folder(out)
     for name in names:
         report, splits = build_config(name, sources, limit_per_file, progress)
+        if splits and name in REBUILT_NEGATIVES and "GRCh38" not in sources.fastas:  # a user genome has the real ones
+            splits, notes = rebuilt_negatives(name, splits)
+            splits, extra = dedup_across_splits(splits)
+            report.duplicates_removed = {k: v + extra[k] for k, v in report.duplicates_removed.items()}
+            leak = negatives_leakage(splits)
+            print(f"{name} rebuilt negatives, leakage check on test: " + ", ".join(f"{k} {v:.3f}" for k, v in leak.items()))
+            report.notes = [n for n in report.notes if not n.startswith("class mix of")]
+            report.notes += [f"negative class rebuilt: {n}" for n in notes] + balance_shift(load_rows(name), splits)
+            report.notes.append("leakage check of the rebuilt negatives (fit on train, accuracy on test): "
+                                + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in leak.items()))
+        if splits and GB_CONFIG_TASKS[name]:
+            report.labels = get_task(GB_CONFIG_TASKS[name][0]).labels
         if splits:
             write_config(out, report, splits)
             built.append(report)
         reports.append(report)
+    check_coverage(built)
     refs = sorted({f"`{r.key}` ({r.url.rsplit('/', 1)[-1]})" for n in names for r in references(n).values()})
     done = {r.name for r in built}
     not_built = "".join(f"- **{r.name}**: {n.removeprefix('not built: ')}\n" for r in reports if r.name not in done

@@ -25,14 +25,15 @@ from tqdm.auto import tqdm
 
 from tasks.benchmarks import CORPUS_CONFIGS
 from tasks.grammar import render_prompt
+from tasks.registry import get_task
 
 from . import corpus_tasks as ct
 from .annotation import read_gene_info
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
-from .audit import digest64, hashed_dedup_masks, leakage_from_counts
+from .audit import digest64, hashed_dedup_masks, label_counts, leakage_from_counts
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
-from .hub_folder import ConfigReport, reset_folder, write_card
+from .hub_folder import ConfigReport, check_coverage, reset_folder, write_card
 from .sources import MIRROR_GENOMES, mirror_genome_files, source_path
 
 BLOCK = 1_000_000
@@ -270,6 +271,18 @@ def build(out: Path, fastas: dict[str, Path] | None = None, gtf: Path | None = N
         raise ValueError("no records were produced: no annotated genes lie in the available sequence")
     reports = finalize(staged, out)
     shutil.rmtree(staged)
+    for r in reports:  # classification configs: every label counted per split, then the coverage gate
+        task = get_task(CORPUS_CONFIGS[r.name][0])
+        if task.kind == "classify":
+            r.labels = task.labels
+            r.coverage = {s: label_counts(Counter(b).elements(), task.labels) for s, b in r.balance.items()}
+    if fastas:  # a user's genome/annotation may hold one class only (e.g. a coding-only GTF): say so, do not fail
+        from .audit import coverage_problem
+        for r in reports:
+            if r.labels and coverage_problem(r.coverage.get("train"), r.labels):
+                r.notes.append(f"class coverage: train split {coverage_problem(r.coverage.get('train'), r.labels)}")
+    else:
+        check_coverage(reports)
     write_card(out, reports, META, "GenomicLLM_GRCh38", card_body(used, stats, seed))
     return reports
 

@@ -4,6 +4,10 @@ Upstream layout `<group>/<task>/{train,dev,test}.csv` with header `sequence,labe
 `prom_core_all`, `splice_reconstructed`, `emp_H3`, `mouse_0`, … Splits are kept as present (`dev` stays `dev`);
 a config missing its train split says so in the card. Train rows whose sequence also occurs in dev/test (and dev rows
 also in test) are removed, so no sequence crosses splits; the counts are in the card.
+
+Where upstream's train is missing, `build` adds a reconstructed one (gue_reconstruction.py; `source` says
+`GUE` or `reconstructed`) or marks the config evaluation-only (yeast EMP, mouse_1: zero-shot). Every config passes
+the class-coverage gate (hub_folder.check_coverage) or the build fails naming it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from tqdm.auto import tqdm
 
 from tasks.benchmarks import GUE_GROUPS, gue_group
 from tasks.grammar import render_example
+from tasks.registry import get_task
 
+from . import gue_reconstruction as recon
 from .audit import dedup_across_splits
-from .hub_folder import ConfigReport, reset_folder, write_card, write_config
+from .hub_folder import ConfigReport, check_coverage, reset_folder, write_card, write_config
 from .sources import source_files, source_path
 
 ROOT = "benchmarks/GUE/"
@@ -56,10 +62,12 @@ def read_split(rel: str, names: dict[int, str], task: str, limit: int | None = N
     if bad.any():
         raise ValueError(f"{rel}: {int(bad.sum())} sequences contain letters other than A, C, G, T, N")
     df["label_name"] = df["label"].map(names)
+    return render(df, task, "GUE")
+
+
+def render(df: pd.DataFrame, task: str, source: str) -> pd.DataFrame:
     pa = [render_example(task, s, a) for s, a in zip(df["sequence"], df["label_name"])]
-    df["prompt"] = [p for p, _ in pa]
-    df["answer"] = [a for _, a in pa]
-    return df
+    return df.assign(prompt=[p for p, _ in pa], answer=[a for _, a in pa], source=source)
 
 
 def build_config(config: str, files: dict[str, str], limit: int | None = None) -> tuple[ConfigReport, dict[str, pd.DataFrame]]:
@@ -73,13 +81,37 @@ def build_config(config: str, files: dict[str, str], limit: int | None = None) -
     return report, splits
 
 
+def complete_train(config: str, report: ConfigReport, splits: dict[str, pd.DataFrame],
+                   seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Give a config without upstream train a reconstructed one, or mark it evaluation-only (with the reason)."""
+    report.labels = get_task(GUE_GROUPS[gue_group(config)][1]).labels
+    if "train" in splits:
+        return splits
+    if config not in recon.RECONSTRUCTED:
+        report.evaluation_only = True
+        report.notes.append(f"evaluation-only (zero-shot): {recon.NOT_RECONSTRUCTABLE[gue_group(config)]}, so no train "
+                            "split can be rebuilt")
+        return splits
+    held_out = set().union(*(set(df.sequence) for df in splits.values()))
+    train, dropped = recon.reconstruct_train(config, held_out, seed)
+    pair = "" if config == "splice_reconstructed" else " (a promoter together with its negative)"
+    report.notes.append(f"{recon.NOTES[config]}; {len(train):,} rows, {dropped:,} dropped for sharing a sequence "
+                        f"(exact string) with GUE dev/test{pair}")
+    rebuilt, removed = dedup_across_splits({"train": render(train, GUE_GROUPS[gue_group(config)][1], "reconstructed"),
+                                            **splits})
+    report.duplicates_removed = {s: report.duplicates_removed.get(s, 0) + n for s, n in removed.items()}
+    return rebuilt
+
+
 def build(out: Path, limit: int | None = None, progress: bool = True) -> list[ConfigReport]:
     reset_folder(out)
     reports = []
     for config, files in tqdm(discover().items(), desc="GUE configs", disable=not progress):
         report, splits = build_config(config, files, limit)
+        splits = complete_train(config, report, splits)
         write_config(out, report, splits)
         reports.append(report)
+    check_coverage(reports)
     missing = "covid (virus/covid) is absent from the sources mirror and not built."
     write_card(out, reports, META, "GUE (Genome Understanding Evaluation) for GenomicLLM", CARD_BODY + f"\n\n{missing}")
     return reports
@@ -94,7 +126,23 @@ GenomicLLM prompt rendering of every row (`prompt`, `answer`).
 **Provenance**: GitHub `wds-seu/DeepGene` `data/GUE/` (a copy of the GUE release), Apache-2.0, read from the sources
 mirror (`benchmarks/GUE/`, each file checked against `SHA256SUMS`). Sequences upper-cased; no other change.
 
-**Columns**: `sequence`, `label` (upstream integer), `label_name` (its meaning), `prompt`, `answer`.
+**Columns**: `sequence`, `label` (upstream integer), `label_name` (its meaning), `prompt`, `answer`, `source`
+(`GUE`, or `reconstructed` for rebuilt train rows).
+
+**Reconstructed train splits** (`prom_300_all`, `prom_300_notata`, `splice_reconstructed`: upstream train was not
+obtainable): rebuilt from the genome pieces of the sources mirror (GRCh37 chr20, chrX 1-70M, chr22:20-21M; GRCh38
+chr2:1-2.33M) and their GENCODE-derived / SpliceAI annotation, the way GUE built the task. Promoters: -249..+50
+around the TSS of each gene's canonical transcript, on its strand (GUE took TSSs from EPDnew); non-TATA means no
+TATAWAW box starting at -40..-15; negatives as GUE's (DeePromoter, Oubounyt et al. 2019): each promoter cut into 20
+parts, 8 kept in place and 12 replaced by random bases (GUE's dev/test negatives share exactly 8 of 20 parts with a
+positive); for TATA promoters (`prom_300_all` only) non-promoter gene fragments after the first exon, >= 1 kb from any
+annotated TSS, holding a TATA box (GUE's TATA negatives share no part with a promoter). Splice sites: 400 nt windows
+of canonical transcripts with the junction between index 199 and 200 (donor GT at 200-201, acceptor AG at 198-199),
+"none" decoys >= 10 nt from every annotated exon boundary with the same central dinucleotide. Only loci of the
+GenomicLLM_GRCh38 train blocks are used, and rows equal (exact string) to a GUE dev/test sequence are dropped, so no
+sequence is shared with dev/test. These train rows are a reconstruction, not GUE's train: scores of models trained
+on them are not GUE's published protocol. The yeast EMP sets and `mouse_1` cannot be rebuilt (no yeast or mouse
+genome in the mirror): they are evaluation-only and reported zero-shot.
 
 **Build**: `make dataset-gue` (or `python -m dataset_scripts build gue --out build/datasets`).
 """

@@ -15,7 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .audit import FieldLeak, cross_split_duplicates, label_balance
+from .audit import (
+    FieldLeak,
+    check_class_coverage,
+    coverage_problem,
+    cross_split_duplicates,
+    label_balance,
+    label_counts,
+)
 
 
 @dataclass
@@ -31,6 +38,9 @@ class ConfigReport:
     leakage: list[FieldLeak] = field(default_factory=list)
     prompt_fields: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    labels: tuple[str, ...] = ()  # a classification config's answer labels (from tasks): its coverage is audited
+    evaluation_only: bool = False  # no train split can be built: exempt from the coverage rule, zero-shot only
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> count of every label
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -48,8 +58,18 @@ def write_config(out: Path, report: ConfigReport, splits: dict[str, pd.DataFrame
         report.rows[split] = len(df)
         if label and label in df:
             report.balance[split] = label_balance(df, label)
+        if report.labels and "answer" in df:
+            report.coverage[split] = label_counts(df["answer"], report.labels)
     if all("sequence" in df for df in splits.values()):
         report.cross_split_duplicates = cross_split_duplicates(splits)
+
+
+def check_coverage(reports: list[ConfigReport]) -> None:
+    """The build's class-coverage gate: fails (naming the config) unless every classification train split holds
+    every label at >= 10%, or the config is marked evaluation-only."""
+    for r in reports:
+        if r.labels:
+            check_class_coverage(r.name, r.coverage, r.labels, r.evaluation_only)
 
 
 def reset_folder(out: Path) -> None:
@@ -92,6 +112,19 @@ def report_tables(reports: list[ConfigReport]) -> str:
         bal = "; ".join(f"{s}: {_fmt_counts(b)}" for s, b in r.balance.items()) or "–"
         lines.append(f"| {r.name} | {_fmt_counts(r.rows)} | {bal} | {_fmt_counts(r.unobtainable)} | "
                      f"{_fmt_counts({k: v for k, v in r.duplicates_removed.items() if v})} |")
+    covered = [r for r in reports if r.labels]
+    if covered:
+        lines += ["", "## Class coverage", "",
+                  "Count of every answer label per split. The build fails when a classification train split misses a "
+                  "label or holds under 10% of one, unless the config is evaluation-only (then it is scored zero-shot).",
+                  "", "| config | split | label counts | verdict |", "|---|---|---|---|"]
+        for r in covered:
+            for s, counts in r.coverage.items():
+                verdict = ("evaluation-only" if r.evaluation_only else
+                           (coverage_problem(counts, r.labels) or "ok") if s == "train" else "–")
+                lines.append(f"| {r.name} | {s} | {_fmt_counts(counts)} | {verdict} |")
+            if r.evaluation_only and "train" not in r.coverage:
+                lines.append(f"| {r.name} | train | – | evaluation-only: no train split |")
     lines += ["", "## Leakage audit", "",
               "Cross-split duplicates: distinct sequences present in more than one split, after de-duplication "
               "(a sequence seen in several splits is kept only in the highest of test > validation/dev > train).",

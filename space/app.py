@@ -145,7 +145,7 @@ def do_chat(message: str, history: list | None, sequence: str | None, file=None,
 
 
 def do_batch(task: str, text: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    tok, model = get_model()
+    t, (tok, model) = get_task(task), get_model()
     try:
         records = core.read_records(tok, text, file, many=True)
     except core.InputError as e:
@@ -154,7 +154,7 @@ def do_batch(task: str, text: str | None, file=None, progress=gr.Progress()):  #
     for i, (name, seq) in enumerate(records):
         progress((i, len(records)), desc=f"record {i + 1}/{len(records)}: {name}")
         try:
-            rows.append(core.csv_row(name, core.answer(tok, model, task, seq)))
+            rows.append(core.csv_row(name, core.answer(tok, model, t, seq)))
         except ValueError as e:
             rows.append({"name": name, "length": len(seq), "task": task, "answer": f"error: {e}", "parseable": False})
     keys = list(dict.fromkeys(k for row in rows for k in row))

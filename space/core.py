@@ -50,8 +50,10 @@ def window_size(task: str | Task) -> int:
 def reads_backwards(task: Task) -> bool:
     """Whether the task's rule answers the last part of a sequence first (reverse, reverse complement), so window
     answers are joined last window first: probed on two codons, as the rule itself joins pieces."""
-    a, b = "ATG", "GCT"
-    return task.rule is not None and task.rule(a + b) != task.rule(a) + task.rule(b) == task.rule(b + a)
+    if task.rule is None:
+        return False
+    first, second = task.rule("ATG"), task.rule("GCT")
+    return task.rule("ATGGCT") == second + first and second + first != first + second
 
 
 def _read_file(file) -> str:

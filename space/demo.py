@@ -3,7 +3,7 @@
 For every benchmark of the built datasets (one row per task of the multi-task corpus configs), the first test row's
 sequence (and fields / question, for the corpus) is asked the way a user would ask it; the question, the gold answer,
 the model's answer and whether they agree are printed, then how many agreed. A sample, not an evaluation: `make eval`
-scores every test row.
+scores every test row. (`make demo` serves the app, space/app.py.)
 
     python -m space.demo [--model release/GenomicLLM] [--datasets build/datasets]
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from modeling.inference import DEFAULT_MODEL, ask, load
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import parse_answer
-from tasks.registry import KINDS as KINDS
+from tasks.registry import KINDS
 
 from .core import shorten
 

@@ -2,7 +2,7 @@
 
     python -m space.load_test [--url http://127.0.0.1:7860/] [--clients 16] [--requests 1]
 
-Without --url it starts the app itself on a free loopback port (the shipped model).
+Without --url it serves the app itself on a free loopback port (the shipped model, or $GENOMICLLM_MODEL).
 """
 
 from __future__ import annotations
@@ -86,20 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--requests", type=int, default=1)
     args = p.parse_args(argv)
-    demo = None
-    url = args.url
+    demo, url = None, args.url
     if not url:
-        import socket
+        from .app import serve
 
-        from .app import build_demo
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo = build_demo()
-        demo.queue(default_concurrency_limit=1).launch(prevent_thread_lock=True, server_name="127.0.0.1",
-                                                        server_port=port, quiet=True)
-        url = f"http://127.0.0.1:{port}/"
+        demo = serve(port=None, block=False)
+        url = demo.local_url
     try:
         r = run(url, args.clients, args.requests)
         print(report(r))

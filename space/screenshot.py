@@ -1,23 +1,32 @@
-"""A headless-Chromium look at the running Space: open a page, wait for a text to appear, save a PNG.
+"""A headless-Chromium look at the Space: open a page, wait for a text to appear, save a PNG.
 
 Uses the Debian `chromium` binary and its DevTools protocol over a websocket (the `websockets` package Gradio
 already installs): no Playwright/Selenium, no browser download. `--dump-dom` / `--screenshot` alone do not wait for
 Gradio's JavaScript to fetch the answer, so the page text is polled until `wait_for` shows up.
 
-    python -m space.screenshot "http://127.0.0.1:7860/?q=what%27s+the+GC+content%3F&seq=ACGT..." space/screenshot.png
+    python -m space.screenshot --out space/screenshot.png     # regenerate the README's screenshot (committed)
+    python -m space.screenshot --out shot.png [--url http://127.0.0.1:7860/] [--model DIR] [--wait-for TEXT ...]
+
+Without --url it serves the app itself on a free loopback port and asks the README's question (`QUESTION` about
+the first 60 nt of the app's example sequence, through the `?q=...&seq=...` page parameters).
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import os
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
+
+QUESTION = "what is the GC content?"
+ANSWERED = ["Routed to task gc_content", "Exact answer"]  # on the page once the answer is shown
 
 
 def find_chromium() -> str | None:
@@ -108,12 +117,37 @@ def capture(url: str, png: Path | str | None, wait_for: str | list[str] = (), ti
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def question_url(base: str, question: str = QUESTION, sequence: str | None = None) -> str:
+    """The page of `base` with `question` asked about `sequence` (default: the app's example, first 60 nt)."""
+    if sequence is None:
+        from .app import EXAMPLE_SEQ
+
+        sequence = EXAMPLE_SEQ[:60]
+    return f"{base.rstrip('/')}/?{urlencode({'q': question, 'seq': sequence})}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) < 2:
-        raise SystemExit(__doc__)
-    text = capture(argv[0], argv[1], argv[2:] or ["Model's answer"])
-    print(text[:3000])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    p.add_argument("--url", help="page of a running Space (default: serve the app here and ask QUESTION)")
+    p.add_argument("--model", help="model the served app loads (default: $GENOMICLLM_MODEL or release/GenomicLLM)")
+    p.add_argument("--wait-for", nargs="+", help="texts the page must show before the screenshot")
+    p.add_argument("--timeout", type=float, default=90)
+    args = p.parse_args(argv)
+    demo, url = None, args.url
+    if not url:
+        from .app import serve
+
+        if args.model:
+            os.environ["GENOMICLLM_MODEL"] = args.model
+        demo = serve(port=None, block=False)
+        url = question_url(demo.local_url)
+    try:
+        capture(url, args.out, args.wait_for or (ANSWERED if demo else ["Model's answer"]), args.timeout)
+    finally:
+        if demo is not None:
+            demo.close()
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from tasks.anchors import ORIGINAL_SHAPE
+
 # name -> (hidden_size, num_layers, num_attention_heads, intermediate_size, batch); vocab 512, context 512 throughout.
 # The batch shrinks for the big shapes so the default run stays under ~3 minutes; tokens/s is per token either way.
 CONFIGS: dict[str, tuple[int, int, int, int, int]] = {
@@ -36,7 +38,8 @@ CONFIGS: dict[str, tuple[int, int, int, int, int]] = {
     "3.5M": (256, 4, 4, 768, 8),
     "3.5M-deep": (192, 8, 6, 576, 8),
     "12M": (384, 6, 6, 1152, 4),
-    "original": (768, 12, 12, 2304, 1),  # the GenomicLLM paper's shape
+    "original": (*(ORIGINAL_SHAPE[k] for k in ("hidden_size", "num_layers", "num_attention_heads",
+                                               "intermediate_size")), 1),  # the GenomicLLM paper's shape
 }
 DEFAULT_CONFIGS = ("1M", "3.5M", "3.5M-deep", "12M", "original")
 CONTEXT = 512

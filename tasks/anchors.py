@@ -7,6 +7,10 @@ from __future__ import annotations
 
 GENOMICLLM, DNABERT2, HYENADNA = "GenomicLLM", "DNABERT-2", "HyenaDNA"
 
+# The original GenomicLLM's shape (~92M parameters, SentencePiece-512, 512-token context), for cost comparisons.
+ORIGINAL_SHAPE = dict(hidden_size=768, num_layers=12, num_attention_heads=12, intermediate_size=2304, vocab_size=512,
+                      max_position_embeddings=512)
+
 ANCHORS: dict[str, dict[str, tuple[str, float]]] = {
     "GUE/tf_0": {DNABERT2: ("mcc", 0.720)},
     "GUE/tf_1": {DNABERT2: ("mcc", 0.761)},

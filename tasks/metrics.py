@@ -13,8 +13,6 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import pearsonr
-from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
 from .grammar import Unparseable
 from .registry import Task, get_task
@@ -27,12 +25,16 @@ def unparseable_rate(pred: Sequence) -> float:
 
 
 def classification(gold: Sequence[str], pred: Sequence) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef  # scoring only: the Space needs none of it
+
     p = [UNPARSEABLE if isinstance(x, Unparseable) else x for x in pred]
     return {"accuracy": float(accuracy_score(gold, p)), "mcc": float(matthews_corrcoef(gold, p)),
             "macro_f1": float(f1_score(gold, p, average="macro", labels=sorted(set(gold))))}
 
 
 def regression(gold: Sequence[float], pred: Sequence, lo: float = 0.0, hi: float = 1.0) -> dict[str, float]:
+    from scipy.stats import pearsonr
+
     g = np.asarray(gold, dtype=float)
     p = np.array([(hi if t - lo < hi - t else lo) if isinstance(x, Unparseable) else float(x) for t, x in zip(g, pred)])
     r = float(pearsonr(g, p).statistic) if len(g) > 1 and g.std() > 0 and p.std() > 0 else 0.0
@@ -45,7 +47,7 @@ def identity(gold: str, pred: str) -> float:
 
 
 @functools.cache
-def _rouge():  # loaded on first use: the Space needs `identity`, not the ROUGE stack (nltk, absl)
+def _rouge():  # loaded on first use, like scikit-learn and scipy above: the Space needs `identity` only
     from rouge_score import rouge_scorer
 
     return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)

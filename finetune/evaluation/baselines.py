@@ -8,7 +8,8 @@
 Both are fitted on the train split only and scored on test with `tasks.metrics`. Benchmarks without a train split
 are reported as such, not fitted on dev.
 
-    python -m finetune.evaluation.baselines [--only GUE/tf_0 ...] [--max-train 20000]  ->  build/eval/baselines.json
+    python -m finetune.evaluation.baselines [--only GUE/tf_0 ...] [--max-train 20000] [--datasets build/datasets]
+        ->  build/eval/baselines.json
 """
 
 from __future__ import annotations
@@ -20,22 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Normalizer
 from torch import nn
 
+from dataset_scripts.audit import kmer_lr
 from tasks.benchmarks import Benchmark, discover
 from tasks.metrics import score
+from tasks.paths import DATASETS_DIR
 
 BASES = {b: i for i, b in enumerate("ACGT")}  # N and others: all-zero column
-
-
-def kmer_lr(train_x, train_y, seed: int = 0):
-    model = make_pipeline(CountVectorizer(analyzer="char", ngram_range=(3, 6), lowercase=False), Normalizer(),
-                          LogisticRegression(max_iter=2000, C=1.0, random_state=seed))
-    return model.fit(train_x, train_y)
 
 
 def one_hot(seqs: list[str], length: int) -> torch.Tensor:
@@ -97,16 +90,16 @@ def predict_cnn(fitted, seqs: list[str]) -> list[str]:
     return _predict(model, classes, one_hot(seqs, length))
 
 
-def run_benchmark(b: Benchmark, max_train: int | None, seed: int = 0) -> dict:
+def run_benchmark(b: Benchmark, max_train: int | None, seed: int = 0, root: Path = DATASETS_DIR) -> dict:
     if "train" not in b.splits or "test" not in b.splits:
         return {"skipped": f"no {'train' if 'train' not in b.splits else 'test'} split"}
     cols = ["sequence", "answer"]
-    train = b.load("train", columns=cols)
+    train = b.load("train", root, columns=cols)
     if max_train and len(train) > max_train:
         train = train.sample(n=max_train, random_state=seed)
-    test = b.load("test", columns=cols)
+    test = b.load("test", root, columns=cols)
     if b.dev:
-        dev = b.load(b.dev, columns=cols)
+        dev = b.load(b.dev, root, columns=cols)
     else:
         dev = train.sample(frac=0.1, random_state=seed)
         train = train.drop(dev.index)
@@ -127,13 +120,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only", nargs="*", help="benchmark names like GUE/tf_0")
     p.add_argument("--max-train", type=int, default=30_000, help="cap on train rows per benchmark (speed)")
     p.add_argument("--out", type=Path, default=Path("build/eval/baselines.json"))
+    p.add_argument("--datasets", type=Path, default=DATASETS_DIR, help="folder of the built datasets")
     args = p.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     results = {}
-    for b in discover():
+    for b in discover(args.datasets):
         if args.only and b.name not in args.only:
             continue
-        results[b.name] = {"task": b.task, **run_benchmark(b, args.max_train)}
+        results[b.name] = {"task": b.task, **run_benchmark(b, args.max_train, root=args.datasets)}
         r = results[b.name]
         if "skipped" in r:
             print(f"{b.name:<45} skipped: {r['skipped']}", flush=True)

@@ -27,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tasks.anchors import ORIGINAL_SHAPE
 from tasks.benchmarks import DATASETS_DIR, discover
 
 RESULT = "bench-result: "
-ORIGINAL = dict(hidden_size=768, num_layers=12, num_attention_heads=12, intermediate_size=2304, vocab_size=512,
-                max_position_embeddings=512)
 
 
 def sample_prompts(n: int, seed: int = 0, root: Path = DATASETS_DIR, split: str = "test") -> list[str]:
@@ -83,7 +82,7 @@ def build_model(which: str, model_dir: Path):
     from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
     torch.manual_seed(0)
-    return GenomicLLMForCausalLM(GenomicLLMConfig(pad_token_id=0, bos_token_id=1, eos_token_id=2, **ORIGINAL)).eval()
+    return GenomicLLMForCausalLM(GenomicLLMConfig(pad_token_id=0, bos_token_id=1, eos_token_id=2, **ORIGINAL_SHAPE)).eval()
 
 
 def left_pad(rows: list[list[int]], pad: int):

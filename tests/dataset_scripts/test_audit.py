@@ -37,3 +37,54 @@ def test_dedup_keeps_test_and_removes_from_train():
     new, removed = dedup_across_splits(splits)
     assert removed == {"test": 0, "train": 1} and list(new["test"].sequence) == ["C", "D"]
     assert cross_split_duplicates(new) == 0
+
+
+# --- class coverage: the build gate
+
+def tiny_config(train_answers: list[str], evaluation_only: bool = False, tmp_path=None):
+    """A two-split classification config of synthetic rows, written like a builder writes one."""
+    from dataset_scripts.hub_folder import ConfigReport, write_config
+
+    df = lambda answers: pd.DataFrame({"sequence": [f"ACGT{i}{a}" for i, a in enumerate(answers)],  # noqa: E731
+                                       "label": answers, "answer": answers})
+    report = ConfigReport("tiny_promoters", labels=("yes", "no"), evaluation_only=evaluation_only)
+    write_config(tmp_path, report, {"train": df(train_answers), "test": df(["yes", "no"] * 5)})
+    return report
+
+
+def test_coverage_gate_fails_a_build_naming_the_config(tmp_path):
+    import pytest
+
+    from dataset_scripts.audit import ClassCoverageError
+    from dataset_scripts.hub_folder import check_coverage
+
+    one_class = tiny_config(["yes"] * 20, tmp_path=tmp_path / "a")
+    assert one_class.coverage["train"] == {"yes": 20, "no": 0}  # the missing label is counted, as 0
+    with pytest.raises(ClassCoverageError, match=r"config tiny_promoters: train split misses label\(s\) \['no'\]"):
+        check_coverage([one_class])
+    thin = tiny_config(["yes"] * 19 + ["no"], tmp_path=tmp_path / "b")  # 5% < 10%
+    with pytest.raises(ClassCoverageError, match=r"tiny_promoters: train split holds under 10% of \['no'\]"):
+        check_coverage([thin])
+    check_coverage([tiny_config(["yes"] * 9 + ["no"], tmp_path=tmp_path / "c")])  # exactly 10% passes
+    check_coverage([tiny_config(["yes"] * 20, evaluation_only=True, tmp_path=tmp_path / "d")])
+
+
+def test_coverage_gate_wants_a_train_split_unless_evaluation_only():
+    import pytest
+
+    from dataset_scripts.audit import ClassCoverageError, check_class_coverage
+
+    test_only = {"test": {"yes": 5, "no": 5}}
+    with pytest.raises(ClassCoverageError, match="config emp_H3: train split no train split"):
+        check_class_coverage("emp_H3", test_only, ("yes", "no"))
+    check_class_coverage("emp_H3", test_only, ("yes", "no"), evaluation_only=True)
+
+
+def test_card_lists_every_label_per_split(tmp_path):
+    from dataset_scripts.hub_folder import report_tables
+
+    text = report_tables([tiny_config(["yes"] * 20, tmp_path=tmp_path),
+                          tiny_config(["yes"] * 20, evaluation_only=True, tmp_path=tmp_path)])
+    assert "| tiny_promoters | train | yes: 20, no: 0 | misses label(s) ['no'] |" in text
+    assert "| tiny_promoters | test | yes: 5, no: 5 | – |" in text
+    assert "| tiny_promoters | train | yes: 20, no: 0 | evaluation-only |" in text

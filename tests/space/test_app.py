@@ -1,12 +1,13 @@
 """The Gradio Space (space/app.py) with the shipped model, served on loopback and called through gradio_client:
-every endpoint, bad inputs with their specific messages, long inputs windowed, 16 concurrent clients, and a
-headless-Chromium screenshot of a real question. Also the router, the class-probability helper and the CLI."""
+every endpoint, bad inputs with their specific messages, long inputs windowed; and what the app imports."""
 
 from __future__ import annotations
 
 import csv
 import math
-import socket
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,55 +15,21 @@ import pytest
 gradio = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "release" / "GenomicLLM"
+ROOT = Path(__file__).resolve().parents[2]
 CDS = ("ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTC"
        "AGTGGAGAGGGTGAAGGTGATGCAACATACGGAAAACTTACCCTTAAATTTATTTGCACTACTGGAAAACTACCTGTTCCATGGCCAACA")
 
-pytestmark = pytest.mark.skipif(not (MODEL / "model.safetensors").is_file(), reason="release/GenomicLLM not shipped")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    import os
-
-    os.environ["GENOMICLLM_MODEL"] = str(MODEL)
-    from space import app
-
-    app.STATE.clear()
-    demo = app.build_demo()
-    port = free_port()
-    demo.queue(default_concurrency_limit=1).launch(prevent_thread_lock=True, server_name="127.0.0.1",
-                                                    server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    from gradio_client import Client
-
-    return Client(server, verbose=False)
-
-
-@pytest.fixture(scope="module")
-def loaded():
-    from modeling.inference import load_model
-
-    return load_model(MODEL)
-
 
 def exact(task, seq):
-    from tasks.grammar import parse_answer
-    from tasks.rules import exact_answer
+    from tasks.grammar import exact_answer, parse_answer
 
     return parse_answer(task, exact_answer(task, seq))
+
+
+def text_of(message: dict) -> str:
+    """A chat message's text: Gradio 6 sends content as a list of parts ({"type": "text", "text": ...})."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
 
 
 def error_of(client, *args, api_name):
@@ -122,20 +89,21 @@ def test_describe_gene_answers_in_words(client):
 
 
 def test_chat_routes_words_to_a_task_and_says_which(client):
-    history, box, _ = client.predict("what's the GC content?", [], CDS, None, api_name="/chat")
-    reply = history[-1]["content"]
+    history, box, plot = client.predict("what's the GC content?", [], CDS, None, api_name="/chat")
+    reply = text_of(history[-1])
     assert "Routed to task **gc_content**" in reply and "Exact answer" in reply and box == ""
-    history, _, _ = client.predict("is this a promoter?", history, CDS, None, api_name="/chat")
-    assert "Routed to task **promoter**" in history[-1]["content"] and len(history) == 4
+    assert plot and plot.get("type") == "matplotlib"
+    history, _, plot = client.predict("is this a promoter?", history, CDS, None, api_name="/chat")
+    assert "Routed to task **promoter**" in text_of(history[-1]) and len(history) == 4 and plot is None
     history, _, _ = client.predict("reverse complement of ACGTTGCAAGG", [], "", None, api_name="/chat")
-    assert "reverse_complement" in history[-1]["content"] and "CCTTGCAACGT" in history[-1]["content"]
+    assert "reverse_complement" in text_of(history[-1]) and "CCTTGCAACGT" in text_of(history[-1])
     history, _, _ = client.predict("translate", [], "", None, api_name="/chat")  # no sequence yet: asks for one
-    assert "paste a sequence" in history[-1]["content"]
+    assert "paste a sequence" in text_of(history[-1])
 
 
 def test_chat_asks_to_clarify_when_nothing_matches(client):
     history, _, plot = client.predict("hello, how are you?", [], CDS, None, api_name="/chat")
-    assert "couldn't tell which question" in history[-1]["content"] and plot is None
+    assert "couldn't tell which question" in text_of(history[-1]) and plot is None
 
 
 def test_batch_fasta_to_csv(client, tmp_path):
@@ -162,6 +130,8 @@ def test_long_sequences_are_windowed_explicitly(client):
     assert "window votes" in md and len(label["confidences"]) == 2
     md = client.predict("reverse_complement", CDS * 8, None, api_name="/reverse_complement")  # 1,440 nt > 1,200
     assert "in 2 windows" in md and "last window first" in md
+    md = client.predict("complement", CDS * 8, None, api_name="/reverse_complement")
+    assert "in 2 windows" in md and "joined in order" in md
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
@@ -192,80 +162,41 @@ def test_many_records_in_a_single_question_tab_point_to_batch(client):
     assert "2 FASTA records" in msg and "Batch" in msg
 
 
-def test_unknown_task_is_refused(client):
+def test_a_task_outside_the_tab_is_refused(client):
     msg = error_of(client, "gc_content", CDS, None, api_name="/classify")  # Gradio checks the dropdown
     assert "gc_content is not in the list of choices" in msg and "promoter" in msg
+    msg = error_of(client, "gene_name", CDS, None, api_name="/reverse_complement")  # and the radio
+    assert "'gene_name'" in msg and "not in the list of choices" in msg
 
 
-# --- load, browser --------------------------------------------------------------------------------------------
+# --- what the app is made of ----------------------------------------------------------------------------------
 
-def test_sixteen_concurrent_clients_without_errors(server):
-    from space.load_test import report, run
+def test_tabs_offer_the_tasks_their_entries_describe():
+    from space import app
+    from tasks.registry import TASKS
 
-    r = run(server, clients=16, requests=1)
-    print("\n" + report(r))
-    assert r["errors"] == [] and r["ok"] == 16
-
-
-def test_headless_browser_shows_the_answer(server):
-    from urllib.parse import quote
-
-    from space.screenshot import capture, find_chromium
-
-    if not find_chromium():
-        pytest.skip("no chromium on PATH (Debian: apt-get install chromium); the browser check needs it")
-    seq = CDS[:60]
-    url = f"{server}?q={quote('what is the GC content?')}&seq={seq}"
-    png = ROOT / "space" / "screenshot.png"
-    text = capture(url, png, ["Routed to task gc_content", "Exact answer"], timeout=90)
-    assert "Model's answer" in text and f"{exact('gc_content', seq):.3f}" in text
-    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(app.DNA_TASKS) == {"reverse", "complement", "reverse_complement"}
+    assert set(app.TEXT_TASKS) == {"gene_description", "gene_name"}
+    assert all(TASKS[n].labels for n in app.CLASSIFY_TASKS) and "histone_mark" in app.CLASSIFY_TASKS
 
 
-# --- pieces ---------------------------------------------------------------------------------------------------
-
-def test_router_rules():
-    from tasks.router import route
-
-    cases = {"what's the GC content": "gc_content", "Translate this please": "nt2aa",
-             "reverse complement": "reverse_complement", "the complement": "complement",
-             "read it backwards": "reverse", "is this a promoter?": "promoter", "an enhancer?": "enhancer",
-             "is it protein coding?": "gene_biotype", "which reading frame": "orf_frame",
-             "describe this gene": "gene_description", "ACGTACGTAA, GC content =": "gc_content",
-             "splice donor or acceptor?": "splice_site", "does a transcription factor bind": "tf_binding"}
-    for text, task in cases.items():
-        assert route(text).task == task, text
-    r = route("reverse complement of acgt acgt acgt")
-    assert r.sequence == "acgtacgtacgt"
-    assert route("hello there").task is None
-
-
-def test_label_probabilities_are_the_softmax_of_answer_scores(loaded):
-    from space.scores import label_logprobs, label_probabilities
-
-    tok, model = loaded
-    lp = label_logprobs(model, tok, f"{CDS}, promoter =", ("yes", "no"))
-    probs = label_probabilities(model, tok, "promoter", CDS)
-    assert all(v < 0 for v in lp.values())
-    assert math.isclose(probs["yes"] / probs["no"], math.exp(lp["yes"] - lp["no"]), rel_tol=1e-6)
-
-
-def test_orfs_and_gc_profile():
-    from space.core import find_orfs, gc_profile
-
-    seq = "CC" + "ATG" + "GCT" * 10 + "TAA" + "GG"
-    assert find_orfs(seq) == [(3, 2, 38)]
-    xs, ys, w = gc_profile("GGGGAAAA" * 10, window=8)
-    assert w == 8 and min(ys) >= 0 and max(ys) <= 1 and len(xs) == len(ys)
-
-
-def test_command_line(capsys):
-    from modeling.inference import main
-
-    assert main(["ACGTTGCAAGGCTTAC, GC content =", "--model", str(MODEL)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("ACGTTGCAAGGCTTAC, GC content = ") and "exact: 0.500" in out
-    assert main(["--task", "reverse_complement", "acgttgcaag", "--model", str(MODEL)]) == 0
-    assert "exact: CTTGCAACGT" in capsys.readouterr().out
-    assert main(["hello ACGTACGTAC", "--model", str(MODEL)]) == 2
-    assert "pass --task" in capsys.readouterr().err
+def test_the_app_imports_only_tasks_modeling_and_its_own_modules(shipped):
+    """A fresh interpreter builds the app (model loaded) with the packages the Space does not install made absent:
+    nothing needed them, and no module of the data, training or Hub code was imported."""
+    absent = ["pyfaidx", "pyliftover", "datasets", "sentencepiece", "rouge_score"]
+    code = f"""
+import sys
+for name in {absent!r}:
+    sys.modules[name] = None  # as if not installed: importing it raises ImportError, find_spec says absent
+import os
+os.environ["GENOMICLLM_MODEL"] = {str(shipped)!r}
+from space import app
+app.build_demo()
+packages = {{n.split(".")[0] for n, m in sys.modules.items() if m is not None}}
+print(sorted(packages & {{"dataset_scripts", "finetune", "hub", "tokenizer", "studies", *{absent!r}}}))
+print(sorted(p for p in packages if p in ("tasks", "modeling", "space")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.splitlines() == ["[]", "['modeling', 'space', 'tasks']"]

@@ -1,0 +1,33 @@
+"""space/scores.py: class probabilities are the softmax of the answer tokens' log-probabilities (shipped model)."""
+
+import math
+
+import pytest
+
+CDS = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTC"
+
+
+def test_label_probabilities_are_the_softmax_of_answer_scores(loaded):
+    from space.scores import label_logprobs, label_probabilities
+
+    tok, model = loaded
+    lp = label_logprobs(model, tok, f"{CDS}, promoter =", ("yes", "no"))
+    probs = label_probabilities(model, tok, "promoter", CDS)
+    assert all(v < 0 for v in lp.values())
+    assert math.isclose(probs["yes"] / probs["no"], math.exp(lp["yes"] - lp["no"]), rel_tol=1e-6)
+    assert math.isclose(sum(label_probabilities(model, tok, "splice_site", CDS).values()), 1.0, rel_tol=1e-9)
+
+
+def test_only_classification_tasks_have_label_probabilities(loaded):
+    from space.scores import label_probabilities
+
+    tok, model = loaded
+    with pytest.raises(ValueError, match="gc_content is not a classification task"):
+        label_probabilities(model, tok, "gc_content", CDS)
+
+
+def test_softmax():
+    from space.scores import softmax
+
+    p = softmax({"a": 0.0, "b": math.log(3)})
+    assert math.isclose(p["a"], 0.25) and math.isclose(p["b"], 0.75)
