@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from tasks.paths import DATASETS_DIR
+
 DATASETS = {"gue": "GUE", "genomic_benchmarks": "GenomicBenchmarks", "grch38": "GenomicLLM_GRCh38"}
 
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build dataset folders")
     b.add_argument("which", choices=[*DATASETS, "all"])
-    b.add_argument("--out", type=Path, default=Path("build/datasets"))
+    b.add_argument("--out", type=Path, default=DATASETS_DIR)
     b.add_argument("--fasta", action="append", default=[], metavar="KEY=PATH",
                    help="use this genome FASTA instead of the mirror's pieces (e.g. GRCh38=/data/GRCh38.fa.gz)")
     b.add_argument("--gtf", type=Path, default=None,

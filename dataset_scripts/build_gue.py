@@ -84,12 +84,14 @@ def build_config(config: str, files: dict[str, str], limit: int | None = None) -
 def complete_train(config: str, report: ConfigReport, splits: dict[str, pd.DataFrame],
                    seed: int = 0) -> dict[str, pd.DataFrame]:
     """Give a config without upstream train a reconstructed one, or mark it evaluation-only (with the reason)."""
-    report.labels = get_task(GUE_GROUPS[gue_group(config)][1]).labels
+    group = gue_group(config)
+    task = GUE_GROUPS[group][1]
+    report.labels = get_task(task).labels
     if "train" in splits:
         return splits
     if config not in recon.RECONSTRUCTED:
         report.evaluation_only = True
-        report.notes.append(f"evaluation-only (zero-shot): {recon.NOT_RECONSTRUCTABLE[gue_group(config)]}, so no train "
+        report.notes.append(f"evaluation-only (zero-shot): {recon.NOT_RECONSTRUCTABLE[group]}, so no train "
                             "split can be rebuilt")
         return splits
     held_out = set().union(*(set(df.sequence) for df in splits.values()))
@@ -97,7 +99,7 @@ def complete_train(config: str, report: ConfigReport, splits: dict[str, pd.DataF
     pair = "" if config == "splice_reconstructed" else " (a promoter together with its negative)"
     report.notes.append(f"{recon.NOTES[config]}; {len(train):,} rows, {dropped:,} dropped for sharing a sequence "
                         f"(exact string) with GUE dev/test{pair}")
-    rebuilt, removed = dedup_across_splits({"train": render(train, GUE_GROUPS[gue_group(config)][1], "reconstructed"),
+    rebuilt, removed = dedup_across_splits({"train": render(train, task, "reconstructed"),
                                             **splits})
     report.duplicates_removed = {s: report.duplicates_removed.get(s, 0) + n for s, n in removed.items()}
     return rebuilt

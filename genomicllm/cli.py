@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
 
 from tasks import SEQUENCE_TASKS, exact_answer, get_task, parse_answer
-from tasks.paths import SHIPPED_MODEL
+from tasks.metrics import agrees
+from tasks.paths import model_location
 from tasks.router import route
-
-GC_AGREES = 0.01  # the model writes 3 decimals; within 1 point agrees with the rule
-
-
-def default_model() -> str:
-    return os.environ.get("GENOMICLLM_MODEL") or str(SHIPPED_MODEL)
 
 
 def parse_question(text: str) -> tuple[str, str]:
@@ -63,8 +57,7 @@ def cmd_ask(args) -> int:
         with warnings.catch_warnings():  # Biopython warns on a partial codon; the rule's answer is still shown
             warnings.simplefilter("ignore")
             exact = exact_answer(task, clean(tok, sequence))
-        truth = parse_answer(task, exact)
-        same = a.ok and (abs(a.value - truth) <= GC_AGREES if task.answer == "number" else a.value == truth)
+        same = agrees(task, a.value, parse_answer(task, exact))
         print(f"exact: {exact}  ({'agrees' if same else 'DISAGREES'})")
     return 0
 
@@ -89,8 +82,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="{ask,score,serve}")
 
     def common(sp):
-        sp.add_argument("--model", default=default_model(), help="release folder or Hub id (default: %(default)s)")
-        sp.add_argument("--revision", default=os.environ.get("GENOMICLLM_REVISION"),
+        sp.add_argument("--model", default=model_location()[0], help="release folder or Hub id (default: %(default)s)")
+        sp.add_argument("--revision", default=model_location()[1],
                         help="Hub revision (commit sha or tag) to load")
 
     a = sub.add_parser("ask", help="answer one question about one sequence",

@@ -18,10 +18,11 @@ from finetune.chat import chat_templates as T
 from finetune.chat.chat_data import SOURCES
 from finetune.chat.lora import BASE_HUB_ID
 from finetune.chat.lora_eval import markdown
+from tasks.paths import LORA_DIR
 
 from .assemble import write_card
 
-SHIPPED = Path("release/GenomicLLM-chat-lora")
+SHIPPED = LORA_DIR
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "chat_template.jinja")
 

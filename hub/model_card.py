@@ -24,10 +24,11 @@ from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardDat
 from finetune.evaluation.evaluate import baseline_summary, baseline_wins, main_metric, markdown
 from tasks.anchors import ANCHORS
 from tasks.benchmarks import DATASETS as DATASET_NAMES
+from tasks.paths import EVAL_DIR
 from tasks.registry import get_task
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "model_card.md"
-RESULTS_DIRS = (Path("build/eval"), Path("release/eval"))  # `make eval` output first, then the committed copy
+RESULTS_DIRS = (EVAL_DIR, Path("release/eval"))  # `make eval` output first, then the committed copy
 HUB_NAMES = {"GenomicLLM_GRCh38": "genomicllm_grch38", "GUE": "gue", "GenomicBenchmarks": "genomic_benchmarks"}
 PAPER = ("Liu et al., \"Exploring Genomic Large Language Models: Bridging the Gap between Natural Language and Gene "
          "Sequences\", bioRxiv, 2024")

@@ -21,7 +21,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from tasks import Task, Unparseable, get_task, parse_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
 
-DEFAULT_MODEL = SHIPPED_MODEL
 TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
 
 
@@ -51,7 +50,7 @@ def load(model_dir: Path | str, revision: str | None = None):
 def load_model(location: str | Path | None = None, revision: str | None = None):
     """`load` of a local folder or a Hub id (at `revision`); default: the shipped model. A path that is not a
     folder is an error naming it, not a Hub lookup."""
-    location = str(location or DEFAULT_MODEL)
+    location = str(location or SHIPPED_MODEL)
     if Path(location).expanduser().is_dir():
         location = str(Path(location).expanduser())
     elif location.startswith((".", "/", "~")) or Path(location).suffix:
@@ -70,7 +69,6 @@ def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_si
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
-        enc.pop("token_type_ids", None)  # the prompt/answer mask is for training; generation has only prompts
         limit = max(max_new_tokens[i] for i in idx)
         ids = model.generate(**enc, max_new_tokens=limit, do_sample=False, eos_token_id=tok.eos_token_id,
                              pad_token_id=tok.pad_token_id)
@@ -116,5 +114,5 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 
 
-__all__ = ["DEFAULT_MODEL", "Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "generate", "load",
+__all__ = ["Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "generate", "load",
            "load_model"]

@@ -28,7 +28,8 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 
 import gradio as gr
 
-from modeling.inference import DEFAULT_MODEL, load_model
+from modeling.inference import load_model
+from tasks.paths import model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.router import EXAMPLES, route
 
@@ -50,10 +51,6 @@ CLASSIFY_TASKS = [n for n, t in TASKS.items() if t.kind == "classify"]
 DNA_TASKS = [n for n, t in TASKS.items() if t.answer == "dna"]  # the Reverse complement tab's operations
 TEXT_TASKS = [n for n, t in TASKS.items() if t.answer == "text"]  # the Describe gene tab's questions
 STATE: dict = {}
-
-
-def model_location() -> tuple[str, str | None]:
-    return os.environ.get("GENOMICLLM_MODEL") or str(DEFAULT_MODEL), os.environ.get("GENOMICLLM_REVISION") or None
 
 
 def get_model():

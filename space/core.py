@@ -22,14 +22,13 @@ from pathlib import Path
 
 from modeling.inference import QuestionTooLongError, ask
 from tasks.grammar import Unparseable, exact_answer, parse_answer
-from tasks.metrics import identity
+from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
 
 from .scores import label_probabilities
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
 MAX_RECORDS = 200  # Batch tab: records per file
-NUMBER_TOLERANCE = 0.01  # the model writes 3 decimals; within 1 point of the exact number counts as agreeing
 KMER = 6  # a multiple of the codon too: windows cut at multiples of it keep the 6-mer and the reading frame
 # letters per window by answer kind: what fits the 512-token context with the answer (~5.4 bases per 6-mer token,
 # 6 to be safe); a DNA answer is as long as its question, a protein one a third of it
@@ -253,12 +252,8 @@ def _verify(res: Result) -> None:
         warnings.simplefilter("ignore")
         res.exact = parse_answer(t, exact_answer(t, seq))
     v = res.value
-    if isinstance(v, Unparseable):
-        res.agree = False
-    elif t.answer == "number":
-        res.agree = abs(float(v) - float(res.exact)) <= NUMBER_TOLERANCE
-    else:
-        res.agree = v == res.exact
+    res.agree = agrees(t, v, res.exact)
+    if t.answer != "number" and not isinstance(v, Unparseable):
         res.identity = identity(str(res.exact), str(v))
 
 

@@ -15,9 +15,10 @@ import json
 import time
 from pathlib import Path
 
-from modeling.inference import DEFAULT_MODEL, ask, load
+from modeling.inference import ask, load
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import parse_answer
+from tasks.paths import SHIPPED_MODEL
 from tasks.registry import KINDS
 
 from .core import shorten
@@ -40,7 +41,7 @@ def sample_rows(root: Path, split: str = "test") -> list[tuple[str, dict]]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    p.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     p.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     p.add_argument("--split", default="test")
     args = p.parse_args(argv)

@@ -18,6 +18,7 @@ from .grammar import Unparseable
 from .registry import Task, get_task
 
 UNPARSEABLE = "<unparseable>"
+NUMBER_TOLERANCE = 0.01  # the model writes 3 decimals; within 1 point of the exact number counts as agreeing
 
 
 def unparseable_rate(pred: Sequence) -> float:
@@ -39,6 +40,16 @@ def regression(gold: Sequence[float], pred: Sequence, lo: float = 0.0, hi: float
     p = np.array([(hi if t - lo < hi - t else lo) if isinstance(x, Unparseable) else float(x) for t, x in zip(g, pred)])
     r = float(pearsonr(g, p).statistic) if len(g) > 1 and g.std() > 0 and p.std() > 0 else 0.0
     return {"mae": float(np.abs(g - p).mean()), "pearson": r}
+
+
+def agrees(task: str | Task, value, exact) -> bool:
+    """Whether a parsed answer agrees with the exact rule's parsed answer: a number within NUMBER_TOLERANCE,
+    anything else equal; an unparseable answer never agrees."""
+    if isinstance(value, Unparseable):
+        return False
+    if get_task(task).answer == "number":
+        return abs(float(value) - float(exact)) <= NUMBER_TOLERANCE
+    return value == exact
 
 
 def identity(gold: str, pred: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -10,3 +11,10 @@ MODEL_DIR = Path("release/GenomicLLM")  # the shipped model
 SHIPPED_MODEL = REPO / MODEL_DIR  # the same, wherever a command runs from
 LORA_DIR = Path("release/GenomicLLM-chat-lora")  # the shipped chat adapter
 EVAL_DIR = Path("build/eval")  # `make eval` results
+SPACE_DIR = Path("space")  # the Gradio Space's folder
+
+
+def model_location() -> tuple[str, str | None]:
+    """(model folder or Hub id, revision) a command serves by default: $GENOMICLLM_MODEL / $GENOMICLLM_REVISION,
+    else the shipped model."""
+    return os.environ.get("GENOMICLLM_MODEL") or str(SHIPPED_MODEL), os.environ.get("GENOMICLLM_REVISION") or None

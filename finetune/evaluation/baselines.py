@@ -26,7 +26,7 @@ from torch import nn
 from dataset_scripts.audit import kmer_lr
 from tasks.benchmarks import Benchmark, discover
 from tasks.metrics import score
-from tasks.paths import DATASETS_DIR
+from tasks.paths import DATASETS_DIR, EVAL_DIR
 
 BASES = {b: i for i, b in enumerate("ACGT")}  # N and others: all-zero column
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", nargs="*", help="benchmark names like GUE/tf_0")
     p.add_argument("--max-train", type=int, default=30_000, help="cap on train rows per benchmark (speed)")
-    p.add_argument("--out", type=Path, default=Path("build/eval/baselines.json"))
+    p.add_argument("--out", type=Path, default=EVAL_DIR / "baselines.json")
     p.add_argument("--datasets", type=Path, default=DATASETS_DIR, help="folder of the built datasets")
     args = p.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))

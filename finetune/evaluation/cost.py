@@ -29,6 +29,7 @@ import numpy as np
 
 from tasks.anchors import ORIGINAL_SHAPE
 from tasks.benchmarks import DATASETS_DIR, discover
+from tasks.paths import EVAL_DIR, MODEL_DIR
 
 RESULT = "bench-result: "
 
@@ -167,13 +168,13 @@ def report(ours: dict, orig: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=Path("release/GenomicLLM"))
+    p.add_argument("--model", type=Path, default=MODEL_DIR)
     p.add_argument("--prompts", type=int, default=48)
     p.add_argument("--new", type=int, default=16, help="new tokens per answer, the same for both models")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--train-steps", type=int, default=3)
     p.add_argument("--threads", type=int, default=1, help="torch threads per model (0 = torch's default)")
-    p.add_argument("--json", type=Path, default=Path("build/eval/bench.json"))
+    p.add_argument("--json", type=Path, default=EVAL_DIR / "bench.json")
     p.add_argument("--one", choices=("ours", "original"), help=argparse.SUPPRESS)  # internal: one model, print JSON
     args = p.parse_args(argv)
     import torch

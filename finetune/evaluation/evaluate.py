@@ -22,6 +22,7 @@ from tasks import exact_answer, get_task, parse_answer, render_prompt
 from tasks.anchors import ANCHORS, SPLIT_NOTES
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.metrics import UNPARSEABLE, score
+from tasks.paths import EVAL_DIR, MODEL_DIR
 from tasks.registry import KINDS
 
 
@@ -180,7 +181,7 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, default=Path("release/GenomicLLM"))
+    p.add_argument("--model", type=Path, default=MODEL_DIR)
     p.add_argument("--task")
     p.add_argument("--data", type=Path)
     p.add_argument("--max-rows", type=int, help="cap per benchmark (sampled with the seed); default: all test rows")
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="only rewrite results.md from OUT/results.json and OUT/baselines.json (no model run)")
     p.add_argument("--split", default="test", choices=("test", "dev"),
                    help="dev = each benchmark's dev/validation split, for model selection only")
-    p.add_argument("--out", type=Path, default=Path("build/eval"))
+    p.add_argument("--out", type=Path, default=EVAL_DIR)
     args = p.parse_args(argv)
     if args.data or args.task:
         if not (args.data and args.task):

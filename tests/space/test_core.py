@@ -41,7 +41,8 @@ def test_rules_that_read_backwards_join_windows_last_first():
 
 
 def test_windowed_protein_and_number_answers():
-    from space.core import NUMBER_TOLERANCE, markdown
+    from space.core import markdown
+    from tasks.metrics import NUMBER_TOLERANCE
 
     seq = CDS[:60] + "AC"
     res = result("nt2aa", [(0, 30, "MASKGEEL"), (30, 62, "FTGVVPILVEL")], seq)

@@ -29,3 +29,11 @@ def test_generation_metrics():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError, match="gold values"):
         score("promoter", ["yes"], [])
+
+
+def test_agreement_with_the_rule_tolerates_rounding_only_for_numbers():
+    from tasks.metrics import NUMBER_TOLERANCE, agrees
+
+    assert agrees("gc_content", 0.5 + NUMBER_TOLERANCE / 2, 0.5) and not agrees("gc_content", 0.52, 0.5)
+    assert agrees("reverse", "ACGT", "ACGT") and not agrees("reverse", "ACGA", "ACGT")
+    assert not agrees("gc_content", U, 0.5)
