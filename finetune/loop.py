@@ -79,11 +79,12 @@ class JsonConfig:
         return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
 
 
-def lr_at(cfg, step: int) -> float:
-    """Linear warm-up, then cosine decay to `min_lr_ratio` of `lr` at `steps` (fields of any trainer config)."""
+def lr_at(cfg, step: int, progress: float | None = None) -> float:
+    """Linear warm-up, then cosine decay to `min_lr_ratio` of `lr` at `steps` (fields of any trainer config).
+    `progress` (0..1) replaces the step fraction after warm-up, for runs bounded by CPU time instead of steps."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
-    frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps) if progress is None else progress
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
@@ -145,10 +146,15 @@ def optimizer_step(acc: Accelerator, model, opt, groups: list[dict], total, lr: 
     return loss, seen
 
 
-def log_row(log: Path, step: int, loss: float, lr: float, rate: float, tokens: int, cpu_s: float) -> None:
+def log_row(log: Path, step: int, loss: float, lr: float, rate: float, tokens: int, cpu_s: float,
+            wall_s: float | None = None) -> None:
+    """One step: its loss and lr, and the run's totals so far (tokens, process CPU-s, training wall-s)."""
+    row = {"step": step, "loss": loss, "lr": lr, "tokens_per_s": rate, "tokens": tokens, "cpu_s": cpu_s,
+           "time": time.time()}
+    if wall_s is not None:
+        row["wall_s"] = wall_s
     with log.open("a") as f:
-        f.write(json.dumps({"step": step, "loss": loss, "lr": lr, "tokens_per_s": rate, "tokens": tokens,
-                            "cpu_s": cpu_s, "time": time.time()}) + "\n")
+        f.write(json.dumps(row) + "\n")
 
 
 def resume_log(log: Path, start: int) -> dict:

@@ -67,10 +67,11 @@ def exact_reference(task: str, rows: pd.DataFrame) -> dict | None:
     return score(task, [parse_answer(task, a) for a in rows["answer"]], [parse_answer(task, t) for t in texts])
 
 
-def evaluate_all(model_dir: Path, out: Path, root: Path = DATASETS_DIR, max_rows: int | None = None,
-                 only: list[str] | None = None, seed: int = 0, split: str = "test") -> dict:
-    """Every benchmark's `split` (test; dev/validation only for model selection) answered and scored."""
-    tok, model = load(model_dir)
+def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, max_rows: int | None = None,
+                 only: list[str] | None = None, seed: int = 0, split: str = "test", loaded=None) -> dict:
+    """Every benchmark's `split` (test; dev/validation only for model selection) answered and scored.
+    `loaded`: an already loaded (tokenizer, model), e.g. a training checkpoint, instead of `model_dir`."""
+    tok, model = loaded if loaded is not None else load(model_dir)
     results = {}
     for b in discover(root, KINDS):
         if only and b.name not in only:

@@ -2,7 +2,8 @@
 
 Mixture: every (dataset, config) train split is a source; a source is drawn with probability proportional to
 rows ** `temperature` (0.5 by default: small tasks are seen more often than their size alone would give, large ones
-less), then a row uniformly within it. Dev/validation/test rows never enter (`TRAIN_SPLIT` only).
+less) times its `source_weights` factor (default 1; the exact tasks need many more answers than their row counts
+give), then a row uniformly within it. Dev/validation/test rows never enter (`TRAIN_SPLIT` only).
 
 An example is `prompt` + `" " + answer` + eos. Loss weights: 1 on answer and eos tokens, `prompt_weight` on prompt
 tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
@@ -45,11 +46,16 @@ class Source:
 class Mixture:
     sources: list[Source]
     temperature: float = 0.5
+    source_weights: dict[str, float] = field(default_factory=dict)
     weights: np.ndarray = field(init=False)
 
     def __post_init__(self):
+        unknown = sorted(set(self.source_weights) - {s.name for s in self.sources})
+        if unknown:
+            raise ValueError(f"source_weights names sources not in the mixture: {unknown}")
         sizes = np.array([len(s) for s in self.sources], dtype=float)
-        w = sizes ** self.temperature
+        factors = np.array([self.source_weights.get(s.name, 1.0) for s in self.sources], dtype=float)
+        w = sizes ** self.temperature * factors
         self.weights = w / w.sum()
 
     def table(self) -> list[dict]:
@@ -85,7 +91,8 @@ def tokenize_rows(name: str, prompts: list[str], answers: list[str], tok, max_le
 
 
 def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_rows_per_source: int | None = None,
-                 only: list[str] | None = None, seed: int = 0) -> Mixture:
+                 only: list[str] | None = None, seed: int = 0,
+                 source_weights: dict[str, float] | None = None) -> Mixture:
     sources = []
     for dataset in DATASETS:
         for path in sorted((root / dataset / "data").glob(f"*/{TRAIN_SPLIT}.parquet")):
@@ -100,7 +107,7 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
                 sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len))
     if not sources:
         raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
-    return Mixture(sources, temperature)
+    return Mixture(sources, temperature, dict(source_weights or {}))
 
 
 def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float) -> dict[str, torch.Tensor]:

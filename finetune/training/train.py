@@ -24,6 +24,9 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
+from tasks.grammar import SEP
+from tokenizer import rule
+
 from ..loop import (
     JsonConfig,
     answer_weight,
@@ -39,6 +42,8 @@ from ..loop import (
 )
 from .data import collate, load_mixture
 
+ANSWER_MARKER = SEP.rstrip()  # " =": the token that ends every question
+
 
 @dataclass
 class TrainConfig(JsonConfig):
@@ -50,12 +55,18 @@ class TrainConfig(JsonConfig):
     tokens_per_batch: int = 8192  # per process and step, padding excluded
     microbatch_tokens: int = 4096  # padded tokens per forward pass (length-grouped micro-batches)
     steps: int = 3000
+    cpu_budget_s: float | None = None  # stop at this many process CPU-seconds (all threads, over resumes); the lr
+    # schedule then runs on CPU time, `steps` is only an upper bound. For comparisons at equal compute.
+    wall_budget_s: float | None = None  # the same on wall-clock seconds (a GPU lease)
+    mixed_precision: str = "no"  # "bf16" on GPUs (accelerate's autocast); CPUs here have no bf16: fp32
+    max_shard_size: str = "2GB"  # the release's safetensors shards (the GPU run writes <= 15 MB files)
     lr: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup_steps: int = 100
     weight_decay: float = 0.01
     prompt_weight: float = 0.0
     temperature: float = 0.5
+    source_weights: dict = field(default_factory=dict)  # {"dataset/config": factor} on top of the temperature
     max_rows_per_source: int | None = None
     only_sources: list[str] | None = None
     checkpoint_every: int = 250
@@ -63,22 +74,38 @@ class TrainConfig(JsonConfig):
     seed: int = 0
 
 
+def stream_token_ids(tok) -> dict[str, list[int]]:
+    """What the run-relative position streams read from the tokenizer: the ids of its nucleotide tokens (the run
+    letters, and the k-mers of a k-mer scheme; text merges such as "CAT" are not) and of the grammar's
+    question/answer separator " =" """
+    letters = set(rule.RUN_LETTERS + rule.IUPAC_UPPER)
+    k = tok.init_kwargs.get("dna_kmer") if tok.init_kwargs.get("dna_scheme") == "kmer" else None
+    dna = sorted(i for t, i in tok.get_vocab().items() if t and set(t) <= letters and len(t) in (1, k))
+    marker = tok.convert_tokens_to_ids(ANSWER_MARKER)
+    if not dna or marker is None or marker == tok.unk_token_id:
+        raise ValueError(f"{tok.name_or_path}: no nucleotide tokens or no {ANSWER_MARKER!r} token")
+    return {"dna_token_ids": dna, "answer_marker_token_ids": [marker]}
+
+
 def build_model(cfg: TrainConfig, tok):
     from modeling.configuration_genomicllm import GenomicLLMConfig
     from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
+    shape = dict(cfg.model)
+    if shape.get("position_streams"):
+        shape = {**stream_token_ids(tok), **shape}
     config = GenomicLLMConfig(vocab_size=len(tok), max_position_embeddings=cfg.max_len, pad_token_id=tok.pad_token_id,
-                              bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **cfg.model)
+                              bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **shape)
     torch.manual_seed(cfg.seed)
     return GenomicLLMForCausalLM(config)
 
 
 def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
-    acc = Accelerator()
+    acc = Accelerator(mixed_precision=cfg.mixed_precision)
     out.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(cfg.tokenizer)
     mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
-                           cfg.only_sources, cfg.seed)
+                           cfg.only_sources, cfg.seed, cfg.source_weights)
     model = build_model(cfg, tok)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     model, opt = acc.prepare(model, opt)
@@ -95,29 +122,52 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     # totals carried across resumes: the last logged step's tokens and CPU seconds (all threads of this process)
     done = resume_log(log, start) if acc.is_main_process else {}
     tokens0, cpu0, cpu_start = done.get("tokens", 0), done.get("cpu_s", 0.0), time.process_time()
+    wall0 = done.get("wall_s", 0.0)
     for step in bar:
+        used = {"cpu": cpu0 + time.process_time() - cpu_start, "wall": wall0 + time.time() - t0}
+        progress = budget_progress(cfg, used)
+        if progress is not None and budget_spent(acc, progress):
+            if step > start:  # the budget ran out in this session: keep where it stopped
+                save_checkpoint(acc, out, step, cfg.keep_checkpoints)
+            break
         rng = np.random.default_rng([cfg.seed, step, acc.process_index])
         groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
                   for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
-        lr = lr_at(cfg, step)
+        lr = lr_at(cfg, step, progress)
         loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, model.parameters())
         seen += tokens
         if acc.is_main_process:
             rate = seen / (time.time() - t0)
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-            log_row(log, step + 1, loss, lr, rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start)
+            log_row(log, step + 1, loss, lr, rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start,
+                    wall0 + time.time() - t0)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
             if acc.is_main_process:
                 plot_losses(log, out / "loss.png")
+    if acc.is_main_process:
+        plot_losses(log, out / "loss.png")
     acc.wait_for_everyone()
     release = out / "release"
     if acc.is_main_process:
         from modeling.release import write_release
 
-        write_release(acc.unwrap_model(model), tok, release, overwrite=True)
+        write_release(acc.unwrap_model(model), tok, release, overwrite=True, max_shard_size=cfg.max_shard_size)
     return release
+
+
+def budget_progress(cfg: TrainConfig, used: dict[str, float]) -> float | None:
+    """Fraction of the CPU or wall budget used (the larger), or None for a run bounded by steps alone."""
+    parts = [used[clock] / budget for clock, budget in (("cpu", cfg.cpu_budget_s), ("wall", cfg.wall_budget_s))
+             if budget]
+    return max(parts) if parts else None
+
+
+def budget_spent(acc: Accelerator, progress: float) -> bool:
+    """Whether the budget is spent, decided alike by every process (the furthest one decides)."""
+    spent = torch.tensor([float(progress >= 1.0)], device=acc.device)
+    return bool(acc.reduce(spent, reduction="max").item()) if acc.num_processes > 1 else bool(spent.item())
 
 
 def save_checkpoint(acc: Accelerator, out: Path, step: int, keep: int) -> None:

@@ -1,0 +1,126 @@
+"""The model levers at equal compute: tokens, position streams, short convolution, prompt loss weight (issue 15).
+
+Every candidate is the product trainer (`finetune.training.train`) on the same mixture, stopped at the same number of
+process CPU-seconds (`cpu_budget_s`, one thread each, the lr schedule running on CPU time), then its release folder is
+scored on dev by the product evaluation (`finetune.evaluation.evaluate`: greedy generation, the grammar's parser,
+unparseable answers wrong). Two candidates train side by side (one core each); say what else ran when quoting.
+
+    python -m studies.levers --budget 900 --rows 48            # all candidates -> studies/results/levers.{md,json}
+    python -m studies.levers --budget 900 --only char-streams-conv
+
+Mixture: the GenomicLLM_GRCh38 train splits (every generation/regression task and four classifiers) plus two GUE
+classifiers, with the exact tasks up-weighted as the shipped run does (a short run must see their answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+OUT = Path("build/studies/levers")
+TABLE = Path("studies/results/levers")
+
+SOURCES = [f"GenomicLLM_GRCh38/{c}" for c in ("gc_content", "gene_biotype", "nt2aa", "orf_frame",
+                                                "reading_comprehension", "reverse_complement", "sequence_direction",
+                                                "splice_site")] + ["GUE/tf_0", "GUE/prom_300_all"]
+SOURCE_WEIGHTS = {"GenomicLLM_GRCh38/reverse_complement": 4.0, "GenomicLLM_GRCh38/nt2aa": 3.0,
+                  "GenomicLLM_GRCh38/gc_content": 2.0}
+DEV = SOURCES  # scored on their dev / validation splits
+
+SHAPE = {"hidden_size": 256, "intermediate_size": 688, "num_layers": 4}
+STREAMS8 = ["token", "token", "run_start", "run_start", "run_end", "run_end", "codon", "codon"]
+BASE = {"max_len": 1024, "tokens_per_batch": 2048, "microbatch_tokens": 2048, "steps": 100_000, "lr": 1.5e-3,
+        "min_lr_ratio": 0.05, "warmup_steps": 60, "prompt_weight": 0.2, "temperature": 0.5,
+        "only_sources": SOURCES, "source_weights": SOURCE_WEIGHTS, "checkpoint_every": 100, "keep_checkpoints": 1}
+
+CANDIDATES: dict[str, dict] = {
+    # today's shipped design: 6-mers, plain RoPE
+    "kmer6-plain": {"tokenizer": "release/GenomicLLM", "model": {**SHAPE, "num_attention_heads": 4}},
+    "char-plain": {"tokenizer": "build/tokenizer-char", "model": {**SHAPE, "num_attention_heads": 8}},
+    "char-conv": {"tokenizer": "build/tokenizer-char",
+                  "model": {**SHAPE, "num_attention_heads": 8, "conv_kernel_size": 4}},
+    "char-streams": {"tokenizer": "build/tokenizer-char",
+                     "model": {**SHAPE, "num_attention_heads": 8, "position_streams": STREAMS8}},
+    "char-streams-conv": {"tokenizer": "build/tokenizer-char",
+                          "model": {**SHAPE, "num_attention_heads": 8, "position_streams": STREAMS8,
+                                    "conv_kernel_size": 4}},
+    "char-streams-conv-pw1": {"tokenizer": "build/tokenizer-char", "prompt_weight": 1.0,
+                              "model": {**SHAPE, "num_attention_heads": 8, "position_streams": STREAMS8,
+                                        "conv_kernel_size": 4}},
+}
+
+
+def run_candidate(name: str, budget: float, rows: int) -> dict:
+    """Train (resumable) then score one candidate in child processes pinned to one thread."""
+    out = OUT / name
+    out.mkdir(parents=True, exist_ok=True)
+    config = {**BASE, **CANDIDATES[name], "cpu_budget_s": budget}
+    (out / "config.json").write_text(json.dumps(config, indent=1))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with (out / "train.log").open("a") as log:
+        subprocess.run([sys.executable, "-m", "finetune.training.train", "--config", str(out / "config.json"),
+                        "--out", str(out / "run")], env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    t0 = time.process_time()
+    with (out / "eval.log").open("a") as log:
+        subprocess.run([sys.executable, "-m", "finetune.evaluation.evaluate", "--model", str(out / "run/release"),
+                        "--split", "dev", "--max-rows", str(rows), "--only", *DEV, "--out", str(out / "eval")],
+                       env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
+    results = json.loads((out / "eval/results.json").read_text())
+    return {"candidate": name, "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
+            "final_loss": round(last["loss"], 4), "dev": {k: v["ours"] for k, v in results.items()},
+            "eval_wall_s": round(time.process_time() - t0, 1)}
+
+
+HEADLINE = {"reverse": "exact_match", "complement": "exact_match", "reverse_complement": "exact_match",
+            "nt2aa": "exact_match", "gc_content": "mae", "reading_comprehension": "exact_match",
+            "orf_frame": "mcc", "sequence_direction": "mcc", "splice_site": "mcc", "gene_biotype": "mcc",
+            "tf_binding": "mcc", "promoter": "mcc"}
+
+
+def markdown(rows: list[dict], budget: float) -> str:
+    names = sorted({k for r in rows for k in r["dev"]})
+    short = [n.split("/")[-1] for n in names]
+    head = "| candidate | CPU-s | steps | tokens | loss | " + " | ".join(short) + " |"
+    lines = [head, "|" + "---|" * (5 + len(names))]
+    for r in rows:
+        cells = []
+        for n in names:
+            m = r["dev"].get(n, {})
+            task = n.split(":")[-1] if ":" in n else None
+            metric = next((HEADLINE[t] for t in HEADLINE if t == task), None) or next(
+                (v for k, v in HEADLINE.items() if n.endswith(k)), "mcc")
+            cells.append(f"{m[metric]:.3f} {metric}" if metric in m else "–")
+        lines.append(f"| {r['candidate']} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | "
+                     + " | ".join(cells) + " |")
+    return (f"Dev metrics at {budget:.0f} process CPU-seconds per candidate (one thread each, two side by side).\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--budget", type=float, default=900.0, help="process CPU-seconds of training per candidate")
+    p.add_argument("--rows", type=int, default=48, help="dev rows per task")
+    p.add_argument("--only", nargs="*", choices=list(CANDIDATES))
+    p.add_argument("--parallel", type=int, default=2)
+    args = p.parse_args(argv)
+    names = args.only or list(CANDIDATES)
+    with ThreadPoolExecutor(args.parallel) as pool:
+        rows = list(pool.map(lambda n: run_candidate(n, args.budget, args.rows), names))
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(TABLE.with_suffix(".json").read_text()) if TABLE.with_suffix(".json").is_file() else []
+    merged = {r["candidate"]: r for r in old + rows}
+    ordered = [merged[n] for n in CANDIDATES if n in merged]
+    TABLE.with_suffix(".json").write_text(json.dumps(ordered, indent=1))
+    TABLE.with_suffix(".md").write_text(markdown(ordered, args.budget))
+    print(TABLE.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()

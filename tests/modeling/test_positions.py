@@ -1,0 +1,167 @@
+"""Run-relative position streams (modeling/positions_genomicllm.py) and the short convolution: the positions each
+stream gives on grammar prompts, padding invariance, and cached generation equal to a full forward with both on."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from modeling.configuration_genomicllm import GenomicLLMConfig
+from modeling.modeling_genomicllm import GenomicLLMForCausalLM
+from modeling.positions_genomicllm import STREAMS, stream_positions, token_table
+
+from .test_modeling import EOS, left_pad, tiny_char_tokenizer, tiny_config
+
+TOK = tiny_char_tokenizer()
+DNA_IDS = TOK.convert_tokens_to_ids(list("ACGTN"))
+MARKER = TOK.convert_tokens_to_ids("=")
+FAR = 1000
+STREAM = {name: i for i, name in enumerate(STREAMS)}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def ids_of(text: str, answer: str = "", eos: bool = False) -> torch.Tensor:
+    ids = TOK(text + answer)["input_ids"] + ([EOS] if eos else [])
+    return torch.tensor(ids)
+
+
+def positions(ids: torch.Tensor, real: torch.Tensor | None = None, min_run: int = 4) -> torch.Tensor:
+    ids = ids[None] if ids.dim() == 1 else ids
+    real = torch.ones_like(ids, dtype=torch.bool) if real is None else real
+    return stream_positions(ids, real, token_table(64, DNA_IDS), token_table(64, [MARKER]), EOS, min_run, FAR)
+
+
+def stream_config(**overrides) -> GenomicLLMConfig:
+    kwargs = dict(num_key_value_heads=4, position_streams=list(STREAMS), dna_token_ids=DNA_IDS,
+                  answer_marker_token_ids=[MARKER], dna_run_min_tokens=4, far_offset=FAR, conv_kernel_size=3)
+    kwargs.update(overrides)
+    return tiny_config(**kwargs)
+
+
+def stream_model(seed: int = 0, **overrides) -> GenomicLLMForCausalLM:
+    torch.manual_seed(seed)
+    return GenomicLLMForCausalLM(stream_config(**overrides)).eval()
+
+
+def test_answer_tokens_align_with_their_source_bases():
+    # <s> A C G T T , r c = x y z w </s>: a closed run of 5 bases, the answer after "="
+    prompt, answer = "ACGTT,rc=", "xyzw"
+    p = positions(ids_of(prompt, answer, eos=True))[0]
+    run = slice(1, 6)
+    assert p[STREAM["run_start"], run].tolist() == [0, 1, 2, 3, 4]
+    assert p[STREAM["run_end"], run].tolist() == [4, 3, 2, 1, 0]
+    assert p[STREAM["codon"], run].tolist() == [0, 1, 2, 3, 4]
+    eq = 1 + len(prompt) - 1
+    # "=" at -1, answer tokens (and the </s> ending it) 0, 1, 2, ... in run_start / run_end, 3x in codon
+    assert p[STREAM["run_start"], eq:].tolist() == [-1, 0, 1, 2, 3, 4]
+    assert p[STREAM["run_end"], eq:].tolist() == [-1, 0, 1, 2, 3, 4]
+    assert p[STREAM["codon"], eq:].tolist() == [-3, 0, 3, 6, 9, 12]
+    # text sits far away in the run-relative streams, at its ordinary position in "token"
+    assert p[STREAM["token"]].tolist() == list(range(len(p[0])))
+    for s in ("run_start", "run_end", "codon"):
+        assert p[STREAM[s], 0] == FAR and p[STREAM[s], 6] == FAR + 6
+
+
+def test_short_open_and_repeated_runs():
+    # a 3-base run (below min_run 4) is text; two closed runs are each indexed from their own ends
+    p = positions(ids_of("ACG,TTTT,GGGGA,x="))[0]
+    assert p[STREAM["run_start"], 1:4].tolist() == [FAR + 1, FAR + 2, FAR + 3]
+    assert p[STREAM["run_start"], 5:9].tolist() == [0, 1, 2, 3]
+    assert p[STREAM["run_end"], 10:15].tolist() == [4, 3, 2, 1, 0]
+    # a run still open at the end of the input is not yet a run: its end is unknown
+    p = positions(ids_of("x,ACGTACGT"))[0]
+    assert (p[STREAM["run_end"], 3:] >= FAR).all()
+    # after </s> a new question starts: its DNA is prompt again, not answer
+    two_questions = torch.cat([ids_of("ACGT,a=", "TT", eos=True), ids_of("GGCC,b=")[1:]])  # no second <s>
+    p = positions(two_questions)[0]
+    second_run = slice(11, 15)
+    assert p[STREAM["run_start"], second_run].tolist() == [0, 1, 2, 3]
+
+
+def test_left_padding_does_not_move_positions():
+    rows = [ids_of("ACGTTG,rc=", "ab"), ids_of("AC,x=", "b")]
+    ids, mask = left_pad(rows)
+    padded = positions(ids, mask.bool())
+    for i, row in enumerate(rows):
+        alone = positions(row)[0]
+        assert torch.equal(padded[i, :, -len(row):], alone)
+
+
+def test_config_checks_streams():
+    with pytest.raises(ValueError, match="one per query head"):
+        stream_config(position_streams=["token", "run_end"])
+    with pytest.raises(ValueError, match="unknown"):
+        stream_config(position_streams=["token", "token", "token", "diagonal"])
+    with pytest.raises(ValueError, match="answer_marker_token_ids"):
+        stream_config(answer_marker_token_ids=None)
+    with pytest.raises(ValueError, match="num_key_value_heads"):
+        stream_config(num_key_value_heads=2)
+    with pytest.raises(ValueError, match="conv_kernel_size"):
+        stream_config(conv_kernel_size=-1)
+    plain = tiny_config(position_streams=["token"] * 4)  # all-ordinary streams are plain RoPE: nothing else needed
+    assert not plain.uses_streams and stream_config().uses_streams
+    assert stream_config().layer_types == ["hybrid", "hybrid"]  # the cache keeps conv states beside keys/values
+
+
+@pytest.mark.parametrize("overrides", [{}, {"conv_kernel_size": 0}, {"position_streams": None}],
+                         ids=["streams+conv", "streams", "conv"])
+def test_cached_decoding_matches_full_forward(overrides):
+    from transformers import DynamicCache
+
+    model = stream_model(**overrides)
+    prompt = ids_of("ACGTTGCA,rc=")
+    answer = torch.randint(4, 40, (10,), generator=torch.Generator().manual_seed(3))
+    ids = torch.cat([prompt, answer])[None]
+    n = len(prompt)
+    with torch.no_grad():
+        full = model(ids).logits
+        cache = DynamicCache(config=model.config)
+        steps = [model(ids[:, :n], cache=cache, use_cache=True, history_ids=ids[:, :n]).logits]
+        steps.append(model(ids[:, n:n + 3], cache=cache, use_cache=True, history_ids=ids[:, :n + 3]).logits)
+        for t in range(n + 3, ids.shape[1]):
+            steps.append(model(ids[:, t:t + 1], cache=cache, use_cache=True, history_ids=ids[:, :t + 1]).logits)
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=0, atol=1e-5)
+
+
+def test_generate_left_padded_batch_equals_one_by_one_and_full_forward():
+    model = stream_model()
+    TOK.padding_side = "left"
+    prompts = ["ACGTTGCA,rc=", "GGA,x=", "TTTTACGT,c="]
+    batch = TOK(prompts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        out = model.generate(**batch, max_new_tokens=8, do_sample=False, min_new_tokens=8,
+                             output_scores=True, return_dict_in_generate=True)
+        new = out.sequences[:, batch["input_ids"].shape[1]:]
+        for i, prompt in enumerate(prompts):
+            single = TOK(prompt, return_tensors="pt")
+            alone = model.generate(**single, max_new_tokens=8, do_sample=False, min_new_tokens=8)
+            assert torch.equal(new[i], alone[0, single["input_ids"].shape[1]:])
+            full = model(alone).logits[0, single["input_ids"].shape[1] - 1:-1]  # the logits each step chose from
+            steps = torch.stack([s[i] for s in out.scores])
+            assert torch.equal(full.argmax(-1), steps.argmax(-1))
+        beams = model.generate(**batch, max_new_tokens=6, num_beams=3, do_sample=False)
+    assert beams.shape[0] == len(prompts)
+
+
+def test_stream_model_needs_ids_and_history():
+    model = stream_model()
+    ids = ids_of("ACGTTGCA,rc=")[None]
+    with pytest.raises(ValueError, match="input_ids"):
+        model(inputs_embeds=model.get_input_embeddings()(ids))
+    with pytest.raises(ValueError, match="position streams"):
+        model(ids, position_ids=torch.arange(ids.shape[1])[None])
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    with torch.no_grad():
+        model(ids, cache=cache, use_cache=True)
+        with pytest.raises(ValueError, match="history_ids"):
+            model(ids[:, :1], cache=cache, use_cache=True)
+
