@@ -91,6 +91,27 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 train: $(TOKENIZER)
 	$(PY) -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm --ship $(MODEL)
 
+# The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
+# wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with
+# build/gpu-pack carried, and `python -m finetune.training.gpu unpack BACK_DIR` here (finetune/README.md).
+.PHONY: gpu-pack
+gpu-pack: $(TOKENIZER)
+	$(PY) -m finetune.training.gpu pack --datasets build/datasets --tokenizer build/tokenizer --out build/gpu-pack
+	$(PY) -m pip download -q --no-deps --only-binary=:all: -d build/gpu-pack/whl \
+	  transformers==$$($(PY) -c "import transformers; print(transformers.__version__)")
+
+# Issue 15's studies: the levers at equal CPU-seconds (studies/results/levers.md), the training layouts on two
+# cores (studies/results/throughput.md), and the shipped run's learning curves (studies/results/learning_curves.md).
+.PHONY: study-levers study-throughput learning-curves
+study-levers: $(DATASETS) $(TOKENIZER)
+	$(PY) -m studies.levers --budget 600 --rows 48
+
+study-throughput: $(TOKENIZER)
+	$(PY) -m studies.throughput
+
+learning-curves: $(STAMP)
+	$(PY) -m studies.learning_curves --run build/train/genomicllm
+
 build/eval/baselines.json: $(DATASETS) finetune/evaluation/baselines.py
 	$(PY) -m finetune.evaluation.baselines
 

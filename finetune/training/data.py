@@ -9,6 +9,11 @@ An example is `prompt` + `" " + answer` + eos. Loss weights: 1 on answer and eos
 tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
 Batches are drawn from a generator seeded by (seed, step, rank), so a resumed run sees exactly the batches it would
 have seen, with no data-loader state to save.
+
+Crop sources (`crops`): fresh rows of the exact-computable tasks cut from the train rows' own sequences (a random
+window, in frame for translation), asked with the grammar and answered by the task's exact rule. One train row then
+gives many questions of many lengths, and the window's longest length grows with the run's progress (a length
+curriculum: short copies teach the alignment, long ones the task's full range). Only train rows are ever cut.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tasks import Task, exact_answer, get_task, render_prompt
 from tasks.benchmarks import DATASETS
 
 from ..loop import collate_weighted
@@ -41,10 +47,68 @@ class Source:
     def example(self, i: int) -> tuple[np.ndarray, int]:
         return self.ids[self.offsets[i] : self.offsets[i + 1]], int(self.prompt_lens[i])
 
+    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        return self.example(int(rng.integers(len(self))))
+
+
+@dataclass
+class CropSource:
+    """Rows of an exact task cut on the fly from train sequences: window length uniform in [min_len, longest], where
+    longest grows linearly from `start_len` to `max_len` over the first `ramp` of the run (then stays)."""
+
+    name: str
+    task: Task
+    sequences: list[str]
+    tok: object
+    min_len: int = 12
+    start_len: int = 48
+    max_len: int = 300
+    ramp: float = 0.3
+    frame: int = 1  # windows start and end on multiples of this (3: translation stays in frame)
+    dropped_for_length: int = 0
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def longest(self, progress: float) -> int:
+        grown = self.start_len + (self.max_len - self.start_len) * min(1.0, progress / self.ramp)
+        return int(min(self.max_len, grown))
+
+    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        seq = self.sequences[int(rng.integers(len(self)))]
+        f = self.frame
+        longest = min(self.longest(progress), len(seq)) // f
+        shortest = min(-(-self.min_len // f), longest)
+        n = int(rng.integers(shortest, longest + 1)) * f
+        start = int(rng.integers(0, (len(seq) - n) // f + 1)) * f
+        window = seq[start : start + n]
+        enc = self.tok(render_prompt(self.task, window), " " + exact_answer(self.task, window),
+                       return_token_type_ids=True)
+        return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+
+
+# The exact tasks cut into crops, from which corpus config, and the window frame.
+CROPS = {"reverse": ("reverse_complement", 1), "complement": ("reverse_complement", 1),
+         "reverse_complement": ("reverse_complement", 1), "nt2aa": ("nt2aa", 3), "gc_content": ("gc_content", 1)}
+
+
+def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300) -> list[CropSource]:
+    """One crop source per task, over the train sequences of the corpus config that holds it."""
+    out = []
+    for name in tasks:
+        if name not in CROPS:
+            raise ValueError(f"no crop source for {name!r}; crops exist for {sorted(CROPS)}")
+        config, frame = CROPS[name]
+        df = pd.read_parquet(root / "GenomicLLM_GRCh38" / "data" / config / f"{TRAIN_SPLIT}.parquet",
+                             columns=["task", "sequence"])
+        seqs = df.loc[df["task"] == name, "sequence"].tolist()
+        out.append(CropSource(f"crops/{name}", get_task(name), seqs, tok, max_len=max_len, frame=frame))
+    return out
+
 
 @dataclass
 class Mixture:
-    sources: list[Source]
+    sources: list[Source | CropSource]
     temperature: float = 0.5
     source_weights: dict[str, float] = field(default_factory=dict)
     weights: np.ndarray = field(init=False)
@@ -62,12 +126,12 @@ class Mixture:
         return [{"source": s.name, "rows": len(s), "weight": round(float(w), 4), "dropped_for_length": s.dropped_for_length}
                 for s, w in zip(self.sources, self.weights)]
 
-    def sample(self, rng: np.random.Generator, tokens: int) -> list[tuple[np.ndarray, int]]:
-        """Examples until about `tokens` tokens (at least one)."""
+    def sample(self, rng: np.random.Generator, tokens: int, progress: float = 0.0) -> list[tuple[np.ndarray, int]]:
+        """Examples until about `tokens` tokens (at least one); `progress` (0..1) sets the crops' lengths."""
         out, n = [], 0
         while n < tokens:
             src = self.sources[rng.choice(len(self.sources), p=self.weights)]
-            ex = src.example(int(rng.integers(len(src))))
+            ex = src.draw(rng, progress)
             out.append(ex)
             n += len(ex[0])
         return out
@@ -92,7 +156,7 @@ def tokenize_rows(name: str, prompts: list[str], answers: list[str], tok, max_le
 
 def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_rows_per_source: int | None = None,
                  only: list[str] | None = None, seed: int = 0,
-                 source_weights: dict[str, float] | None = None) -> Mixture:
+                 source_weights: dict[str, float] | None = None, crops: list[str] | None = None) -> Mixture:
     sources = []
     for dataset in DATASETS:
         for path in sorted((root / dataset / "data").glob(f"*/{TRAIN_SPLIT}.parquet")):
@@ -107,6 +171,7 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
                 sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len))
     if not sources:
         raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
+    sources += crop_sources(root, tok, crops or [])
     return Mixture(sources, temperature, dict(source_weights or {}))
 
 

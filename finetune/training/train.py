@@ -67,6 +67,7 @@ class TrainConfig(JsonConfig):
     prompt_weight: float = 0.0
     temperature: float = 0.5
     source_weights: dict = field(default_factory=dict)  # {"dataset/config": factor} on top of the temperature
+    crops: list[str] = field(default_factory=list)  # exact tasks also drawn as crops of train sequences (data.py)
     max_rows_per_source: int | None = None
     only_sources: list[str] | None = None
     checkpoint_every: int = 250
@@ -105,7 +106,7 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(cfg.tokenizer)
     mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
-                           cfg.only_sources, cfg.seed, cfg.source_weights)
+                           cfg.only_sources, cfg.seed, cfg.source_weights, cfg.crops)
     model = build_model(cfg, tok)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     model, opt = acc.prepare(model, opt)
@@ -131,8 +132,9 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
                 save_checkpoint(acc, out, step, cfg.keep_checkpoints)
             break
         rng = np.random.default_rng([cfg.seed, step, acc.process_index])
+        fraction = progress if progress is not None else step / cfg.steps
         groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
-                  for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch), cfg.microbatch_tokens)]
+                  for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch, fraction), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
         lr = lr_at(cfg, step, progress)
         loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, model.parameters())

@@ -85,3 +85,72 @@ def test_two_process_cpu_run(tiny_setup, tmp_path):
 
 
 
+
+
+def test_source_weights_scale_a_source_and_unknown_names_are_refused(tiny_setup):
+    import pytest
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)
+    only = ["GenomicLLM_GRCh38/gc_content", "GenomicLLM_GRCh38/nt2aa"]
+    plain = load_mixture(Path(tiny_setup.datasets), tok, 768, max_rows_per_source=100, only=only)
+    heavy = load_mixture(Path(tiny_setup.datasets), tok, 768, max_rows_per_source=100, only=only,
+                         source_weights={"GenomicLLM_GRCh38/nt2aa": 3.0})
+    ratio = lambda m: m.weights[1] / m.weights[0]  # noqa: E731 (sources in name order: gc_content, nt2aa)
+    assert ratio(heavy) == pytest.approx(3 * ratio(plain))
+    with pytest.raises(ValueError, match="not in the mixture"):
+        load_mixture(Path(tiny_setup.datasets), tok, 768, max_rows_per_source=100, only=only,
+                     source_weights={"GUE/tf_0": 2.0})
+
+
+def test_cpu_budget_stops_the_run_and_decays_the_lr_on_cpu_time(tiny_setup, tmp_path):
+    cfg = TrainConfig(**{**asdict(tiny_setup), "steps": 100_000, "cpu_budget_s": 3.0, "checkpoint_every": 100_000,
+                         "warmup_steps": 1})
+    release = train(cfg, tmp_path / "run", progress=False)
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert 2 < len(log) < 100_000 and 3.0 <= log[-1]["cpu_s"] < 3.0 + 10
+    assert log[-1]["lr"] < 0.5 * log[1]["lr"]  # the cosine ran on CPU time: near its end when the budget ran out
+    assert (release / "model.safetensors").is_file()
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == [f"step-{len(log)}"]
+    train(cfg, tmp_path / "run", progress=False)  # resuming a spent run does no step
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == len(log)
+
+
+def test_stream_token_ids_are_bases_kmers_and_the_separator(tiny_setup):
+    from transformers import AutoTokenizer
+
+    from finetune.training.train import stream_token_ids
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)  # kmer3
+    ids = stream_token_ids(tok)
+    tokens = set(tok.convert_ids_to_tokens(ids["dna_token_ids"]))
+    assert {"ACG", "TTT", "A", "N", "a"} <= tokens and all(len(t) in (1, 3) for t in tokens)
+    assert tok.convert_ids_to_tokens(ids["answer_marker_token_ids"]) == [" ="]
+    assert tok("ACGTACGTAC, GC content =")["input_ids"][-1] == ids["answer_marker_token_ids"][0]
+
+
+def test_crops_are_windows_of_train_sequences_answered_by_the_rule(tiny_setup):
+    from transformers import AutoTokenizer
+
+    from finetune.training.data import crop_sources
+    from tasks import get_task, parse_answer
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)
+    sources = {s.name: s for s in crop_sources(Path(tiny_setup.datasets), tok, ["reverse_complement", "nt2aa"])}
+    rng = np.random.default_rng(0)
+    for name, task in (("crops/reverse_complement", "reverse_complement"), ("crops/nt2aa", "nt2aa")):
+        src, rule = sources[name], get_task(task).rule
+        lengths = {}
+        for progress in (0.0, 1.0):
+            lengths[progress] = []
+            for _ in range(30):
+                ids, n_prompt = src.draw(rng, progress)
+                prompt, answer = tok.decode(ids[1:n_prompt]), tok.decode(ids[n_prompt:-1])
+                window = prompt.split(",")[0]
+                assert any(window in seq for seq in src.sequences)  # a piece of a train row, never invented
+                assert parse_answer(task, answer) == rule(window)
+                if task == "nt2aa":
+                    assert len(window) % 3 == 0 and any(seq.find(window) % 3 == 0 for seq in src.sequences
+                                                        if window in seq)
+                lengths[progress].append(len(window))
+        assert max(lengths[0.0]) <= src.start_len < max(lengths[1.0])  # the curriculum: longer windows later
