@@ -15,12 +15,13 @@ What differs by task is read from its registry entry (`tasks.registry.Task`: kin
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeling.inference import QuestionTooLongError, ask
+from modeling.inference import TEXT_ANSWER_TOKENS, QuestionTooLongError, ask
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
@@ -29,10 +30,7 @@ from .scores import label_probabilities
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
 MAX_RECORDS = 200  # Batch tab: records per file
-KMER = 6  # a multiple of the codon too: windows cut at multiples of it keep the 6-mer and the reading frame
-# letters per window by answer kind: what fits the 512-token context with the answer (~5.4 bases per 6-mer token,
-# 6 to be safe); a DNA answer is as long as its question, a protein one a third of it
-WINDOW = {"label": 2400, "number": 2400, "text": 1800, "dna": 1200, "protein": 900}
+PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase, " =") and of a short answer
 TASK_CHOICES = list(SEQUENCE_TASKS)  # reading comprehension asks about fields, not a sequence
 LOCK = threading.Lock()  # one model call at a time: the tokenizer's padding state is shared
 
@@ -41,8 +39,24 @@ class InputError(ValueError):
     """A friendly, specific message about the user's input."""
 
 
-def window_size(task: str | Task) -> int:
-    return WINDOW[get_task(task).answer]
+def window_align(tok) -> int:
+    """Windows start at multiples of this: the codon (3) and, for a k-mer tokenizer, k (its cut stays in frame)."""
+    k = tok.dna_kmer if getattr(tok, "dna_scheme", None) == "kmer" and tok.dna_kmer else 1
+    return math.lcm(3, k)
+
+
+def window_size(tok, model, task: str | Task) -> int:
+    """Bases per window for `task`: what fits the model's context together with the answer's budget (a DNA answer
+    is as long as its question, a protein one a third of it, a text one TEXT_ANSWER_TOKENS), for this tokenizer's
+    bases per token (k for a k-mer tokenizer, at 90% to be safe; 1 per base)."""
+    t = get_task(task)
+    k = tok.dna_kmer if getattr(tok, "dna_scheme", None) == "kmer" and tok.dna_kmer else 1
+    per_token = 0.9 * k if k > 1 else 1.0
+    room = model.config.max_position_embeddings - PROMPT_OVERHEAD
+    tokens = {"dna": room / 2, "protein": room / (1 + per_token / 3), "text": room - TEXT_ANSWER_TOKENS}
+    bases = int(tokens.get(t.answer, room) * per_token)
+    align = window_align(tok)
+    return max(align, bases // align * align)
 
 
 @functools.cache
@@ -150,9 +164,8 @@ class Result:
         return str(v)
 
 
-def _windows(tok, task: Task, seq: str, size: int | None = None):
-    size = size or window_size(task)
-    return tok.window_sequence(seq, size, 0, align=KMER) if len(seq) > size else [(0, len(seq), seq)]
+def _windows(tok, task: Task, seq: str, size: int):
+    return tok.window_sequence(seq, size, 0, align=window_align(tok)) if len(seq) > size else [(0, len(seq), seq)]
 
 
 def _ask_window(tok, model, task: Task, seq: str, start: int, depth: int = 0) -> list[Window]:
@@ -163,7 +176,8 @@ def _ask_window(tok, model, task: Task, seq: str, start: int, depth: int = 0) ->
     except (QuestionTooLongError, ValueError) as e:  # unusual letters tokenized long: halve and retry
         if depth > 4 or len(seq) <= 60 or "nucleotide" in str(e):
             raise
-        half = max(KMER, (len(seq) // 2) // KMER * KMER)
+        align = window_align(tok)
+        half = max(align, (len(seq) // 2) // align * align)
         return (_ask_window(tok, model, task, seq[:half], start, depth + 1)
                 + _ask_window(tok, model, task, seq[half:], start + half, depth + 1))
 
@@ -173,12 +187,13 @@ def answer(tok, model, task: str | Task, seq: str, progress=None) -> Result:
     t = get_task(task)
     if t.answer == "field":
         raise InputError(f"{t.name} needs fields and a question; it is not offered here")
-    wins = _windows(tok, t, seq)
+    size = window_size(tok, model, t)
+    wins = _windows(tok, t, seq, size)
     notes = []
     if len(wins) > 1:
         notes.append(f"The sequence ({len(seq):,} nt) is longer than one question can hold for this task "
-                     f"({window_size(t):,} nt), so it was cut into {len(wins)} windows of up to "
-                     f"{window_size(t):,} nt (no overlap, 6-mer aligned) and each was asked separately.")
+                     f"({size:,} nt), so it was cut into {len(wins)} windows of up to {size:,} nt (no overlap, "
+                     f"starting at multiples of {window_align(tok)}) and each was asked separately.")
     results: list[Window] = []
     for i, (start, end, wseq) in enumerate(wins):
         if progress is not None:

@@ -126,10 +126,14 @@ def markdown(rows: list[dict], budget: float) -> str:
             task = n.split(":")[-1] if ":" in n else None
             metric = next((HEADLINE[t] for t in HEADLINE if t == task), None) or next(
                 (v for k, v in HEADLINE.items() if n.endswith(k)), "mcc")
-            cells.append(f"{m[metric]:.3f} {metric}" if metric in m else "–")
+            cell = f"{m[metric]:.3f} {metric}" if metric in m else "–"
+            if "identity" in m:  # copies and translations: how much of each answer is right, not only whole ones
+                cell += f" ({m['identity']:.3f} identity)"
+            cells.append(cell)
         lines.append(f"| {r['candidate']} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | "
                      + " | ".join(cells) + " |")
-    return (f"Dev metrics at {budget:.0f} process CPU-seconds per candidate (one thread each, two side by side).\n\n"
+    return (f"Dev metrics at {budget:.0f} process CPU-seconds per candidate (one thread each, two side by side; "
+            f"{rows[0].get('rows', 48) if rows else 48} dev rows per task; unparseable answers count as wrong).\n\n"
             + "\n".join(lines) + "\n")
 
 

@@ -22,7 +22,7 @@ TABLE = Path("studies/results/throughput")
 LAYOUTS = {  # name: (processes, threads per process)
     "1 process x 1 thread": (1, 1),
     "1 process x 2 threads": (1, 2),
-    "2 processes x 1 thread (accelerate, DDP)": (2, 1),
+    "2 processes x 1 thread (torchrun, DDP over gloo)": (2, 1),
 }
 
 
@@ -36,13 +36,17 @@ def measure(config: Path, steps: int, processes: int, threads: int, skip: int) -
     if processes == 1:
         cmd = [sys.executable, *train]
     else:
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", str(processes),
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", *train]
+        # torchrun + ACCELERATE_USE_CPU: `accelerate launch --cpu --num_processes 2` starts one process only
+        env["ACCELERATE_USE_CPU"] = "true"
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes), *train]
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ran = json.loads((out / "run_info.json").read_text())["processes"]
+    if ran != processes:
+        raise RuntimeError(f"asked for {processes} processes, the run had {ran}")
     rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     a, b = rows[skip - 1], rows[-1]
-    tokens = (b["tokens"] - a["tokens"]) * processes  # the log counts the main process's tokens
-    wall, cpu = b["time"] - a["time"], (b["cpu_s"] - a["cpu_s"]) * processes
+    tokens = b["tokens"] - a["tokens"]  # the log sums tokens and CPU-seconds over all processes
+    wall, cpu = b["time"] - a["time"], b["cpu_s"] - a["cpu_s"]
     return {"tokens_per_wall_s": tokens / wall, "tokens_per_cpu_s": tokens / cpu, "steps_timed": len(rows) - skip}
 
 

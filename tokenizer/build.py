@@ -16,7 +16,7 @@ from pathlib import Path
 from . import candidates, corpus
 from .tokenization_genomicllm import GenomicLLMTokenizerFast
 
-DEFAULT_CANDIDATE = "kmer6"  # chosen by the downstream check (tokenizer/README.md, "Downstream check")
+DEFAULT_CANDIDATE = "char"  # one token per base: what the position streams need (tokenizer/README.md, "The pick now")
 DEFAULT_OUT = Path("build/tokenizer")
 AUTO_MAP = {"AutoTokenizer": [None, "tokenization_genomicllm.GenomicLLMTokenizerFast"]}
 

@@ -32,8 +32,8 @@ def log_summary(run: Path) -> dict:
     tail = [r["loss"] for r in rows[-50:]]
     return {
         "steps": last["step"],
-        "tokens": last.get("tokens"),  # real (non-padding) tokens seen by the main process
-        "cpu_s": last.get("cpu_s"),  # process CPU seconds (all threads), summed over resumes
+        "tokens": last.get("tokens"),  # real (non-padding) tokens, all processes
+        "cpu_s": last.get("cpu_s"),  # process CPU seconds (all threads, all processes), summed over resumes
         "wall_s_logged": round(last["time"] - rows[0]["time"], 1),
         "final_loss_mean_last_50_steps": float(np.mean(tail)),
         "tokens_per_s_last": last["tokens_per_s"],

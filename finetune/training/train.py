@@ -1,7 +1,8 @@
 """Train GenomicLLM from scratch on the multitask mixture (`make train`), with accelerate.
 
-Runs unchanged on CPU, one GPU, or `accelerate launch --num_processes N` (each process draws its own batches from
-the seeded mixture; gradients are averaged by DDP). Checkpoints every `checkpoint_every` steps into
+Runs unchanged on CPU, one GPU, or several processes (each draws its own batches from the seeded mixture; gradients
+are averaged by DDP). Two CPU processes: `ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 torchrun --nproc_per_node 2
+-m finetune.training.train ...` (`accelerate launch --cpu --num_processes 2` starts ONE process: checked). Checkpoints every `checkpoint_every` steps into
 `<out>/checkpoints/step-N` (model, optimiser, scheduler, RNG) and resumes from the newest one; writes
 `<out>/log.jsonl` and a loss-curve PNG; the final model goes to `<out>/release` through the release-folder writer.
 
@@ -116,16 +117,21 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     if acc.is_main_process:
         (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=1))
         (out / "mixture.json").write_text(json.dumps(mixture.table(), indent=1))
+        (out / "run_info.json").write_text(json.dumps({  # how this (latest) session of the run was laid out
+            "processes": acc.num_processes, "distributed_type": str(acc.distributed_type),
+            "threads_per_process": torch.get_num_threads(), "device": str(acc.device)}, indent=1))
     log = out / "log.jsonl"
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and acc.is_main_process),
                desc="train")
     t0, seen = time.time(), 0
-    # totals carried across resumes: the last logged step's tokens and CPU seconds (all threads of this process)
+    # totals carried across resumes: the last logged step's tokens and CPU seconds (all threads of all processes;
+    # only the main process reads the log, the others start from 0, so summing over processes gives the run's total)
     done = resume_log(log, start) if acc.is_main_process else {}
     tokens0, cpu0, cpu_start = done.get("tokens", 0), done.get("cpu_s", 0.0), time.process_time()
     wall0 = done.get("wall_s", 0.0)
+    cpu_total, tokens_total = run_totals(acc, cpu0, tokens0)
     for step in bar:
-        used = {"cpu": cpu0 + time.process_time() - cpu_start, "wall": wall0 + time.time() - t0}
+        used = {"cpu": cpu_total, "wall": wall0 + time.time() - t0}
         progress = budget_progress(cfg, used)
         if progress is not None and budget_spent(acc, progress):
             if step > start:  # the budget ran out in this session: keep where it stopped
@@ -139,11 +145,11 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
         lr = lr_at(cfg, step, progress)
         loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, model.parameters())
         seen += tokens
+        cpu_total, tokens_total = run_totals(acc, cpu0 + time.process_time() - cpu_start, tokens0 + seen)
         if acc.is_main_process:
-            rate = seen / (time.time() - t0)
+            rate = (tokens_total - tokens0) / (time.time() - t0)
             bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:,.0f}")
-            log_row(log, step + 1, loss, lr, rate, tokens0 + seen, cpu0 + time.process_time() - cpu_start,
-                    wall0 + time.time() - t0)
+            log_row(log, step + 1, loss, lr, rate, int(tokens_total), cpu_total, wall0 + time.time() - t0)
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
             save_checkpoint(acc, out, step + 1, cfg.keep_checkpoints)
             if acc.is_main_process:
@@ -157,6 +163,14 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
 
         write_release(acc.unwrap_model(model), tok, release, overwrite=True, max_shard_size=cfg.max_shard_size)
     return release
+
+
+def run_totals(acc: Accelerator, cpu_s: float, tokens: int) -> tuple[float, int]:
+    """(process CPU-seconds, real tokens) summed over all processes: what a budget and the log count."""
+    if acc.num_processes == 1:
+        return cpu_s, tokens
+    both = acc.reduce(torch.tensor([cpu_s, float(tokens)], dtype=torch.float64, device=acc.device), reduction="sum")
+    return float(both[0]), int(both[1])
 
 
 def budget_progress(cfg: TrainConfig, used: dict[str, float]) -> float | None:

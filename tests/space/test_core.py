@@ -21,12 +21,23 @@ def result(task: str, windows: list[tuple[int, int, object]], seq: str):
     return res
 
 
-def test_every_sequence_task_is_offered_with_a_window_of_its_answer_kind():
-    from space.core import TASK_CHOICES, WINDOW, window_size
+def test_every_sequence_task_is_offered_with_a_window_that_fits_the_context():
+    from types import SimpleNamespace
+
+    from modeling.inference import TEXT_ANSWER_TOKENS
+    from space.core import PROMPT_OVERHEAD, TASK_CHOICES, window_align, window_size
 
     assert "reading_comprehension" not in TASK_CHOICES and len(TASK_CHOICES) == len(TASKS) - 1
-    assert {window_size(t) for t in TASK_CHOICES} <= set(WINDOW.values())
-    assert window_size("nt2aa") < window_size("reverse") < window_size("gene_name") < window_size("promoter")
+    model = lambda ctx: SimpleNamespace(config=SimpleNamespace(max_position_embeddings=ctx))  # noqa: E731
+    per_base, kmer6 = SimpleNamespace(dna_scheme="char", dna_kmer=None), SimpleNamespace(dna_scheme="kmer", dna_kmer=6)
+    assert window_align(per_base) == 3 and window_align(kmer6) == 6  # windows keep the reading frame (and 6-mers)
+    for tok, ctx, bases_per_token in ((per_base, 1024, 1.0), (kmer6, 512, 5.4)):
+        for t in TASK_CHOICES:
+            n, answer = window_size(tok, model(ctx), t), get_task(t).answer
+            assert n % window_align(tok) == 0
+            budget = {"dna": n / bases_per_token, "protein": n / 3, "text": TEXT_ANSWER_TOKENS}.get(answer, 8)
+            assert n / bases_per_token + budget <= ctx - PROMPT_OVERHEAD + 8, (t, n)  # question + answer fit
+    assert window_size(per_base, model(1024), "reverse") < window_size(per_base, model(1024), "promoter")
 
 
 def test_rules_that_read_backwards_join_windows_last_first():

@@ -1,5 +1,5 @@
 """The training script on a tiny config: runs, logs, checkpoints, resumes, writes a loadable release, and runs
-under `accelerate launch --num_processes 2` on the CPU."""
+as two DDP processes on the CPU (torchrun)."""
 
 import json
 import os
@@ -73,14 +73,15 @@ def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
 def test_two_process_cpu_run(tiny_setup, tmp_path):
     cfg_path = tmp_path / "cfg.json"
     cfg_path.write_text(json.dumps({**asdict(tiny_setup), "steps": 2, "checkpoint_every": 2}))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "finetune.training.train", "--config", str(cfg_path),
-           "--out", str(tmp_path / "ddp")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "true"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "finetune.training.train",
+           "--config", str(cfg_path), "--out", str(tmp_path / "ddp")]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "ddp" / "release" / "model.safetensors").is_file()
     assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2
+    info = json.loads((tmp_path / "ddp" / "run_info.json").read_text())
+    assert info["processes"] == 2 and info["distributed_type"].endswith("MULTI_CPU")  # really two, not one
 
 
 
