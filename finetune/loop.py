@@ -124,9 +124,17 @@ def plot_losses(log: Path, png: Path,
     plt.close(fig)
 
 
-def optimizer_step(acc: Accelerator, model, opt, groups: list[dict], total, lr: float, params) -> tuple[float, int]:
+def lm_loss(model, batch: dict[str, torch.Tensor], total) -> torch.Tensor:
+    """The weighted next-token loss of one micro-batch, normalised by the whole step's weight."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
+
+
+def optimizer_step(acc: Accelerator, model, opt, groups: list[dict], total, lr: float, params,
+                   loss_of=lm_loss) -> tuple[float, int]:
     """One optimizer step over a step's micro-batches (gradient accumulation, the loss normalised by the whole step's
-    weight `total`); returns (the step's loss, real tokens seen)."""
+    weight `total`); returns (the step's loss, real tokens seen). `loss_of(model, batch, total)`: a micro-batch's
+    share of the step's loss (default: the weighted LM loss)."""
     for g in opt.param_groups:
         g["lr"] = lr
     loss, seen = 0.0, 0
@@ -135,8 +143,7 @@ def optimizer_step(acc: Accelerator, model, opt, groups: list[dict], total, lr: 
         # gradients are all-reduced once per step, on each process's last micro-batch
         sync = contextlib.nullcontext() if i == len(groups) - 1 else acc.no_sync(model)
         with sync:
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            part = weighted_lm_loss(logits, batch["input_ids"], batch["loss_weights"], total)
+            part = loss_of(model, batch, total)
             acc.backward(part)
         loss += part.item()
         seen += int(batch["attention_mask"].sum())

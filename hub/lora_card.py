@@ -20,23 +20,12 @@ from finetune.chat.lora import BASE_HUB_ID
 from finetune.chat.lora_eval import markdown
 from tasks.paths import LORA_DIR
 
+from .adapter_card import training_summary
 from .assemble import write_card
 
 SHIPPED = LORA_DIR
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "chat_template.jinja")
-
-
-def training_summary(run: Path) -> dict:
-    rows = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
-    if not rows:
-        raise ValueError(f"{run / 'log.jsonl'} is empty: train first (`make lora`)")
-    last = rows[-1]
-    return {"steps": last["step"], "tokens": last["tokens"], "cpu_hours": round(last["cpu_s"] / 3600, 3),
-            "final_loss": round(sum(r["loss"] for r in rows[-10:]) / len(rows[-10:]), 4),
-            "tokens_per_cpu_s": round(last["tokens"] / last["cpu_s"], 1),
-            "config": json.loads((run / "train_config.json").read_text()),
-            "data": json.loads((run / "data_summary.json").read_text())}
 
 
 def _conversation(example: dict) -> str:

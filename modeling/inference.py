@@ -116,3 +116,60 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
 
 __all__ = ["Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "generate", "load",
            "load_model"]
+
+
+def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: str | None = None,
+                 base_revision: str | None = None, merge: bool = True):
+    """(tokenizer, model, task, meta) of a folder or Hub id written by `genomicllm finetune`: its own task
+    (`tasks.custom`, from genomicllm_task.json), and the model — a full fine-tune as saved, or the peft LoRA put on
+    the base (`base`, default: $GENOMICLLM_MODEL or the shipped model), merged into it unless `merge=False`. A
+    `head` task's model is `AutoModelForSequenceClassification` (logits per label); a base of another shape than
+    the adapter's is an error, other weights of the same shape a warning."""
+    import warnings
+
+    from transformers import AutoModelForSequenceClassification
+
+    from tasks.custom import read_task_file
+    from tasks.paths import model_location
+
+    folder = Path(str(adapter)).expanduser()
+    if not folder.is_dir():
+        if str(adapter).startswith((".", "/", "~")) or folder.suffix:
+            raise SystemExit(f"{adapter}: no adapter folder there")
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(str(adapter), revision=revision))
+    task, meta = read_task_file(folder)
+    auto = AutoModelForSequenceClassification if meta["objective"] == "head" else AutoModelForCausalLM
+    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+    if not (folder / "adapter_config.json").is_file():  # a full fine-tune: a model folder of its own
+        return tok, auto.from_pretrained(folder, trust_remote_code=True).eval(), task, meta
+    from peft import PeftModel
+
+    where, where_revision = (str(base), base_revision) if base else model_location()
+    where = str(Path(where).expanduser()) if Path(where).expanduser().is_dir() else where
+    extra = {"num_labels": len(task.labels)} if meta["objective"] == "head" else {}
+    model = auto.from_pretrained(where, revision=where_revision, trust_remote_code=True, **extra)
+    facts = meta.get("base") or {}
+    differ = {k: (v, getattr(model.config, k, None)) for k, v in (facts.get("shape") or {}).items()
+              if v is not None and getattr(model.config, k, None) != v}
+    if differ:
+        raise ValueError(f"{adapter} was trained on a base of another shape than {where}: "
+                         + ", ".join(f"{k} {a} there, {b} here" for k, (a, b) in differ.items())
+                         + f"; give its base ({meta.get('base_model')}) with --model")
+    weights = Path(where) / "model.safetensors"
+    if facts.get("weights_sha256") and weights.is_file():
+        import hashlib
+
+        with weights.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        if digest != facts["weights_sha256"]:
+            warnings.warn(f"{where} has other weights than the base {adapter} was trained on "
+                          f"({meta.get('base_model')}); its answers may be wrong", stacklevel=2)
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question (is_gradient_checkpointing)
+        warnings.simplefilter("ignore", FutureWarning)
+        model = PeftModel.from_pretrained(model, folder)
+    return tok, (model.merge_and_unload() if merge else model).eval(), task, meta
+
+
+__all__ += ["load_adapter"]

@@ -1,15 +1,18 @@
 """The GenomicLLM Space: ask the model anything about a DNA sequence (Gradio 6). `make demo` serves it.
 
     python -m space.app [--model release/GenomicLLM | --model OWNER/NAME --revision REV] [--port 7860] [--host 0.0.0.0]
-    genomicllm serve [--model ...] [-- --port 7860]        (the same `main`)
+                        [--adapter DIR_OR_HUB_ID ...]
+    genomicllm serve [--model ...] [--adapter ...] [-- --port 7860]        (the same `main`)
 
 The model location can also come from the environment variable GENOMICLLM_MODEL (and GENOMICLLM_REVISION); it is
 loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remote_code=True), as users load it.
+Fine-tuned folders of `genomicllm finetune` (`--adapter`, or GENOMICLLM_ADAPTERS="a,b") add their tasks to the
+Classify tab (`space.adapters`).
 
 Tabs: Chat (words -> task by keyword rules, `tasks.router`), Classify, GC content, Translate, Reverse complement,
 Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
 /reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference` and `space.core` /
-`space.scores`: the Hugging Face Space repository holds exactly those modules (hub/assemble.py).
+`space.scores` / `space.adapters`: the Hugging Face Space repository holds exactly those modules (hub/assemble.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from tasks.paths import model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.router import EXAMPLES, route
 
-from . import core
+from . import adapters, core
 
 # gradio 6's utils.safe_get_lock / safe_get_stop_event make a fresh event loop on every call outside a running one
 # and drop the previous without closing it: a ResourceWarning per Blocks, queue and server, none of them ours.
@@ -58,6 +61,14 @@ def get_model():
         location, revision = model_location()
         STATE["tok"], STATE["model"] = load_model(location, revision)
     return STATE["tok"], STATE["model"]
+
+
+def get_adapters() -> dict[str, adapters.Adapter]:
+    """The fine-tuned tasks served beside the model ($GENOMICLLM_ADAPTERS), loaded once on the same base."""
+    if "adapters" not in STATE:
+        location, revision = model_location()
+        STATE["adapters"] = adapters.load_all(adapters.locations(), location, revision)
+    return STATE["adapters"]
 
 
 def _one(sequence: str | None, file) -> str:
@@ -86,8 +97,17 @@ def _prob_label(res) -> dict | None:
 # The task arguments come from a Dropdown / Radio: Gradio refuses a value outside its choices before calling these.
 
 def do_classify(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    md, res = _run(task, sequence, file, progress=progress)
-    return md, _prob_label(res)
+    own = get_adapters().get(task)
+    if own is None:
+        md, res = _run(task, sequence, file, progress=progress)
+        return md, _prob_label(res)
+    try:
+        res = adapters.answer(own, core.read_records(own.tok, sequence, file)[0][1], progress)
+    except core.InputError as e:
+        raise gr.Error(str(e), title="Input problem") from None
+    except ValueError as e:
+        raise gr.Error(f"The model cannot answer this question: {e}", title="Cannot answer") from None
+    return core.markdown(res), _prob_label(res)
 
 
 def do_gc(sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
@@ -201,6 +221,8 @@ def seq_inputs(label: str = "DNA sequence (raw or FASTA)"):
 
 def build_demo() -> gr.Blocks:
     _, model = get_model()
+    own = get_adapters()
+    classify = CLASSIFY_TASKS + list(own)
     params = f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters"
     with gr.Blocks(title="GenomicLLM", analytics_enabled=False) as demo:
         gr.Markdown(INTRO.replace("{params}", params) + f"\nModel: `{model_location()[0]}`")
@@ -216,8 +238,10 @@ def build_demo() -> gr.Blocks:
             ask_btn.click(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], api_name="chat")
             msg.submit(do_chat, [msg, chatbot, c_seq, c_file], [chatbot, msg, c_plot], api_visibility="private")
         with gr.Tab("Classify"):
-            k_task = gr.Dropdown(CLASSIFY_TASKS, value="promoter", label="Question",
-                                 info="; ".join(f"{n}: {TASKS[n].description}" for n in CLASSIFY_TASKS[:4]) + " …")
+            about = [f"{n}: {a.task.description} (fine-tuned: {a.location})" for n, a in own.items()]
+            about += [f"{n}: {TASKS[n].description}" for n in CLASSIFY_TASKS[:4]]
+            k_task = gr.Dropdown(classify, value=next(iter(own), "promoter"), label="Question",
+                                 info="; ".join(about) + " …")
             k_seq, k_file = seq_inputs()
             k_btn = gr.Button("Classify", variant="primary")
             k_md = gr.Markdown()
@@ -275,7 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--revision", help="Hub revision (branch, tag or commit)")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    p.add_argument("--adapter", action="append", default=[],
+                   help="a `genomicllm finetune` folder or Hub id whose task joins the Classify tab (repeatable; "
+                        f"default: ${adapters.ENV})")
     args = p.parse_args(argv)
+    if args.adapter:
+        os.environ[adapters.ENV] = ",".join(args.adapter)
     if args.model:
         os.environ["GENOMICLLM_MODEL"] = args.model
     if args.revision:

@@ -58,3 +58,85 @@ def tiny_release(tiny_setup, tmp_path_factory) -> Path:
     from finetune.training.train import TrainConfig, train
 
     return train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), tmp_path_factory.mktemp("tiny_run"), progress=False)
+
+
+# --- own-task fine-tuning (finetune/adapt): a tiny base, a labelled file, one adapter trained on it ---------------
+def _labelled_rows(n: int = 120, seed: int = 1) -> list[tuple[str, str]]:
+    """Two classes a model can tell apart by composition (GC-rich 'yes' = 1, AT-rich 'no' = 0), 24-48 nt."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        alphabet = "GGGCCCAT" if i % 2 == 0 else "AAATTTGC"
+        rows.append(("".join(rng.choice(alphabet) for _ in range(rng.randint(24, 48))), "1" if i % 2 == 0 else "0"))
+    return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A tiny GenomicLLM release folder (random weights, 2 x 32, context 128; a kmer3 tokenizer built on synthetic
+    grammar prompts, with its remote code): the base an adapter is trained on in tests, ~3 s."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from modeling.configuration_genomicllm import GenomicLLMConfig
+    from modeling.modeling_genomicllm import GenomicLLMForCausalLM
+    from modeling.release import write_release
+    from tokenizer.build import build
+
+    texts = [f"{s}, promoter = {'yes' if y == '1' else 'no'}" for s, y in _labelled_rows(200, seed=7)]
+    tok_dir = build("kmer3", texts, tmp_path_factory.mktemp("adapt_tok"))
+    tok = AutoTokenizer.from_pretrained(tok_dir, trust_remote_code=True)
+    config = GenomicLLMConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_layers=2,
+                              num_attention_heads=2, max_position_embeddings=128, pad_token_id=tok.pad_token_id,
+                              bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("adapt_base") / "GenomicLLM"
+    write_release(GenomicLLMForCausalLM(config), tok, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def labelled_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("adapt_data") / "gc_rich.csv"
+    path.write_text("sequence,label\n" + "".join(f"{s},{y}\n" for s, y in _labelled_rows()))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny_base, labelled_csv, tmp_path_factory) -> Path:
+    """A LoRA trained on `labelled_csv` over `tiny_base` (2 epochs of small steps, ~10 s), with its card; its
+    card names the base `test-org/GenomicLLM`."""
+    import torch
+
+    from finetune.adapt.run import finetune
+    from finetune.adapt.train_adapter import AdaptConfig
+    from finetune.adapt.userdata import load_user_data
+    from hub.adapter_card import write_adapter_card
+    from tasks.custom import custom_task
+
+    data = load_user_data(labelled_csv)
+    task = custom_task("gc_rich", "GC rich", data.labels)
+    out = tmp_path_factory.mktemp("adapt_run") / "gc_rich"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models gain nothing from threads, and lose much on a busy machine
+    try:
+        finetune(data, task, out, AdaptConfig(epochs=2, tokens_per_batch=400, lr=5e-3), tiny_base,
+                 base_id="test-org/GenomicLLM", progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    write_adapter_card(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models gain nothing from threads, and on a busy machine spinning threads make them ~100x slower.
+    A module opts in with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

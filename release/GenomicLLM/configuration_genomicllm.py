@@ -13,6 +13,8 @@ from __future__ import annotations
 import transformers
 from transformers import PreTrainedConfig
 
+from .positions_genomicllm import STREAMS
+
 if int(transformers.__version__.split(".")[0]) < 5:  # pragma: no cover - depends on the installed version
     raise ImportError(
         f"GenomicLLM needs transformers 5.x; this is {transformers.__version__} (pip install -U 'transformers>=5,<6')"
@@ -64,6 +66,16 @@ class GenomicLLMConfig(PreTrainedConfig):
         classifier_pooling: How ``GenomicLLMForSequenceClassification`` summarises a sequence: ``"last"`` (hidden
             state of the last non-pad token, the natural summary for a causal model) or ``"mean"`` (masked mean).
         classifier_dropout: Dropout before the classification head.
+        position_streams: The rotary position stream of each query head, one of ``"token"`` (ordinary positions),
+            ``"run_start"``, ``"run_end"``, ``"codon"`` (run-relative positions that align answer tokens with the
+            prompt's bases; ``positions_genomicllm.py``). ``None``: ordinary positions in every head (plain RoPE).
+            Run-relative streams need ``dna_token_ids`` and ``answer_marker_token_ids``.
+        answer_marker_token_ids: Token ids of the separator between question and answer (the grammar's ``" ="``).
+        dna_run_min_tokens: Shortest DNA-id stretch that counts as a sequence for the run-relative streams.
+        far_offset: Where the run-relative streams put every token that is neither prompt DNA nor answer.
+        conv_kernel_size: Width of the short gated causal depthwise convolution that opens every block (LFM2's
+            short-conv operator: ``in_proj`` -> B * x -> causal depthwise conv -> C * . -> ``out_proj``), which hands
+            each token its neighbours for little compute; ``0`` leaves it out. Generation caches its last inputs.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -116,6 +128,11 @@ class GenomicLLMConfig(PreTrainedConfig):
     use_segment_embedding: bool = False
     classifier_pooling: str = "last"
     classifier_dropout: float = 0.0
+    position_streams: list[str] | None = None
+    answer_marker_token_ids: list[int] | None = None
+    dna_run_min_tokens: int = 8
+    far_offset: int = 4096
+    conv_kernel_size: int = 0
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.
@@ -151,9 +168,39 @@ class GenomicLLMConfig(PreTrainedConfig):
                     raise ValueError(f"dna_token_ids contains {i}, outside the vocabulary [0, {self.vocab_size})")
         if self.use_segment_embedding and not self.dna_token_ids:
             raise ValueError("use_segment_embedding=True needs dna_token_ids (the ids of nucleotide tokens)")
+        self._check_streams()
+        if not isinstance(self.conv_kernel_size, int) or self.conv_kernel_size < 0:
+            raise ValueError(f"conv_kernel_size must be an int >= 0 (0 = no convolution), got {self.conv_kernel_size!r}")
+        # The cache layout transformers' DynamicCache builds: key/value + a conv state per layer when convolving.
+        self.layer_types = ["hybrid" if self.conv_kernel_size else "full_attention"] * self.num_layers
         # Every Auto class points at this code, whichever head is saved (entries already in config.json win).
         self.auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
         super().__post_init__(**kwargs)
+
+    @property
+    def uses_streams(self) -> bool:
+        """Whether any head reads run-relative positions (else plain RoPE)."""
+        return any(stream != "token" for stream in self.position_streams or ())
+
+    def _check_streams(self) -> None:
+        if self.position_streams is None:
+            return
+        self.position_streams = list(self.position_streams)
+        if len(self.position_streams) != self.num_attention_heads:
+            raise ValueError(f"position_streams names {len(self.position_streams)} streams, one per query head is "
+                             f"needed ({self.num_attention_heads})")
+        unknown = sorted(set(self.position_streams) - set(STREAMS))
+        if unknown:
+            raise ValueError(f"position_streams: unknown {unknown}; known: {list(STREAMS)}")
+        if self.uses_streams:
+            if not self.dna_token_ids or not self.answer_marker_token_ids:
+                raise ValueError("run-relative position streams need dna_token_ids and answer_marker_token_ids")
+            if self.num_key_value_heads != self.num_attention_heads:
+                raise ValueError("run-relative position streams rotate keys per head: num_key_value_heads must "
+                                 "equal num_attention_heads")
+            self.answer_marker_token_ids = sorted({int(i) for i in self.answer_marker_token_ids})
+        _check_positive_int("dna_run_min_tokens", self.dna_run_min_tokens)
+        _check_positive_int("far_offset", self.far_offset)
 
 
 def _check_positive_int(name: str, value) -> None:

@@ -3,13 +3,15 @@
 One readable file in the spirit of nanoGPT / transformers' ``modeling_llama.py``:
 
     token ids ──► embed_tokens (+ optional DNA/text segment vector)
-              ──► num_layers x [ x + Attn(RMSNorm(x)) ; x + SwiGLU(RMSNorm(x)) ]     (pre-norm residual blocks)
+              ──► num_layers x [ (x + ShortConv(RMSNorm(x))) ; x + Attn(RMSNorm(x)) ; x + SwiGLU(RMSNorm(x)) ]
               ──► RMSNorm ──► lm_head (tied to embed_tokens)
 
-Attention uses rotary position embeddings (RoPE), optional grouped-query attention (``num_key_value_heads``), a KV
-cache (``DynamicCache``) and runs through the transformers attention interface, so ``"sdpa"`` (default,
-``torch.nn.functional.scaled_dot_product_attention``), ``"eager"`` and, on GPUs that have them, the flash/flex kernels
-all work without code changes here.
+The short gated causal convolution (LFM2's operator, ``conv_kernel_size > 0``) gives every token its neighbours
+before attention. Attention uses rotary position embeddings (RoPE), optionally per head on run-relative position
+streams (``position_streams``: see ``positions_genomicllm.py``), optional grouped-query attention
+(``num_key_value_heads``), a cache (``DynamicCache``: keys/values, and the convolution's last inputs) and runs through
+the transformers attention interface, so ``"sdpa"`` (default, ``torch.nn.functional.scaled_dot_product_attention``),
+``"eager"`` and, on GPUs that have them, the flash/flex kernels all work without code changes here.
 
 Heads:
 - ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
@@ -17,10 +19,12 @@ Heads:
 - ``GenomicLLMForSequenceClassification`` (``AutoModelForSequenceClassification``): classic fine-tuning head.
 
 Remote code: this file travels with the weights. It imports only torch, transformers and the standard library; the
-one relative import is its sibling ``configuration_genomicllm.py``, which ``save_pretrained`` copies along.
+relative imports are its siblings ``configuration_genomicllm.py`` and ``positions_genomicllm.py``, which
+``save_pretrained`` copies along.
 
 Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
-H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels.
+H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels, N position streams,
+W conv_kernel_size.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
+from .positions_genomicllm import STREAMS, stream_positions, token_table
 
 logger = logging.get_logger(__name__)
 
@@ -99,7 +104,7 @@ class GenomicLLMRotaryEmbedding(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor, position_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # position_ids: (B or 1, T) -> cos, sin: (B or 1, T, Hd), in x's dtype. Computed in float32.
+        # position_ids: (B or 1, [N,] T) -> cos, sin: (B or 1, [N,] T, Hd), in x's dtype. Computed in float32.
         freqs = position_ids[..., None].float() * self.inv_freq.to(device=x.device, dtype=torch.float32)
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
@@ -114,8 +119,9 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 def apply_rotary_pos_emb(
     q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rotate queries (B, H, T, Hd) and keys (B, K, T, Hd) by cos/sin (B, T, Hd)."""
-    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # broadcast over heads
+    """Rotate queries (B, H, T, Hd) and keys (B, K, T, Hd) by cos/sin (B, T, Hd), or per head (B, H, T, Hd)."""
+    if cos.dim() == 3:
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # broadcast over heads
     return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
 
 
@@ -229,8 +235,43 @@ class GenomicLLMAttention(nn.Module):
         return self.o_proj(attn_output), attn_weights  # (B, T, D)
 
 
+class GenomicLLMShortConv(nn.Module):
+    """LFM2's gated short convolution: in_proj -> (b, c, x); y = c * causal_depthwise_conv(b * x); out_proj(y).
+
+    Causal with a window of ``conv_kernel_size`` tokens (the current one included); padding tokens (0 in the 2D
+    mask) enter as zeros, so a left-padded row gives the same outputs as the unpadded one. With a cache, the last
+    inputs are kept per layer (``cache.update_conv_state``), so one-token decoding equals the full forward.
+    """
+
+    def __init__(self, config: GenomicLLMConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.layer_idx = layer_idx
+        self.kernel_size = config.conv_kernel_size
+        self.in_proj = nn.Linear(config.hidden_size, 3 * config.hidden_size, bias=False)
+        self.conv = nn.Conv1d(config.hidden_size, config.hidden_size, self.kernel_size, groups=config.hidden_size,
+                              bias=False)  # weight (D, 1, W)
+        self.out_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,  # (B, T, D)
+        padding_mask: torch.Tensor | None = None,  # (B, S) 1 = token, 0 = padding
+        cache: Cache | None = None,
+    ) -> torch.Tensor:
+        seq_len = hidden_states.shape[1]
+        if padding_mask is not None:
+            hidden_states = hidden_states * padding_mask[:, -seq_len:, None].to(hidden_states.dtype)
+        b, c, x = self.in_proj(hidden_states).transpose(1, 2).chunk(3, dim=1)  # (B, D, T) each
+        bx = b * x
+        if cache is not None:  # prepend the cached last inputs (prefill: zeros), keep the newest ones
+            bx = cache.update_conv_state(bx, self.layer_idx, conv_kernel_size=self.kernel_size)  # (B, D, >= T)
+        bx = nn.functional.pad(bx, (self.kernel_size - 1, 0))
+        conv = nn.functional.conv1d(bx, self.conv.weight, groups=bx.shape[1])[..., -seq_len:]  # (B, D, T)
+        return self.out_proj((c * conv).transpose(1, 2))  # (B, T, D)
+
+
 class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
-    """Pre-norm block: x + Attn(RMSNorm(x)), then x + MLP(RMSNorm(x)).
+    """Pre-norm block: (x + ShortConv(RMSNorm(x))), x + Attn(RMSNorm(x)), then x + MLP(RMSNorm(x)).
 
     ``GradientCheckpointingLayer`` recomputes the block in the backward pass once
     ``model.gradient_checkpointing_enable()`` is called; ``hidden_states`` must stay the first positional argument.
@@ -242,6 +283,11 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
         self.mlp = GenomicLLMMLP(config)
         self.input_layernorm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.post_attention_layernorm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        if config.conv_kernel_size:
+            self.conv = GenomicLLMShortConv(config, layer_idx)
+            self.conv_layernorm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        else:
+            self.conv = None
 
     def forward(
         self,
@@ -249,8 +295,11 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
         position_embeddings: tuple[torch.Tensor, torch.Tensor],
         attention_mask: torch.Tensor | None = None,
         cache: Cache | None = None,
+        padding_mask: torch.Tensor | None = None,  # (B, S), for the convolution
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.conv is not None:
+            hidden_states = hidden_states + self.conv(self.conv_layernorm(hidden_states), padding_mask, cache)
         residual = hidden_states
         hidden_states, attn_weights = self.self_attn(
             self.input_layernorm(hidden_states),
@@ -290,6 +339,35 @@ class GenomicLLMSegmentEmbedding(nn.Module):
         return self.embedding(self.is_dna[input_ids])
 
 
+class GenomicLLMPositionStreams(nn.Module):
+    """Per-head positions from the token ids (``positions_genomicllm.stream_positions``): (B, S) -> (B, N, S).
+
+    ``is_dna`` / ``is_marker`` are non-persistent (V,) tables recomputed in ``_init_weights``; ``head_stream`` (H,)
+    says which stream each head reads.
+    """
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.register_buffer("is_dna", token_table(config.vocab_size, config.dna_token_ids), persistent=False)
+        self.register_buffer("is_marker", token_table(config.vocab_size, config.answer_marker_token_ids),
+                             persistent=False)
+        self.register_buffer("head_stream", self.compute_head_stream(config), persistent=False)
+
+    @staticmethod
+    def compute_head_stream(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        return torch.tensor([STREAMS.index(s) for s in config.position_streams], dtype=torch.long, device=device)
+
+    def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
+        c = self.config
+        return stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id, c.dna_run_min_tokens,
+                                c.far_offset)
+
+    def per_head(self, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N, T, Hd) tables -> (B, H, T, Hd): each head gets its stream's."""
+        return cos.index_select(1, self.head_stream), sin.index_select(1, self.head_stream)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------------------------------
@@ -327,6 +405,13 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.inv_freq, module.compute_inv_freq(module.config, device=module.inv_freq.device))
         elif isinstance(module, GenomicLLMSegmentEmbedding):
             init.copy_(module.is_dna, module.compute_is_dna(self.config, device=module.is_dna.device))
+        elif isinstance(module, GenomicLLMPositionStreams):
+            c, device = self.config, module.is_dna.device
+            init.copy_(module.is_dna, token_table(c.vocab_size, c.dna_token_ids, device))
+            init.copy_(module.is_marker, token_table(c.vocab_size, c.answer_marker_token_ids, device))
+            init.copy_(module.head_stream, module.compute_head_stream(c, device))
+        elif isinstance(module, nn.Conv1d):
+            init.normal_(module.weight, mean=0.0, std=std)
 
 
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
@@ -341,6 +426,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         )
         self.norm = GenomicLLMRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.rotary_emb = GenomicLLMRotaryEmbedding(config)
+        self.position_streams = GenomicLLMPositionStreams(config) if config.uses_streams else None
         self.gradient_checkpointing = False
         self.post_init()
 
@@ -382,6 +468,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         token_type_ids: torch.LongTensor | None = None,  # accepted (the tokenizer returns it) and ignored
+        history_ids: torch.LongTensor | None = None,  # (B, S): cached + new ids, for the position streams
         **kwargs,
     ) -> BaseModelOutputWithPast:
         if cache is None:  # the pre-5.x name of the argument
@@ -420,7 +507,11 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 f"max_new_tokens); nothing is truncated automatically."
             )
 
-        if position_ids is None:
+        stream_ids = None  # (B, N, T) when heads read position streams
+        if self.position_streams is not None:
+            stream_ids = self._stream_ids(input_ids, history_ids, position_ids, attention_mask, past_seen_tokens)
+            position_ids = stream_ids[:, 0]  # the ordinary stream
+        elif position_ids is None:
             position_ids = self._position_ids(attention_mask, past_seen_tokens, seq_len, inputs_embeds.device)
 
         causal_mask = create_causal_mask(
@@ -432,7 +523,11 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         )  # None (plain causal, sdpa's is_causal), or a (B, 1, T, S) mask
 
         hidden_states = inputs_embeds
-        position_embeddings = self.rotary_emb(hidden_states, position_ids)  # cos, sin: (B, T, Hd)
+        if stream_ids is None:
+            position_embeddings = self.rotary_emb(hidden_states, position_ids)  # cos, sin: (B, T, Hd)
+        else:  # cos, sin: (B, N, T, Hd) -> (B, H, T, Hd)
+            position_embeddings = self.position_streams.per_head(*self.rotary_emb(hidden_states, stream_ids))
+        padding_mask = attention_mask if attention_mask is not None and attention_mask.dim() == 2 else None
         all_hidden_states = () if output_hidden_states else None
         all_attentions = () if output_attentions else None
         for decoder_layer in self.layers:
@@ -443,6 +538,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 position_embeddings=position_embeddings,
                 attention_mask=causal_mask,
                 cache=cache,
+                padding_mask=padding_mask,
                 **kwargs,
             )
             if output_attentions:
@@ -457,6 +553,31 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             hidden_states=all_hidden_states,
             attentions=all_attentions,
         )
+
+    def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
+        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included)."""
+        if position_ids is not None:
+            if position_ids.dim() != 3 or position_ids.shape[1] != len(STREAMS):
+                raise ValueError(f"this model's heads read {len(STREAMS)} position streams: pass position_ids as "
+                                 f"(batch, {len(STREAMS)}, tokens), or leave them to the model")
+            return position_ids
+        if input_ids is None:
+            raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
+        seq_len = input_ids.shape[1]
+        if history_ids is None:
+            if past_seen_tokens:
+                raise ValueError("a cached step of a position-stream model needs history_ids (all ids so far); "
+                                 "generate() passes them")
+            history_ids = input_ids
+        if history_ids.shape[1] != past_seen_tokens + seq_len:
+            raise ValueError(f"history_ids holds {history_ids.shape[1]} tokens, the cache {past_seen_tokens} + "
+                             f"{seq_len} new")
+        mask_is_2d = attention_mask is not None and attention_mask.dim() == 2
+        if mask_is_2d and attention_mask.shape[1] == history_ids.shape[1]:
+            real = attention_mask.bool()
+        else:
+            real = torch.ones_like(history_ids, dtype=torch.bool)
+        return self.position_streams(history_ids, real)[..., -seq_len:]
 
     @staticmethod
     def _position_ids(
@@ -489,6 +610,15 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head
 
+    def prepare_inputs_for_generation(self, input_ids: torch.LongTensor, **kwargs):
+        """As GenerationMixin's, plus ``history_ids`` (every id so far) for the position streams, which replace
+        the plain ``position_ids`` generate() derives from the attention mask."""
+        model_inputs = super().prepare_inputs_for_generation(input_ids, **kwargs)
+        if self.config.uses_streams:  # the model reads its positions from the ids (generate's are plain ones)
+            model_inputs["history_ids"] = input_ids
+            model_inputs.pop("position_ids", None)
+        return model_inputs
+
     def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
         self.lm_head = new_embeddings
 
@@ -504,6 +634,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,  # 0 = all positions; k = the last k; or explicit indices
         token_type_ids: torch.LongTensor | None = None,  # the tokenizer's prompt/answer marks: accepted, ignored
+        history_ids: torch.LongTensor | None = None,  # (B, S) every id so far: position streams in cached steps
         **kwargs,
     ) -> CausalLMOutputWithPast:
         # `model.generate(**tokenizer(...))` forwards `token_type_ids`; the model does not read them (the answer mask
@@ -515,6 +646,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             cache=cache,
             inputs_embeds=inputs_embeds,
             use_cache=use_cache,
+            history_ids=history_ids,
             return_dict=True,
             **kwargs,
         )

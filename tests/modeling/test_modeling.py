@@ -28,13 +28,7 @@ PAD, BOS, EOS, UNK = 0, 1, 2, 3
 VOCAB = 4 + len(ALPHABET)  # 49
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine spinning threads make them ~100x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def tiny_config(**overrides) -> GenomicLLMConfig:

@@ -19,12 +19,7 @@ FAR = 1000
 STREAM = {name: i for i, name in enumerate(STREAMS)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def ids_of(text: str, answer: str = "", eos: bool = False) -> torch.Tensor:

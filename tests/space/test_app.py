@@ -121,16 +121,20 @@ def test_batch_fasta_to_csv(client, tmp_path):
     assert len(rows) == 2 and {"p_yes", "p_no"} <= set(rows[0])
 
 
-def test_long_sequences_are_windowed_explicitly(client):
-    long = (CDS * 30)[:5400]  # > the 2,400 nt window of GC content
+def test_long_sequences_are_windowed_explicitly(client, loaded):
+    from space.core import window_size
+
+    gc, rc = (window_size(*loaded, t) for t in ("gc_content", "reverse_complement"))  # from the model's context
+    long = (CDS * (3 * gc // len(CDS) + 1))[: 2 * gc + 300]  # three windows, the last 300 nt
     md, _ = client.predict(long, None, api_name="/gc_content")
-    assert "in 3 windows" in md and "cut into 3 windows" in md and "| 3 | 4801–5400 |" in md
+    assert "in 3 windows" in md and "cut into 3 windows" in md and f"| 3 | {2 * gc + 1}–{2 * gc + 300} |" in md
     assert f"{exact('gc_content', long):.3f}" in md
     md, label = client.predict("promoter", long, None, api_name="/classify")
     assert "window votes" in md and len(label["confidences"]) == 2
-    md = client.predict("reverse_complement", CDS * 8, None, api_name="/reverse_complement")  # 1,440 nt > 1,200
+    two = (CDS * (2 * rc // len(CDS) + 1))[: rc + 60]  # one window and a bit
+    md = client.predict("reverse_complement", two, None, api_name="/reverse_complement")
     assert "in 2 windows" in md and "last window first" in md
-    md = client.predict("complement", CDS * 8, None, api_name="/reverse_complement")
+    md = client.predict("complement", two, None, api_name="/reverse_complement")
     assert "in 2 windows" in md and "joined in order" in md
 
 

@@ -1,0 +1,99 @@
+"""Position streams: where each token sits for the rotary embedding of each attention head, read from the token ids.
+
+Why: with one token per base, "reverse", "complement", "reverse complement" and "translate" are copies at a fixed
+*alignment* between an answer token and a prompt base, but at no fixed distance in ordinary positions (the distance
+grows with the sequence). Plain RoPE cannot express "the base as far from the run's end as I am from ``=``"; four
+streams can, with no task-specific logic (the ids alone decide):
+
+    stream     prompt DNA run (closed, >= min_run)   the answer (after " =" up to </s>)   anything else
+    token      ordinary position                      ordinary position                    ordinary position
+    run_start  index from the run's first base        index since " =" (" =" itself -1)    far + position
+    run_end    index from the run's last base         index since " ="                     far + position
+    codon      index from the run's first base        3 x index since " =" (" =" at -3)    far + position
+
+so the source of answer token j lies at a constant offset in one stream: complement in ``run_start``, reverse and
+reverse complement in ``run_end``, the codon of residue j in ``codon``. "Far" (``far_offset`` + position) keeps text
+tokens apart from both.
+
+A run is a maximal stretch of DNA-token ids before the answer; it counts once a non-DNA token follows it (a run at
+the very end of the input is still open and sits far). Positions are a function of the whole input, so cached
+generation passes the full history (``GenomicLLMForCausalLM.prepare_inputs_for_generation``) and gets exactly the
+positions a full forward gives, for every prompt that ends after its DNA (the grammar ends prompts with " =").
+
+Remote code: pure torch, imported by ``modeling_genomicllm.py`` (``save_pretrained`` copies it along).
+Shapes: B batch, S tokens (history), N streams.
+"""
+
+from __future__ import annotations
+
+import torch
+
+STREAMS = ("token", "run_start", "run_end", "codon")
+
+
+def _cummax(x: torch.Tensor) -> torch.Tensor:
+    return torch.cummax(x, dim=-1).values
+
+
+def _reverse_cummin(x: torch.Tensor) -> torch.Tensor:
+    return torch.flip(torch.cummin(torch.flip(x, dims=[-1]), dim=-1).values, dims=[-1])
+
+
+def stream_positions(
+    input_ids: torch.LongTensor,  # (B, S)
+    real: torch.Tensor,  # (B, S) bool: real tokens (False on padding)
+    is_dna: torch.Tensor,  # (V,) bool: DNA token ids
+    is_marker: torch.Tensor,  # (V,) bool: the question/answer separator " ="
+    eos_token_id: int | None,
+    min_run: int,
+    far_offset: int,
+) -> torch.LongTensor:
+    """(B, N, S) positions, one row per stream of ``STREAMS`` (see the module docstring)."""
+    batch, seq = input_ids.shape
+    device = input_ids.device
+    real = real.bool()
+    idx = torch.arange(seq, device=device).expand(batch, seq)  # (B, S)
+    pos = (real.long().cumsum(-1) - 1).clamp(min=0)  # ordinary positions count real tokens (left padding)
+
+    # The answer: from a marker up to and including the next </s>.
+    marker = is_marker[input_ids] & real
+    eos = (input_ids == eos_token_id) & real if eos_token_id is not None else torch.zeros_like(real)
+    last_marker = _cummax(torch.where(marker, idx, -1))
+    eos_before = torch.nn.functional.pad(_cummax(torch.where(eos, idx, -1))[:, :-1], (1, 0), value=-1)
+    answer = (last_marker >= 0) & (last_marker > eos_before) & real
+    marker_pos = pos.gather(1, last_marker.clamp(min=0))
+    since_marker = pos - marker_pos - 1  # the marker itself: -1
+
+    # Prompt DNA runs: contiguous DNA ids outside the answer, closed by a following real token.
+    dna = is_dna[input_ids] & real & ~answer
+    prev_dna = torch.nn.functional.pad(dna[:, :-1], (1, 0), value=False)
+    next_dna = torch.nn.functional.pad(dna[:, 1:], (0, 1), value=False)
+    next_real = torch.nn.functional.pad(real[:, 1:], (0, 1), value=False)
+    run_start = _cummax(torch.where(dna & ~prev_dna, idx, -1))
+    run_end = _reverse_cummin(torch.where(dna & ~next_dna, idx, seq))
+    closed = (dna & ~next_dna & next_real).gather(1, run_end.clamp(max=seq - 1))
+    in_run = dna & closed & (run_end - run_start + 1 >= min_run)
+
+    far = far_offset + pos
+    from_start = torch.where(in_run, idx - run_start, far)
+    from_end = torch.where(in_run, run_end - idx, far)
+    return torch.stack(
+        [
+            pos,
+            torch.where(answer, since_marker, from_start),
+            torch.where(answer, since_marker, from_end),
+            torch.where(answer, 3 * since_marker, from_start),
+        ],
+        dim=1,
+    )
+
+
+def token_table(vocab_size: int, token_ids: list[int] | None, device: torch.device | None = None) -> torch.Tensor:
+    """(V,) bool, True at ``token_ids``."""
+    table = torch.zeros(vocab_size, dtype=torch.bool, device=device)
+    if token_ids:
+        table[torch.tensor(token_ids, dtype=torch.long, device=device)] = True
+    return table
+
+
+__all__ = ["STREAMS", "stream_positions", "token_table"]
