@@ -82,7 +82,7 @@ def ask_adapter(args, text: str) -> int:
         text = text.strip()
         sequence = text[: -len(suffix)] if text.endswith(suffix) else text
         if meta["objective"] == "head":
-            from finetune.adapt.evaluate_adapter import head_probabilities
+            from modeling.inference import head_probabilities
 
             prompt = render_prompt(task, clean(tok, sequence))
             n, limit = len(tok(prompt)["input_ids"]), model.config.max_position_embeddings

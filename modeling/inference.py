@@ -78,6 +78,27 @@ def generate(model, tok, prompts: list[str], max_new_tokens: list[int], batch_si
     return out
 
 
+@torch.no_grad()
+def head_probabilities(model, tok, prompts: list[str], batch_size: int = 32) -> np.ndarray:
+    """(prompts, labels) class probabilities of a classification-head model (right-padded batches; its pooling
+    reads the last real token)."""
+    tok.padding_side = "right"
+    out = []
+    for start in range(0, len(prompts), batch_size):
+        enc = tok(prompts[start : start + batch_size], return_tensors="pt", padding=True)
+        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+        out.append(logits.float().softmax(-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.num_labels))
+
+
+def dna_kmer(tok) -> int:
+    """Bases per DNA token of a k-mer tokenizer (k), else 1: read from the tokenizer's config, so a folder loaded
+    with or without its remote code gives the same answer."""
+    kwargs = getattr(tok, "init_kwargs", None) or {}
+    k = kwargs.get("dna_kmer")
+    return int(k) if kwargs.get("dna_scheme") == "kmer" and k else 1
+
+
 def answer_tokens(tok, task: str | Task, sequence: str | None = None) -> int:
     """New tokens an answer may need when the gold one is unknown, from the task's answer kind: the longest label
     + 2, a number, about the sequence's own length (DNA), one per residue (protein), or a text budget."""
@@ -114,7 +135,8 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 
 
-__all__ = ["Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "generate", "load",
+__all__ = ["Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "dna_kmer", "generate",
+           "head_probabilities", "load",
            "load_model"]
 
 

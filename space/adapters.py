@@ -14,8 +14,8 @@ import os
 import re
 from dataclasses import dataclass
 
-import torch
 
+from modeling import inference
 from modeling.inference import load_adapter
 from tasks.grammar import render_prompt
 from tasks.registry import Task
@@ -55,10 +55,8 @@ def load_all(where: list[str], base: str | None = None, base_revision: str | Non
     return out
 
 
-@torch.no_grad()
 def head_probabilities(a: Adapter, seq: str) -> dict[str, float]:
-    enc = a.tok(render_prompt(a.task, seq), return_tensors="pt")
-    probs = a.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0].float().softmax(-1)
+    probs = inference.head_probabilities(a.model, a.tok, [render_prompt(a.task, seq)])[0]
     return dict(zip(a.task.labels, probs.tolist()))
 
 

@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeling.inference import TEXT_ANSWER_TOKENS, QuestionTooLongError, ask
+from modeling.inference import TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dna_kmer
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
@@ -41,8 +41,7 @@ class InputError(ValueError):
 
 def window_align(tok) -> int:
     """Windows start at multiples of this: the codon (3) and, for a k-mer tokenizer, k (its cut stays in frame)."""
-    k = tok.dna_kmer if getattr(tok, "dna_scheme", None) == "kmer" and tok.dna_kmer else 1
-    return math.lcm(3, k)
+    return math.lcm(3, dna_kmer(tok))
 
 
 def window_size(tok, model, task: str | Task) -> int:
@@ -50,7 +49,7 @@ def window_size(tok, model, task: str | Task) -> int:
     is as long as its question, a protein one a third of it, a text one TEXT_ANSWER_TOKENS), for this tokenizer's
     bases per token (k for a k-mer tokenizer, at 90% to be safe; 1 per base)."""
     t = get_task(task)
-    k = tok.dna_kmer if getattr(tok, "dna_scheme", None) == "kmer" and tok.dna_kmer else 1
+    k = dna_kmer(tok)
     per_token = 0.9 * k if k > 1 else 1.0
     room = model.config.max_position_embeddings - PROMPT_OVERHEAD
     tokens = {"dna": room / 2, "protein": room / (1 + per_token / 3), "text": room - TEXT_ANSWER_TOKENS}

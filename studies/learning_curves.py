@@ -17,14 +17,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from finetune.evaluation.evaluate import evaluate_all
+from finetune.evaluation.evaluate import evaluate_all, main_metric
 from finetune.loop import checkpoints
 from finetune.training.train import TrainConfig, build_model
 
 EXACT = ["GenomicLLM_GRCh38/reverse_complement", "GenomicLLM_GRCh38/nt2aa", "GenomicLLM_GRCh38/gc_content",
          "GenomicLLM_GRCh38/reading_comprehension", "GenomicLLM_GRCh38/orf_frame",
          "GenomicLLM_GRCh38/sequence_direction"]
-HEADLINE = {"gc_content": "mae", "orf_frame": "mcc", "sequence_direction": "mcc"}  # else exact_match
 
 
 def curve(run: Path, rows: int, only: list[str], every: int = 1) -> list[dict]:
@@ -44,16 +43,18 @@ def curve(run: Path, rows: int, only: list[str], every: int = 1) -> list[dict]:
         with torch.no_grad():
             results = evaluate_all(None, run / "curve_eval", max_rows=rows, only=only, split="dev",
                                    loaded=(tok, model.eval()))
+        scored = {k: v for k, v in results.items() if "ours" in v}
         points.append({"step": step, "tokens": log[step]["tokens"], "cpu_s": log[step]["cpu_s"],
-                       "dev": {k: v["ours"] for k, v in results.items() if "ours" in v}})
-        print(f"step {step}: " + ", ".join(f"{k.split('/')[-1]} {metric_of(k, v):.3f}" for k, v in points[-1]["dev"].items()),
+                       "dev": {k: v["ours"] for k, v in scored.items()},
+                       "headline": {k: main_metric(v["task"], k) for k, v in scored.items()}})  # as `make eval`
+        print(f"step {step}: " + ", ".join(f"{k.split('/')[-1]} {metric_of(points[-1], k):.3f}" for k in scored),
               flush=True)
     return points
 
 
-def metric_of(name: str, metrics: dict) -> float:
-    task = name.split(":")[-1].split("/")[-1]
-    return metrics[HEADLINE.get(task, "exact_match")]
+def metric_of(point: dict, name: str) -> float:
+    """A checkpoint's headline metric of one benchmark."""
+    return point["dev"][name][point["headline"][name]]
 
 
 def write(points: list[dict], out: Path) -> None:
@@ -68,15 +69,15 @@ def write(points: list[dict], out: Path) -> None:
     lines = ["| step | tokens | CPU-s | " + " | ".join(n.split("/")[-1] for n in names) + " |",
              "|" + "---|" * (3 + len(names))]
     for p in points:
-        cells = [f"{metric_of(n, p['dev'][n]):.3f}" if n in p["dev"] else "–" for n in names]
+        cells = [f"{metric_of(p, n):.3f}" if n in p["dev"] else "–" for n in names]
         lines.append(f"| {p['step']} | {p['tokens']:,} | {p['cpu_s']:.0f} | " + " | ".join(cells) + " |")
-    heads = ", ".join(f"{n.split('/')[-1]}: {HEADLINE.get(n.split(':')[-1].split('/')[-1], 'exact_match')}"
-                      for n in names)
+    headline = {n: p["headline"][n] for p in points for n in p["dev"]}
+    heads = ", ".join(f"{n.split('/')[-1]}: {headline[n]}" for n in names)
     out.with_suffix(".md").write_text(f"Dev metrics per checkpoint ({heads}).\n\n" + "\n".join(lines) + "\n")
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
     for n in names:
         xs = [p["tokens"] for p in points if n in p["dev"]]
-        ys = [metric_of(n, p["dev"][n]) for p in points if n in p["dev"]]
+        ys = [metric_of(p, n) for p in points if n in p["dev"]]
         (bx if n.endswith("gc_content") else ax).plot(xs, ys, marker="o", label=n.split("/")[-1])
     ax.set_xlabel("training tokens")
     ax.set_ylabel("dev exact match / MCC")

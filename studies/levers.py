@@ -22,6 +22,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from finetune.evaluation.evaluate import main_metric
+
 OUT = Path("build/studies/levers")
 TOKENIZERS = Path("build/studies/tokenizers")  # each candidate's tokenizer, built as `make tokenizer` builds one
 TABLE = Path("studies/results/levers")
@@ -105,16 +107,11 @@ def summary(name: str, out: Path) -> dict:
     last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
     results = json.loads((out / "eval/results.json").read_text())
     return {"candidate": name, "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
-            "final_loss": round(last["loss"], 4), "dev": {k: v["ours"] for k, v in results.items()}}
+            "final_loss": round(last["loss"], 4), "dev": {k: v["ours"] for k, v in results.items()},
+            "headline": {k: main_metric(v["task"], k) for k, v in results.items()}}  # as `make eval` picks it
 
 
-HEADLINE = {"reverse": "exact_match", "complement": "exact_match", "reverse_complement": "exact_match",
-            "nt2aa": "exact_match", "gc_content": "mae", "reading_comprehension": "exact_match",
-            "orf_frame": "mcc", "sequence_direction": "mcc", "splice_site": "mcc", "gene_biotype": "mcc",
-            "tf_binding": "mcc", "promoter": "mcc"}
-
-
-def markdown(rows: list[dict], budget: float) -> str:
+def markdown(rows: list[dict], budget: float, dev_rows: int) -> str:
     names = sorted({k for r in rows for k in r["dev"]})
     short = [n.split("/")[-1] for n in names]
     head = "| candidate | CPU-s | steps | tokens | loss | " + " | ".join(short) + " |"
@@ -122,10 +119,7 @@ def markdown(rows: list[dict], budget: float) -> str:
     for r in rows:
         cells = []
         for n in names:
-            m = r["dev"].get(n, {})
-            task = n.split(":")[-1] if ":" in n else None
-            metric = next((HEADLINE[t] for t in HEADLINE if t == task), None) or next(
-                (v for k, v in HEADLINE.items() if n.endswith(k)), "mcc")
+            m, metric = r["dev"].get(n, {}), r["headline"].get(n)
             cell = f"{m[metric]:.3f} {metric}" if metric in m else "–"
             if "identity" in m:  # copies and translations: how much of each answer is right, not only whole ones
                 cell += f" ({m['identity']:.3f} identity)"
@@ -133,7 +127,7 @@ def markdown(rows: list[dict], budget: float) -> str:
         lines.append(f"| {r['candidate']} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | "
                      + " | ".join(cells) + " |")
     return (f"Dev metrics at {budget:.0f} process CPU-seconds per candidate (one thread each, two side by side; "
-            f"{rows[0].get('rows', 48) if rows else 48} dev rows per task; unparseable answers count as wrong).\n\n"
+            f"{dev_rows} dev rows per task; unparseable answers count as wrong).\n\n"
             + "\n".join(lines) + "\n")
 
 
@@ -154,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     merged = {r["candidate"]: r for r in old + rows}
     ordered = [merged[n] for n in CANDIDATES if n in merged]
     TABLE.with_suffix(".json").write_text(json.dumps(ordered, indent=1))
-    TABLE.with_suffix(".md").write_text(markdown(ordered, args.budget))
+    TABLE.with_suffix(".md").write_text(markdown(ordered, args.budget, args.rows))
     print(TABLE.with_suffix(".md").read_text())
 
 

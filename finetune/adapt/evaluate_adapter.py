@@ -14,29 +14,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import torch
 
 from dataset_scripts.audit import kmer_lr
 from finetune.evaluation.evaluate import confusion_png, score_rows
+from modeling.inference import head_probabilities
 from tasks import Task
 from tasks.metrics import classification, score
 
 from .examples import fit_to_context, prompts
 from .userdata import UserData, read_labelled
-
-
-@torch.no_grad()
-def head_probabilities(model, tok, texts: list[str], batch_size: int = 32) -> np.ndarray:
-    """(rows, labels) class probabilities of a classification-head model for rendered prompts."""
-    tok.padding_side = "right"
-    out = []
-    for start in range(0, len(texts), batch_size):
-        enc = tok(texts[start : start + batch_size], return_tensors="pt", padding=True)
-        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-        out.append(logits.float().softmax(-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.config.num_labels))
 
 
 def predict_and_score(model, tok, task: Task, df: pd.DataFrame, objective: str) -> tuple[dict, list]:
@@ -79,4 +66,4 @@ def score_file(tok, model, task: Task, meta: dict, data: Path, sequence_column: 
     return metrics
 
 
-__all__ = ["baselines", "evaluate_test", "head_probabilities", "predict_and_score", "score_file"]
+__all__ = ["baselines", "evaluate_test", "predict_and_score", "score_file"]

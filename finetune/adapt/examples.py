@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from finetune.training.data import tokenize_rows
+from modeling.inference import dna_kmer  # windows start at multiples of k: a k-mer cut stays in frame
 from tasks import Task, render_prompt
 
 from .userdata import UserData, UserDataError, windows
@@ -23,11 +24,6 @@ from .userdata import UserData, UserDataError, windows
 
 def prompts(task: Task, df: pd.DataFrame) -> list[str]:
     return [render_prompt(task, s) for s in df["sequence"]]
-
-
-def kmer_align(tok) -> int:
-    """Windows start at multiples of k for a k-mer tokenizer (its cut then stays in frame), else anywhere."""
-    return tok.dna_kmer if getattr(tok, "dna_scheme", None) == "kmer" and tok.dna_kmer else 1
 
 
 def example_lengths(tok, task: Task, df: pd.DataFrame) -> np.ndarray:
@@ -45,14 +41,14 @@ def longest_fitting(tok, task: Task, seq: str, limit: int) -> int:
             lo = mid
         else:
             hi = mid - 1
-    align = kmer_align(tok)
+    align = dna_kmer(tok)
     return lo // align * align
 
 
 def fit_to_context(tok, task: Task, data: UserData, limit: int, window: int | None = None) -> UserData:
     """`data` with every example within `limit` tokens: unchanged, windowed (`window` bases), or a UserDataError."""
     if window:
-        align = kmer_align(tok)
+        align = dna_kmer(tok)
         if window < align or window % align:
             raise UserDataError(f"--window {window}: give a multiple of {align} (the tokenizer's k-mer)")
         cut = {name: windows(df, window, align) for name, df in data.splits.items()}
@@ -96,4 +92,4 @@ def encode(tok, task: Task, df: pd.DataFrame, objective: str, limit: int) -> lis
     return encode_head(tok, task, df) if objective == "head" else encode_lm(tok, task, df, limit)
 
 
-__all__ = ["encode", "example_lengths", "fit_to_context", "kmer_align", "longest_fitting", "prompts"]
+__all__ = ["encode", "example_lengths", "fit_to_context", "longest_fitting", "prompts"]

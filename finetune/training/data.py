@@ -65,6 +65,7 @@ class CropSource:
     max_len: int = 300
     ramp: float = 0.3
     frame: int = 1  # windows start and end on multiples of this (3: translation stays in frame)
+    max_tokens: int | None = None  # the mixture's max_len: a longer row is drawn again, and counted
     dropped_for_length: int = 0
 
     def __len__(self) -> int:
@@ -75,6 +76,16 @@ class CropSource:
         return int(min(self.max_len, grown))
 
     def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        """One row; as with the train splits, a row over `max_tokens` is never cut: it is left out and counted."""
+        for _ in range(100):
+            ids, n_prompt = self._cut(rng, progress)
+            if self.max_tokens is None or len(ids) <= self.max_tokens:
+                return ids, n_prompt
+            self.dropped_for_length += 1
+        raise ValueError(f"{self.name}: 100 crops in a row exceeded {self.max_tokens} tokens; lower the crops' "
+                         f"max_len ({self.max_len} bases) or raise the training max_len")
+
+    def _cut(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
         seq = self.sequences[int(rng.integers(len(self)))]
         f = self.frame
         longest = min(self.longest(progress), len(seq)) // f
@@ -92,8 +103,10 @@ CROPS = {"reverse": ("reverse_complement", 1), "complement": ("reverse_complemen
          "reverse_complement": ("reverse_complement", 1), "nt2aa": ("nt2aa", 3), "gc_content": ("gc_content", 1)}
 
 
-def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300) -> list[CropSource]:
-    """One crop source per task, over the train sequences of the corpus config that holds it."""
+def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300,
+                 max_tokens: int | None = None) -> list[CropSource]:
+    """One crop source per task, over the train sequences of the corpus config that holds it (windows of up to
+    `max_len` bases; rows of up to `max_tokens` tokens)."""
     out = []
     for name in tasks:
         if name not in CROPS:
@@ -102,7 +115,8 @@ def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300) -> list[
         df = pd.read_parquet(root / "GenomicLLM_GRCh38" / "data" / config / f"{TRAIN_SPLIT}.parquet",
                              columns=["task", "sequence"])
         seqs = df.loc[df["task"] == name, "sequence"].tolist()
-        out.append(CropSource(f"crops/{name}", get_task(name), seqs, tok, max_len=max_len, frame=frame))
+        out.append(CropSource(f"crops/{name}", get_task(name), seqs, tok, max_len=max_len, frame=frame,
+                              max_tokens=max_tokens))
     return out
 
 
@@ -171,7 +185,7 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
                 sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len))
     if not sources:
         raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
-    sources += crop_sources(root, tok, crops or [])
+    sources += crop_sources(root, tok, crops or [], max_tokens=max_len)
     return Mixture(sources, temperature, dict(source_weights or {}))
 
 

@@ -2,9 +2,10 @@
 
 Runs unchanged on CPU, one GPU, or several processes (each draws its own batches from the seeded mixture; gradients
 are averaged by DDP). Two CPU processes: `ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 torchrun --nproc_per_node 2
--m finetune.training.train ...` (`accelerate launch --cpu --num_processes 2` starts ONE process: checked). Checkpoints every `checkpoint_every` steps into
-`<out>/checkpoints/step-N` (model, optimiser, scheduler, RNG) and resumes from the newest one; writes
-`<out>/log.jsonl` and a loss-curve PNG; the final model goes to `<out>/release` through the release-folder writer.
+-m finetune.training.train ...` (`accelerate launch --cpu --num_processes 2` starts ONE process: checked).
+Checkpoints every `checkpoint_every` steps into `<out>/checkpoints/step-N` (model, optimiser, scheduler, RNG) and
+resumes from the newest one; writes `<out>/log.jsonl` and a loss-curve PNG; the final model goes to `<out>/release`
+through the release-folder writer.
 
     python -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm
     python -m finetune.training.train --config finetune/training/configs/tiny.json --out /tmp/tiny   # a quick check
@@ -25,6 +26,7 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
+from modeling.inference import dna_kmer
 from tasks.grammar import SEP
 from tokenizer import rule
 
@@ -80,8 +82,7 @@ def stream_token_ids(tok) -> dict[str, list[int]]:
     """What the run-relative position streams read from the tokenizer: the ids of its nucleotide tokens (the run
     letters, and the k-mers of a k-mer scheme; text merges such as "CAT" are not) and of the grammar's
     question/answer separator " =" """
-    letters = set(rule.RUN_LETTERS + rule.IUPAC_UPPER)
-    k = tok.init_kwargs.get("dna_kmer") if tok.init_kwargs.get("dna_scheme") == "kmer" else None
+    letters, k = set(rule.RUN_LETTERS + rule.IUPAC_UPPER), dna_kmer(tok)
     dna = sorted(i for t, i in tok.get_vocab().items() if t and set(t) <= letters and len(t) in (1, k))
     marker = tok.convert_tokens_to_ids(ANSWER_MARKER)
     if not dna or marker is None or marker == tok.unk_token_id:

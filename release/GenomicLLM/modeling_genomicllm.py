@@ -330,10 +330,7 @@ class GenomicLLMSegmentEmbedding(nn.Module):
 
     @staticmethod
     def compute_is_dna(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
-        is_dna = torch.zeros(config.vocab_size, dtype=torch.long, device=device)
-        if config.dna_token_ids:
-            is_dna[torch.tensor(config.dna_token_ids, dtype=torch.long, device=device)] = 1
-        return is_dna
+        return token_table(config.vocab_size, config.dna_token_ids, device).long()  # (V,) 0/1: the segment index
 
     def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
         return self.embedding(self.is_dna[input_ids])

@@ -29,7 +29,8 @@ def test_every_sequence_task_is_offered_with_a_window_that_fits_the_context():
 
     assert "reading_comprehension" not in TASK_CHOICES and len(TASK_CHOICES) == len(TASKS) - 1
     model = lambda ctx: SimpleNamespace(config=SimpleNamespace(max_position_embeddings=ctx))  # noqa: E731
-    per_base, kmer6 = SimpleNamespace(dna_scheme="char", dna_kmer=None), SimpleNamespace(dna_scheme="kmer", dna_kmer=6)
+    per_base = SimpleNamespace(init_kwargs={"dna_scheme": "char", "dna_kmer": None})  # as tokenizer_config.json has it
+    kmer6 = SimpleNamespace(init_kwargs={"dna_scheme": "kmer", "dna_kmer": 6})
     assert window_align(per_base) == 3 and window_align(kmer6) == 6  # windows keep the reading frame (and 6-mers)
     for tok, ctx, bases_per_token in ((per_base, 1024, 1.0), (kmer6, 512, 5.4)):
         for t in TASK_CHOICES:

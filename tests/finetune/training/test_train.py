@@ -155,3 +155,15 @@ def test_crops_are_windows_of_train_sequences_answered_by_the_rule(tiny_setup):
                                                         if window in seq)
                 lengths[progress].append(len(window))
         assert max(lengths[0.0]) <= src.start_len < max(lengths[1.0])  # the curriculum: longer windows later
+
+
+def test_crops_over_the_length_limit_are_left_out_and_counted(tiny_setup):
+    from transformers import AutoTokenizer
+
+    from finetune.training.data import crop_sources
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)
+    src = crop_sources(Path(tiny_setup.datasets), tok, ["reverse"], max_tokens=40)[0]
+    rng = np.random.default_rng(0)
+    rows = [src.draw(rng, 1.0) for _ in range(20)]
+    assert all(len(ids) <= 40 for ids, _ in rows) and src.dropped_for_length > 0  # never cut, redrawn and counted
