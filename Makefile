@@ -115,6 +115,13 @@ study-throughput: $(TOKENIZER)
 learning-curves: $(STAMP)
 	$(PY) -m studies.learning_curves --run build/train/genomicllm
 
+# The worked example of `genomicllm finetune` (issue 17): GUE sets the shipped model never saw, their dev split as the
+# user's file, test held out; zero-shot vs LoRA vs full vs head vs k-mer LR, + a 0/1-label CSV with a user's phrase.
+.PHONY: study-adapt
+study-adapt: $(DATASETS)
+	$(PY) -m studies.adapt_example --sets mouse_1 emp_H3 --user emp_H4 --max-steps 300 --model $(MODEL)
+	$(PY) -m studies.adapt_example --table
+
 build/eval/baselines.json: $(DATASETS) finetune/evaluation/baselines.py
 	$(PY) -m finetune.evaluation.baselines
 

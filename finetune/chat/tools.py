@@ -1,0 +1,246 @@
+"""The assistant's tools: the exact rules, GenomicLLM for the learned tasks, and a gene look-up over the NCBI table.
+
+Each tool is a plain method with type hints and a Google-style docstring, so `transformers.utils.get_json_schema`
+builds the schema the chat template shows the LLM (`Toolbox.schemas()`); the docstrings are short on purpose: they
+are rendered into every prompt. A `sequence` argument is what the user pasted, named by number ("1" for
+`[sequence 1: … nt]`, see `references`); `Toolbox.call` resolves it to bases before the method runs, so the methods
+themselves take bases (`Toolbox().gc_content("ACGT")` works from Python).
+
+Values come from the single sources: exact answers from the task registry's rules (`tasks.grammar.exact_answer`,
+`tasks.rules`), learned answers from the shipped GenomicLLM (`genomicllm_answers`, loaded on first use), gene
+records from `dataset_scripts.annotation.read_gene_info` (read on first use from the sources folder).
+
+    python -m finetune.chat.tools          # prints the tool schemas
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from tasks.grammar import exact_answer
+from tasks.registry import TASKS, get_task
+from tasks.rules import find_orfs as orf_spans
+from tasks.rules import translate as translate_rule
+
+from .references import References, UnknownReference
+
+# GenomicLLM's learned classifiers (the paper's; GUE's yeast histone task is left out of a human-DNA assistant)
+LEARNED = tuple(n for n, t in TASKS.items() if t.kind == "classify" and t.paper)
+LearnedTask = Literal[LEARNED]  # the enum of classify's schema, read from the registry
+STORED = {"reverse": "sequence", "complement": "sequence", "reverse_complement": "sequence", "translate": "protein"}
+TEXT_FIELDS = ("summary", "description")  # long text results, stored and referenced
+GENE_TABLE = "genes/ncbi_gene_info.tsv.gz"
+
+
+def _exact(task: str, sequence: str) -> str:
+    with warnings.catch_warnings():  # Biopython warns on a partial codon; the rule's answer is still right
+        warnings.simplefilter("ignore")
+        return exact_answer(task, sequence)
+
+
+class Toolbox:
+    """The tools of one assistant. `genomicllm`: a callable returning (tokenizer, model) of GenomicLLM (default: the
+    shipped model, loaded on first use); `gene_table`: the NCBI gene table (default: the sources folder's)."""
+
+    NAMES = ("gc_content", "length", "base_counts", "reverse", "complement", "reverse_complement", "translate",
+             "find_orfs", "classify", "describe_gene", "gene_lookup")
+
+    def __init__(self, genomicllm: Callable[[], tuple] | None = None, gene_table: Path | None = None):
+        self._genomicllm = genomicllm
+        self._gene_table = gene_table
+
+    # ------------------------------------------------------------------------------------------- exact rules
+    def gc_content(self, sequence: str) -> float:
+        """GC fraction of a sequence.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        return float(_exact("gc_content", sequence))
+
+    def length(self, sequence: str) -> int:
+        """Length in nucleotides.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        return len(sequence)
+
+    def base_counts(self, sequence: str) -> dict:
+        """Count of each base.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        counts = {b: sequence.count(b) for b in "ACGT"}
+        other = len(sequence) - sum(counts.values())
+        return {**counts, **({"other": other} if other else {})}
+
+    def reverse(self, sequence: str) -> str:
+        """Sequence read backwards (not complemented).
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        return _exact("reverse", sequence)
+
+    def complement(self, sequence: str) -> str:
+        """Base-wise complement, same order.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        return _exact("complement", sequence)
+
+    def reverse_complement(self, sequence: str) -> str:
+        """Reverse complement (other strand, 5'->3').
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        return _exact("reverse_complement", sequence)
+
+    def translate(self, sequence: str, frame: int = 1) -> str:
+        """Protein, standard code, stop as *.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+            frame: Start position 1, 2 or 3.
+        """
+        if frame not in (1, 2, 3):
+            raise ValueError(f"frame must be 1, 2 or 3, not {frame!r}")
+        coding = sequence[frame - 1 :]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return translate_rule(coding[: len(coding) // 3 * 3])
+
+    def find_orfs(self, sequence: str, min_codons: int = 30) -> dict:
+        """ATG..stop open reading frames, forward strand.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+            min_codons: Shortest ORF, in codons.
+        """
+        spans = sorted(orf_spans(sequence, min_codons), key=lambda s: s[1] - s[2])
+        orfs = [{"frame": f, "start": s + 1, "end": e, "codons": (e - s) // 3} for f, s, e in spans[:5]]
+        return {"count": len(spans), "longest": orfs}
+
+    # ----------------------------------------------------------------------------------------- learned tasks
+    def classify(self, task: LearnedTask, sequence: str) -> dict:
+        """GenomicLLM's label and class probabilities.
+
+        Args:
+            task: Question.
+            sequence: Sequence number, e.g. "1".
+        """
+        from .genomicllm_answers import classify
+
+        if task not in LEARNED:
+            raise ValueError(f"unknown task {task!r}; one of {', '.join(LEARNED)}")
+        return {"task": task, **classify(*self.genomicllm, task, sequence)}
+
+    def describe_gene(self, sequence: str) -> dict:
+        """GenomicLLM's description of the gene a sequence starts.
+
+        Args:
+            sequence: Sequence number, e.g. "1".
+        """
+        from .genomicllm_answers import describe
+
+        return describe(*self.genomicllm, sequence)
+
+    def gene_lookup(self, query: str) -> dict:
+        """NCBI record of a gene: full name and summary.
+
+        Args:
+            query: Gene symbol or full name.
+        """
+        table, index = self.genes
+        key = query.strip().upper()
+        symbol = index.get(key)
+        if symbol is None:
+            close = difflib.get_close_matches(key, list(table.index), n=3)
+            raise LookupError(f"no gene {query!r} in the NCBI table" + (f"; close: {', '.join(close)}" if close else ""))
+        row = table.loc[symbol]
+        return {"symbol": symbol, "full_name": row["full_name"], "summary": row["summary"] or "(no NCBI summary)"}
+
+    # ------------------------------------------------------------------------------------------- backends
+    @cached_property
+    def genomicllm(self) -> tuple:
+        if self._genomicllm is not None:
+            return self._genomicllm()
+        from modeling.inference import load_model
+
+        return load_model(None)
+
+    @cached_property
+    def genes(self):
+        """(table indexed by symbol, upper-cased symbol / synonym / full name -> symbol)."""
+        from dataset_scripts.annotation import read_gene_info
+
+        path = self._gene_table
+        if path is None:
+            from dataset_scripts.sources import sources_dir
+
+            path = sources_dir() / GENE_TABLE
+        table = read_gene_info(Path(path))
+        index = {}
+        for symbol, row in table.iterrows():  # symbols win over synonyms and names of other genes
+            for name in [row.get("full_name", ""), *str(row.get("synonyms", "")).split("|")]:
+                if name and name != "-":
+                    index.setdefault(name.upper(), symbol)
+        index.update({s.upper(): s for s in table.index})
+        return table, index
+
+    # --------------------------------------------------------------------------------------- for the model
+    def schemas(self) -> list[dict]:
+        from transformers.utils import get_json_schema
+
+        return [get_json_schema(getattr(self, name)) for name in self.NAMES]
+
+    def run(self, name: str, arguments: dict):
+        """The tool's plain value (bases already resolved); subclasses may answer differently (training data)."""
+        return getattr(self, name)(**arguments)
+
+    def call(self, name: str, arguments: dict, refs: References) -> dict:
+        """What the LLM reads back: {"result": …} with long values stored in `refs` as placeholders, or {"error": …}
+        naming what was wrong (unknown tool, a bad argument, a sequence that is not valid DNA)."""
+        if name not in self.NAMES:
+            return {"error": f"unknown tool {name!r}"}
+        args = dict(arguments or {})
+        try:
+            if "sequence" in self.signature(name):
+                args["sequence"] = refs.resolve(args.get("sequence"))
+            value = self.run(name, args)
+        except (UnknownReference, ValueError, LookupError, TypeError) as e:
+            return {"error": str(e)}
+        return {"result": present(name, value, refs)}
+
+    @staticmethod
+    def signature(name: str) -> list[str]:
+        import inspect
+
+        return list(inspect.signature(getattr(Toolbox, name)).parameters)[1:]
+
+
+def present(name: str, value, refs: References):
+    """A tool's value as the LLM reads it: long sequences, proteins and texts become references."""
+    if name in STORED:
+        return refs.store(STORED[name], value, name)
+    if isinstance(value, dict):
+        return {k: refs.store("text", v, name) if k in TEXT_FIELDS and v else v for k, v in value.items()}
+    return value
+
+
+def main() -> None:
+    print(json.dumps(Toolbox().schemas(), indent=1))
+
+
+if __name__ == "__main__":
+    main()
