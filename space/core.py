@@ -25,6 +25,7 @@ from modeling.inference import TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dn
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
+from tasks.rules import STOPS, find_orfs  # noqa: F401 - find_orfs is part of this module's API
 
 from .scores import label_probabilities
 
@@ -371,25 +372,6 @@ def gc_plot(seq: str, res: Result | None = None):
     fig.tight_layout()
     plt.close(fig)
     return fig
-
-
-STOPS = ("TAA", "TAG", "TGA")
-
-
-def find_orfs(seq: str, min_codons: int = 10) -> list[tuple[int, int, int]]:
-    """(frame 1-3, start, end) of ATG..stop ORFs on the forward strand, 0-based half-open, stop included."""
-    out = []
-    for frame in range(3):
-        start = None
-        for i in range(frame, len(seq) - 2, 3):
-            codon = seq[i : i + 3]
-            if start is None and codon == "ATG":
-                start = i
-            elif start is not None and codon in STOPS:
-                if (i + 3 - start) // 3 >= min_codons:
-                    out.append((frame + 1, start, i + 3))
-                start = None
-    return out
 
 
 def orf_plot(seq: str, min_codons: int = 10):

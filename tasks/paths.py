@@ -18,3 +18,7 @@ def model_location() -> tuple[str, str | None]:
     """(model folder or Hub id, revision) a command serves by default: $GENOMICLLM_MODEL / $GENOMICLLM_REVISION,
     else the shipped model."""
     return os.environ.get("GENOMICLLM_MODEL") or str(SHIPPED_MODEL), os.environ.get("GENOMICLLM_REVISION") or None
+
+
+ASSISTANT_DIR = REPO / "release" / "GenomicLLM-assistant"  # the chat assistant's LoRA (issue 16)
+CHAT_BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the assistant's base where no converted copy is at hand

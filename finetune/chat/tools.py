@@ -57,7 +57,7 @@ class Toolbox:
 
     # ------------------------------------------------------------------------------------------- exact rules
     def gc_content(self, sequence: str) -> float:
-        """GC fraction of a sequence.
+        """GC fraction.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -65,7 +65,7 @@ class Toolbox:
         return float(_exact("gc_content", sequence))
 
     def length(self, sequence: str) -> int:
-        """Length in nucleotides.
+        """Length in nt.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -73,7 +73,7 @@ class Toolbox:
         return len(sequence)
 
     def base_counts(self, sequence: str) -> dict:
-        """Count of each base.
+        """Counts of A, C, G, T.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -83,7 +83,7 @@ class Toolbox:
         return {**counts, **({"other": other} if other else {})}
 
     def reverse(self, sequence: str) -> str:
-        """Sequence read backwards (not complemented).
+        """Read backwards, not complemented.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -91,7 +91,7 @@ class Toolbox:
         return _exact("reverse", sequence)
 
     def complement(self, sequence: str) -> str:
-        """Base-wise complement, same order.
+        """Complement, same order.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -99,7 +99,7 @@ class Toolbox:
         return _exact("complement", sequence)
 
     def reverse_complement(self, sequence: str) -> str:
-        """Reverse complement (other strand, 5'->3').
+        """Other strand, 5'->3'.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -107,7 +107,7 @@ class Toolbox:
         return _exact("reverse_complement", sequence)
 
     def translate(self, sequence: str, frame: int = 1) -> str:
-        """Protein, standard code, stop as *.
+        """Protein, standard code.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -121,7 +121,7 @@ class Toolbox:
             return translate_rule(coding[: len(coding) // 3 * 3])
 
     def find_orfs(self, sequence: str, min_codons: int = 30) -> dict:
-        """ATG..stop open reading frames, forward strand.
+        """ATG..stop ORFs, forward strand.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -133,7 +133,7 @@ class Toolbox:
 
     # ----------------------------------------------------------------------------------------- learned tasks
     def classify(self, task: LearnedTask, sequence: str) -> dict:
-        """GenomicLLM's label and class probabilities.
+        """GenomicLLM's label and probabilities.
 
         Args:
             task: Question.
@@ -146,7 +146,7 @@ class Toolbox:
         return {"task": task, **classify(*self.genomicllm, task, sequence)}
 
     def describe_gene(self, sequence: str) -> dict:
-        """GenomicLLM's description of the gene a sequence starts.
+        """GenomicLLM's description of the gene it starts.
 
         Args:
             sequence: Sequence number, e.g. "1".
@@ -156,7 +156,7 @@ class Toolbox:
         return describe(*self.genomicllm, sequence)
 
     def gene_lookup(self, query: str) -> dict:
-        """NCBI record of a gene: full name and summary.
+        """NCBI full name and summary of a gene.
 
         Args:
             query: Gene symbol or full name.

@@ -1,0 +1,172 @@
+"""The GenomicLLM assistant: an LLM does the language, tools do the DNA.
+
+    from finetune.chat.assistant import load_assistant
+    bot = load_assistant()                       # SmolLM2-135M-Instruct + the assistant LoRA + GenomicLLM's tools
+    turn = bot.ask("What's the GC content of ACGTTGCAAGGCTTAC?")
+    turn.reply, turn.calls                       # "The GC content is **0.500**.", [ToolCall(gc_content, …)]
+    bot.ask("And its reverse complement?")       # a follow-up: the same sequence, by reference
+
+One turn: the user's message goes in with its sequences replaced by placeholders (`references`); the model answers
+either with text (the reply) or with `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks, which are run
+(`tools.Toolbox.call`) and their results given back in `tool` turns, up to `MAX_ROUNDS` times; the final reply has
+its references to stored values written out. Any model with `complete(messages, tools) -> str` drives the loop
+(`ChatModel`): the real one is `HFChatModel`, tests use a tiny random model or a `ScriptedModel`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .references import References
+from .tools import Toolbox
+
+SYSTEM = "You are GenomicLLM's assistant."
+TEMPLATE = (Path(__file__).parent / "templates" / "assistant.jinja").read_text()
+TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.S)
+MAX_ROUNDS = 3  # model calls per user turn: tool rounds, then the reply
+MAX_NEW_TOKENS = 96
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict
+    result: dict  # {"result": …} or {"error": …}, as the model read it
+
+
+@dataclass
+class Turn:
+    reply: str  # what the user reads (references written out)
+    calls: list[ToolCall] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # the model's raw outputs, in order
+    seconds: float = 0.0
+
+    @property
+    def tools(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+
+class ChatModel(Protocol):
+    def complete(self, messages: list[dict], tools: list[dict]) -> str:
+        """The assistant's next output (text and/or tool calls) after `messages`."""
+
+
+def parse_output(text: str) -> tuple[str, list[dict]]:
+    """(text outside the tool calls, [{"name", "arguments"}]); a call whose JSON does not parse is kept with its
+    raw text under "error" (the loop reports it to the model; evaluation counts it wrong)."""
+    calls = []
+    for m in TOOL_CALL.finditer(text):
+        try:
+            obj = json.loads(m.group(1).strip())
+            if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+                raise ValueError("no tool name")
+            args = obj.get("arguments") or {}
+            calls.append({"name": obj["name"], "arguments": args if isinstance(args, dict) else {}})
+        except ValueError:
+            calls.append({"name": "", "arguments": {}, "error": f"unparseable tool call: {m.group(1).strip()[:80]}"})
+    return TOOL_CALL.sub("", text).strip(), calls
+
+
+def call_message(content: str, calls: list[dict]) -> dict:
+    """An assistant message holding tool calls, in transformers' format."""
+    return {"role": "assistant", "content": content,
+            "tool_calls": [{"type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+                           for c in calls]}
+
+
+def tool_message(name: str, result: dict) -> dict:
+    return {"role": "tool", "name": name, "content": json.dumps(result, ensure_ascii=False)}
+
+
+class Assistant:
+    """One conversation: its messages (as the model sees them), its references, and the tools."""
+
+    def __init__(self, model: ChatModel, tools: Toolbox | None = None, system: str = SYSTEM):
+        self.model, self.tools, self.system = model, tools or Toolbox(), system
+        self.schemas = self.tools.schemas()
+        self.reset()
+
+    def reset(self) -> None:
+        self.refs = References()
+        self.messages: list[dict] = [{"role": "system", "content": self.system}]
+
+    def restore(self, history: list[dict]) -> None:
+        """Continue a conversation known only by its visible messages (a chat UI's history): user and assistant
+        texts are read back through the references, so a sequence keeps its number; tool calls are not replayed."""
+        self.reset()
+        for m in history:
+            if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str):
+                source = "user" if m["role"] == "user" else "assistant"
+                self.messages.append({"role": m["role"], "content": self.refs.ingest(m["content"], source)})
+
+    def ask(self, text: str) -> Turn:
+        start = time.perf_counter()
+        self.messages.append({"role": "user", "content": self.refs.ingest(text)})
+        turn = Turn("")
+        for _ in range(MAX_ROUNDS):
+            out = self.model.complete(self.messages, self.schemas)
+            turn.outputs.append(out)
+            content, calls = parse_output(out)
+            if not calls:
+                self.messages.append({"role": "assistant", "content": content})
+                turn.reply = self.refs.expand(content)
+                break
+            self.messages.append(call_message(content, [c for c in calls if "error" not in c]))
+            for c in calls:
+                result = {"error": c["error"]} if "error" in c else self.tools.call(c["name"], c["arguments"], self.refs)
+                turn.calls.append(ToolCall(c["name"], c["arguments"], result))
+                self.messages.append(tool_message(c["name"], result))
+        else:  # still calling tools: say what they returned rather than nothing
+            turn.reply = "I could not finish the answer; the tools returned: " + "; ".join(
+                f"{c.name}: {self.refs.expand(json.dumps(c.result))}" for c in turn.calls)
+            self.messages.append({"role": "assistant", "content": turn.reply})
+        turn.seconds = time.perf_counter() - start
+        return turn
+
+
+# ------------------------------------------------------------------------------------------------------ models
+class HFChatModel:
+    """A transformers causal LM behind the chat template: greedy, stops at the end-of-turn token."""
+
+    def __init__(self, tok, model, max_new_tokens: int = MAX_NEW_TOKENS):
+        self.tok, self.model, self.max_new_tokens = tok, model.eval(), max_new_tokens
+        if not tok.chat_template or "tool_call" not in tok.chat_template:
+            tok.chat_template = TEMPLATE
+
+    def complete(self, messages: list[dict], tools: list[dict]) -> str:
+        import torch
+
+        ids = self.tok.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=True,
+                                           return_dict=True, return_tensors="pt")
+        with torch.no_grad():
+            out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                      eos_token_id=self.tok.eos_token_id, pad_token_id=self.tok.pad_token_id)
+        return self.tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True).strip()
+
+
+class ScriptedModel:
+    """A stand-in that answers from a function of the messages (tests, demos without the LLM)."""
+
+    def __init__(self, script: Callable[[list[dict]], str]):
+        self.script = script
+
+    def complete(self, messages: list[dict], tools: list[dict]) -> str:
+        return self.script(messages)
+
+
+def load_assistant(adapter: Path | str | None = None, base: Path | str | None = None, tools: Toolbox | None = None,
+                   merge: bool = True) -> Assistant:
+    """The assistant with SmolLM2 + the LoRA at `adapter` (default: the shipped one) on `base` (default: the
+    converted cache, else the Hub id), and `tools` (default: the shipped GenomicLLM, the sources' gene table)."""
+    from tasks.paths import ASSISTANT_DIR
+
+    from .lora import load_chat_model
+
+    tok, model = load_chat_model(adapter or ASSISTANT_DIR, base, merge=merge, dna_tokens=False)
+    return Assistant(HFChatModel(tok, model), tools)
