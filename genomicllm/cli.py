@@ -93,7 +93,7 @@ def ask_adapter(args, text: str) -> int:
             probs = dict(zip(task.labels, head_probabilities(model, tok, [prompt])[0].tolist()))
             answer = max(probs, key=probs.get)
         else:
-            from space.scores import label_probabilities
+            from modeling.scores import label_probabilities
 
             a = ask(tok, model, task, sequence)
             prompt, answer = a.prompt, a.text if a.ok else f"{a.text}  (unparseable: {a.value.reason})"

@@ -10,6 +10,7 @@ parses the answer with the grammar. Evaluation, the Space and the `genomicllm` c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tasks import Task, Unparseable, get_task, parse_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
 
 TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
+PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase, " =") and of a short answer
 
 
 class QuestionTooLongError(ValueError):
@@ -97,6 +99,25 @@ def dna_kmer(tok) -> int:
     kwargs = getattr(tok, "init_kwargs", None) or {}
     k = kwargs.get("dna_kmer")
     return int(k) if kwargs.get("dna_scheme") == "kmer" and k else 1
+
+
+def window_align(tok) -> int:
+    """Windows start at multiples of this: the codon (3) and, for a k-mer tokenizer, k (its cut stays in frame)."""
+    return math.lcm(3, dna_kmer(tok))
+
+
+def window_size(tok, model, task: str | Task) -> int:
+    """Bases per window for `task`: what fits the model's context together with the answer's budget (a DNA answer
+    is as long as its question, a protein one a third of it, a text one TEXT_ANSWER_TOKENS), for this tokenizer's
+    bases per token (k for a k-mer tokenizer, at 90% to be safe; 1 per base)."""
+    t = get_task(task)
+    k = dna_kmer(tok)
+    per_token = 0.9 * k if k > 1 else 1.0
+    room = model.config.max_position_embeddings - PROMPT_OVERHEAD
+    tokens = {"dna": room / 2, "protein": room / (1 + per_token / 3), "text": room - TEXT_ANSWER_TOKENS}
+    bases = int(tokens.get(t.answer, room) * per_token)
+    align = window_align(tok)
+    return max(align, bases // align * align)
 
 
 def answer_tokens(tok, task: str | Task, sequence: str | None = None) -> int:

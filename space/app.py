@@ -13,8 +13,9 @@ Tabs: Chat (the assistant, `finetune.chat.assistant`: SmolLM2 + LoRA calling the
 at hand, $GENOMICLLM_ASSISTANT naming the LoRA folder or "off"; else words -> task by keyword rules, `tasks.router`),
 Classify, GC content, Translate, Reverse complement,
 Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
-/reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference` and `space.core` /
-`space.scores` / `space.adapters`: the Hugging Face Space repository holds exactly those modules (hub/assemble.py).
+/reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference`, `modeling.scores`, `space.core`,
+`space.adapters` and, for the assistant, `finetune.chat`: the Hugging Face Space repository holds exactly those modules
+and what they import (hub/assemble.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
   k-mers keep their frame), each window is answered, and the answers are aggregated (length-weighted mean number,
   joined sequences / proteins, mean class probabilities). Nothing is truncated silently.
 - Tasks with an exact rule carry the rule's answer (`tasks.grammar.exact_answer`) and whether the model agrees;
-  classifiers carry class probabilities from the answer-token scores (`space.scores`).
+  classifiers carry class probabilities from the answer-token scores (`modeling.scores`).
 
 What differs by task is read from its registry entry (`tasks.registry.Task`: kind, answer, rule), never its name.
 """
@@ -15,48 +15,28 @@ What differs by task is read from its registry entry (`tasks.registry.Task`: kin
 from __future__ import annotations
 
 import functools
-import math
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeling.inference import TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dna_kmer
+from modeling.inference import (  # noqa: F401 - window_align / window_size are part of this module's API
+    TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dna_kmer, window_align, window_size)
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
 from tasks.rules import STOPS, find_orfs  # noqa: F401 - find_orfs is part of this module's API
 
-from .scores import label_probabilities
+from modeling.scores import label_probabilities
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
 MAX_RECORDS = 200  # Batch tab: records per file
-PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase, " =") and of a short answer
 TASK_CHOICES = list(SEQUENCE_TASKS)  # reading comprehension asks about fields, not a sequence
 LOCK = threading.Lock()  # one model call at a time: the tokenizer's padding state is shared
 
 
 class InputError(ValueError):
     """A friendly, specific message about the user's input."""
-
-
-def window_align(tok) -> int:
-    """Windows start at multiples of this: the codon (3) and, for a k-mer tokenizer, k (its cut stays in frame)."""
-    return math.lcm(3, dna_kmer(tok))
-
-
-def window_size(tok, model, task: str | Task) -> int:
-    """Bases per window for `task`: what fits the model's context together with the answer's budget (a DNA answer
-    is as long as its question, a protein one a third of it, a text one TEXT_ANSWER_TOKENS), for this tokenizer's
-    bases per token (k for a k-mer tokenizer, at 90% to be safe; 1 per base)."""
-    t = get_task(task)
-    k = dna_kmer(tok)
-    per_token = 0.9 * k if k > 1 else 1.0
-    room = model.config.max_position_embeddings - PROMPT_OVERHEAD
-    tokens = {"dna": room / 2, "protein": room / (1 + per_token / 3), "text": room - TEXT_ANSWER_TOKENS}
-    bases = int(tokens.get(t.answer, room) * per_token)
-    align = window_align(tok)
-    return max(align, bases // align * align)
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from tasks.grammar import exact_answer
-from tasks.registry import TASKS, get_task
+from tasks.registry import TASKS
 from tasks.rules import find_orfs as orf_spans
 from tasks.rules import translate as translate_rule
 

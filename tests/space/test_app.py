@@ -57,7 +57,7 @@ def test_gc_content_shows_model_and_exact_answer_with_a_mark_and_a_plot(client):
 
 
 def test_classify_gives_probabilities_of_every_label(client, loaded):
-    from space.scores import label_probabilities
+    from modeling.scores import label_probabilities
 
     md, label = client.predict("splice_site", CDS, None, api_name="/classify")
     confs = {c["label"]: c["confidence"] for c in label["confidences"]}

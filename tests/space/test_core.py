@@ -24,8 +24,8 @@ def result(task: str, windows: list[tuple[int, int, object]], seq: str):
 def test_every_sequence_task_is_offered_with_a_window_that_fits_the_context():
     from types import SimpleNamespace
 
-    from modeling.inference import TEXT_ANSWER_TOKENS
-    from space.core import PROMPT_OVERHEAD, TASK_CHOICES, window_align, window_size
+    from modeling.inference import PROMPT_OVERHEAD, TEXT_ANSWER_TOKENS, window_align, window_size
+    from space.core import TASK_CHOICES
 
     assert "reading_comprehension" not in TASK_CHOICES and len(TASK_CHOICES) == len(TASKS) - 1
     model = lambda ctx: SimpleNamespace(config=SimpleNamespace(max_position_embeddings=ctx))  # noqa: E731

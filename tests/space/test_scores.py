@@ -1,4 +1,4 @@
-"""space/scores.py: class probabilities are the softmax of the answer tokens' log-probabilities (shipped model)."""
+"""modeling/scores.py: class probabilities are the softmax of the answer tokens' log-probabilities (shipped model)."""
 
 import math
 
@@ -8,7 +8,7 @@ CDS = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATG
 
 
 def test_label_probabilities_are_the_softmax_of_answer_scores(loaded):
-    from space.scores import label_logprobs, label_probabilities
+    from modeling.scores import label_logprobs, label_probabilities
 
     tok, model = loaded
     lp = label_logprobs(model, tok, f"{CDS}, promoter =", ("yes", "no"))
@@ -19,7 +19,7 @@ def test_label_probabilities_are_the_softmax_of_answer_scores(loaded):
 
 
 def test_only_classification_tasks_have_label_probabilities(loaded):
-    from space.scores import label_probabilities
+    from modeling.scores import label_probabilities
 
     tok, model = loaded
     with pytest.raises(ValueError, match="gc_content is not a classification task"):
@@ -27,7 +27,7 @@ def test_only_classification_tasks_have_label_probabilities(loaded):
 
 
 def test_softmax():
-    from space.scores import softmax
+    from modeling.scores import softmax
 
     p = softmax({"a": 0.0, "b": math.log(3)})
     assert math.isclose(p["a"], 0.25) and math.isclose(p["b"], 0.75)
