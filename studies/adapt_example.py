@@ -64,7 +64,12 @@ def finetune(name: str, data: Path, test: Path, model: str, max_steps: int, extr
     cmd = [sys.executable, "-m", "genomicllm", "finetune", "--data", str(data), "--test", str(test),
            "--label-column", label_column, "--task-name", name.replace("-", "_").lower(), "--phrase", phrase or name,
            "--out", str(out), "--model", model, "--max-steps", str(max_steps), "--overwrite", "--quiet", *extra]
-    cpu = run(cmd)
+    done = out / "study_cpu.json"  # a finished variant is reused (the study resumes where it stopped)
+    if (out / "training" / "results.json").is_file() and done.is_file():
+        cpu = json.loads(done.read_text())["cpu_s"]
+    else:
+        cpu = run(cmd)
+        done.write_text(json.dumps({"cpu_s": cpu, "command": cmd}))
     res = json.loads((out / "training" / "results.json").read_text())
     return {"ours": res["ours"], "kmer_lr": res["baselines"]["kmer_lr"], "majority": res["baselines"]["majority"],
             "cpu_min": cpu / 60, "weights_mb": weights_mb(out), "folder": str(out)}
@@ -96,10 +101,11 @@ def user_style_file(name: str, gue: Path = GUE) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def study(name: str, model: str, max_steps: int, gue: Path = GUE) -> dict:
+def study(name: str, model: str, max_steps: int, gue: Path = GUE,
+          variants: tuple[str, ...] = tuple(VARIANTS)) -> dict:
     data, test = gue / name / "dev.parquet", gue / name / "test.parquet"
     rows = {}
-    for variant, extra in VARIANTS.items():
+    for variant, extra in ((v, VARIANTS[v]) for v in variants):
         rows[variant] = finetune(f"{name}-{variant}", data, test, model, max_steps, extra, phrase=PHRASES.get(name))
     rows["zero-shot"] = zero_shot(Path(rows["lora"]["folder"]), test, model)
     rows["kmer-lr"] = {"ours": rows["lora"]["kmer_lr"], "cpu_min": None, "weights_mb": None}
@@ -150,12 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", nargs="*", default=[], help="GUE sets to run (e.g. mouse_1 emp_H3)")
     p.add_argument("--model", default="release/GenomicLLM")
     p.add_argument("--max-steps", type=int, default=300)
+    p.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--gue", type=Path, default=GUE, help="the built GUE parquet folder")
     p.add_argument("--user", help="a GUE set to write as a 0/1-label CSV and fine-tune with a user's phrase")
     p.add_argument("--table", action="store_true", help="render every build/studies/adapt/*.json to the results table")
     args = p.parse_args(argv)
     for name in args.sets:
-        study(name, args.model, args.max_steps, args.gue)
+        study(name, args.model, args.max_steps, args.gue, tuple(args.variants))
     if args.user:
         user_study(args.user, args.model, args.max_steps, args.gue)
     if args.table:
