@@ -17,6 +17,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .genome import normalise_chrom
+from .sources import source_path
+
+GENE_INFO = "genes/ncbi_gene_info.tsv.gz"  # NCBI gene_info (symbol, full name, synonyms, summary) in the sources
 
 
 @dataclass
@@ -186,3 +189,9 @@ def read_gene_info(path: Path) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
     return df.drop_duplicates("symbol").set_index("symbol")
+
+
+def ncbi_gene_table() -> pd.DataFrame:
+    """The sources folder's NCBI gene table (checksum-verified), indexed by symbol: the dataset builder's gene
+    facts and the assistant's gene look-up."""
+    return read_gene_info(source_path(GENE_INFO))

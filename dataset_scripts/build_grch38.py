@@ -28,13 +28,13 @@ from tasks.grammar import render_prompt
 from tasks.registry import get_task
 
 from . import corpus_tasks as ct
-from .annotation import read_gene_info
+from .annotation import ncbi_gene_table
 from .annotation_sources import GtfAnnotation, MirrorAnnotation
 from .audit import digest64, hashed_dedup_masks, label_counts, leakage_from_counts
 from .cds import annotated_cds, find_cds, splice
 from .genome import Genome
 from .hub_folder import ConfigReport, check_coverage, reset_folder, write_card
-from .sources import MIRROR_GENOMES, mirror_genome_files, source_path
+from .sources import MIRROR_GENOMES, mirror_genome_files
 
 BLOCK = 1_000_000
 SPLIT_FRACTIONS = (("test", 0.1), ("validation", 0.1))  # the rest is train
@@ -257,7 +257,7 @@ def build(out: Path, fastas: dict[str, Path] | None = None, gtf: Path | None = N
     reset_folder(out)
     staged = out / ".staging"
     shutil.rmtree(staged, ignore_errors=True)
-    info = read_gene_info(source_path("genes/ncbi_gene_info.tsv.gz"))
+    info = ncbi_gene_table()
     stager, stats, used = Stager(staged), Counter(), []
     ct.SKIPPED_NON_ACGT.clear()
     for genome, ann in resolve_sources(fastas, gtf):

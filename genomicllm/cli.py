@@ -174,13 +174,17 @@ def cmd_chat(args) -> int:
     -> an interactive conversation (history kept; an empty line or Ctrl-D ends it)."""
     from transformers.utils.logging import disable_progress_bar
 
-    from finetune.chat.assistant import load_assistant
-    from finetune.chat.tools import Toolbox
+    from assistant.chat import load_assistant
+    from assistant.tools import Toolbox
+    from dataset_scripts.annotation import ncbi_gene_table
+    from finetune.chat import smollm_base
     from modeling.inference import load_model
 
     disable_progress_bar()
     try:
-        bot = load_assistant(args.adapter, args.base, Toolbox(lambda: load_model(args.model, args.revision)))
+        base = args.base or (smollm_base.convert() if smollm_base.available() else None)  # else the Hub id
+        tools = Toolbox(lambda: load_model(args.model, args.revision), genes=ncbi_gene_table)
+        bot = load_assistant(args.adapter, base, tools)
     except (OSError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

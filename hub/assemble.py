@@ -38,12 +38,20 @@ import yaml
 
 from modeling.release import PICKLE_SUFFIXES, check_release, sha256
 
-from .model_card import DATASET_NAMES, HUB_NAMES, eval_results_files, find_results, load_evaluation, render_model_card
+from .model_card import (
+    DATASET_NAMES,
+    HUB_NAMES,
+    eval_results_files,
+    find_results,
+    load_evaluation,
+    render_model_card,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NAMESPACE = "genomicllm"
-PROJECT_PACKAGES = tuple(p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text())
-                         ["tool"]["setuptools"]["packages"]["find"]["include"] if "." not in p)
+_SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+PROJECT_PACKAGES = tuple(p.rstrip("*") for p in _SETUPTOOLS["packages"]["find"]["include"] if "." not in p)
+PACKAGE_DATA: dict[str, list[str]] = _SETUPTOOLS.get("package-data", {})  # package -> globs of files it reads
 LORA_DIR = Path("release/GenomicLLM-chat-lora")
 TOKEN_ENV = "HF_TOKEN"
 _NAMESPACE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
@@ -250,6 +258,13 @@ def import_closure(entry: Path, root: Path = ROOT, packages: tuple[str, ...] = P
     return sorted(seen)
 
 
+def package_data(modules: list[Path], root: Path = ROOT) -> list[Path]:
+    """The data files (pyproject's package-data) of the packages among `modules`: a template a module reads."""
+    packages = {p.parent for p in modules if p.name == "__init__.py"}
+    return sorted(f.relative_to(root) for name, globs in PACKAGE_DATA.items() if Path(*name.split(".")) in packages
+                  for g in globs for f in (root / Path(*name.split("."))).glob(g))
+
+
 LAUNCHER = '''"""Hugging Face Space entry point, written by `make release` (hub/assemble.py).
 
 The app is space/app.py.
@@ -285,7 +300,8 @@ def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | Non
         if not needed.is_file():
             raise ReleaseInputError(f"{needed} missing: the Space folder needs app.py, README.md, requirements.txt")
     root = src.resolve().parent
-    for rel in import_closure(app, root):
+    closure = import_closure(app, root)
+    for rel in closure + package_data(closure, root):
         _copy(root / rel, dst / rel)
     (dst / "app.py").write_text(LAUNCHER.format(model=repos.model, revision=model_revision))
     _copy(src / "requirements.txt", dst / "requirements.txt")

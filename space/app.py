@@ -9,10 +9,13 @@ loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remo
 Fine-tuned folders of `genomicllm finetune` (`--adapter`, or GENOMICLLM_ADAPTERS="a,b") add their tasks to the
 Classify tab (`space.adapters`).
 
-Tabs: Chat (words -> task by keyword rules, `tasks.router`), Classify, GC content, Translate, Reverse complement,
+Tabs: Chat (the assistant, `assistant.chat`: SmolLM2 + LoRA calling the tools, when its LoRA and base are at hand,
+$GENOMICLLM_ASSISTANT naming the LoRA folder or "off"; else words -> task by keyword rules, `tasks.router`),
+Classify, GC content, Translate, Reverse complement,
 Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
-/reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference` and `space.core` /
-`modeling.scores`, `space.adapters`: the Hugging Face Space repository holds exactly those modules (hub/assemble.py).
+/reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference`, `modeling.scores`, `space.core`,
+`space.adapters` and, for the assistant, `assistant` (with the tokenizer's run rule and normaliser): the Hugging Face
+Space repository holds exactly those modules and what they import (hub/assemble.py).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 import gradio as gr
 
 from modeling.inference import load_model
-from tasks.paths import model_location
+from tasks.paths import ASSISTANT_DIR, model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.router import EXAMPLES, route
 
@@ -69,6 +72,46 @@ def get_adapters() -> dict[str, adapters.Adapter]:
         location, revision = model_location()
         STATE["adapters"] = adapters.load_all(adapters.locations(), location, revision)
     return STATE["adapters"]
+
+
+def get_assistant():
+    """The chat assistant, or None where its LoRA is absent or $GENOMICLLM_ASSISTANT is "off" (the keyword router
+    answers then). Its tools use the served model; its base is the converted SmolLM2, else the Hub id."""
+    if "assistant" not in STATE:
+        STATE["assistant"] = None
+        where = os.environ.get("GENOMICLLM_ASSISTANT", "")
+        adapter = Path(where) if where else ASSISTANT_DIR
+        if where.lower() not in ("off", "0", "no") and (adapter / "adapter_config.json").is_file():
+            from assistant.chat import load_assistant
+            from assistant.tools import Toolbox
+
+            STATE["assistant"] = load_assistant(adapter, None, Toolbox(get_model))  # no gene table in a Space
+    return STATE["assistant"]
+
+
+def _plain(content) -> str:
+    """A chat message's text (Gradio 6 may send a list of parts), without the tool footer the assistant adds."""
+    text = content if isinstance(content, str) else "".join(p.get("text", "") for p in content or [])
+    return text.split("\n\n_Tools:")[0]
+
+
+def assistant_chat(bot, message: str, history: list, sequence: str | None, file) -> list:
+    """One turn of the assistant: the conversation restored from the visible history, the sequence box (or file)
+    appended to the message when it holds no DNA itself; the reply says which tools answered."""
+    from assistant.references import sequence_spans
+
+    bot.restore([{"role": m["role"], "content": _plain(m["content"])} for m in history])
+    text = message
+    if not sequence_spans(message) and ((sequence or "").strip() or file):
+        text += "\n" + ((sequence or "").strip() or core._read_file(file))
+    with core.LOCK:
+        turn = bot.ask(text)
+    reply = turn.reply
+    if turn.calls:
+        reply += "\n\n_Tools: " + "; ".join(f"{c.name}({', '.join(f'{k}={v}' for k, v in c.arguments.items())})"
+                                          + (" → error" if "error" in c.result else "") for c in turn.calls) + "_"
+    # the user's turn as the assistant read it (the box's sequence included): a follow-up restores it from here
+    return history + [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
 
 
 def _one(sequence: str | None, file) -> str:
@@ -137,11 +180,15 @@ def clarify_message() -> str:
 
 
 def do_chat(message: str, history: list | None, sequence: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
-    """One chat turn: route the words to a task, answer it; returns (history, cleared message box, plot)."""
+    """One chat turn: the assistant's, or the keyword router's (the words routed to a task, answered by the model);
+    returns (history, cleared message box, plot)."""
     history = list(history or [])
     message = (message or "").strip()
     if not message:
         raise gr.Error("Type a question, e.g. “what's the GC content?” or “is this a promoter?”", title="Empty question")
+    bot = get_assistant()
+    if bot is not None:
+        return assistant_chat(bot, message, history, sequence, file), "", None
     r = route(message)
     history.append({"role": "user", "content": message})
     if r.task is None:

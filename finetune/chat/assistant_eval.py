@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.chat import Assistant, Turn
+from assistant.tools import LEARNED
 from tasks.grammar import Unparseable
 from tasks.metrics import score
 from tasks.paths import LORA_DIR
 from tasks.registry import TASKS
 
 from . import assistant_data, chat_data
-from .assistant import Assistant, Turn
-from .tools import LEARNED
 
 OLD_EVAL = LORA_DIR / "eval.json"
 _ASKS_BACK = re.compile(r"\?|\b(paste|send|which sequence)\b", re.I)
@@ -200,7 +200,9 @@ def examples(convs: list, turns: list[Turn], kinds=("single", "follow_up", "seco
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .assistant import load_assistant
+    from assistant.chat import load_assistant
+    from assistant.tools import Toolbox
+    from dataset_scripts.annotation import ncbi_gene_table
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--adapter", type=Path, default=Path("build/assistant/adapter"))
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     convs = assistant_data.build("test", args.per_task, args.seed, args.datasets)
-    bot = load_assistant(args.adapter, args.base)
+    bot = load_assistant(args.adapter, args.base, Toolbox(genes=ncbi_gene_table))
     result = {"per_task": args.per_task, "conversations": len(convs), **evaluate(bot, convs)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.json").write_text(json.dumps(result, indent=1, default=str))

@@ -28,6 +28,7 @@ import torch
 from accelerate import Accelerator
 from tqdm.auto import tqdm
 
+from assistant.chat import attach_adapter
 from tasks.paths import CHAT_BASE_HUB_ID
 
 from ..loop import (
@@ -156,7 +157,7 @@ def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
 
     tok, base = load_base(cfg.base)
     if cfg.data == "assistant":
-        from .assistant import TEMPLATE
+        from assistant.chat import TEMPLATE
 
         tok.chat_template = TEMPLATE
     dna_ids = add_dna_tokens(tok, base) if cfg.dna_tokens else None
@@ -168,21 +169,16 @@ def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
 
 def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, merge: bool = False,
                     dna_tokens: bool = True):
-    """(tokenizer, model) the way a user loads the adapter: the adapter's tokenizer, the base grown to its size,
-    `PeftModel.from_pretrained`; `merge=True` folds the LoRA into the base weights (`merge_and_unload`).
+    """(tokenizer, model) the way a user loads the adapter: the adapter's tokenizer, the base (converted first if
+    needed) grown to its size, `PeftModel.from_pretrained`; `merge=True` folds the LoRA into the base weights.
     `dna_tokens=False` for an adapter without DNA tokens (the assistant's)."""
-    from peft import PeftModel
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(adapter_dir)
     if dna_tokens:
         dna_token_ids(tok)  # a clear error, before the base is loaded, when this is not the adapter's tokenizer
     _, model = load_base(base)
-    model.resize_token_embeddings(len(tok), mean_resizing=False)
-    model = PeftModel.from_pretrained(model, adapter_dir)
-    if merge:
-        model = model.merge_and_unload()
-    return tok, model.eval()
+    return tok, attach_adapter(model, adapter_dir, len(tok), merge)
 
 
 # ------------------------------------------------------------------------------------------------------ training

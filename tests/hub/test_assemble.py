@@ -146,9 +146,14 @@ def test_space_holds_exactly_the_import_closure(hub):
     closure = {p.as_posix() for p in hr.import_closure(ROOT / "space" / "app.py")}
     assert {"space/app.py", "space/__init__.py", "modeling/inference.py", "tasks/registry.py", "tasks/grammar.py"} <= closure
     assert not closure & {"space/demo.py", "space/screenshot.py"}
-    assert not {p for p in closure if p.split("/")[0] in ("dataset_scripts", "finetune", "hub", "tokenizer")}
+    assert not {p for p in closure if p.split("/")[0] in ("dataset_scripts", "finetune", "hub", "studies")}
+    # the assistant's run-time package, and of the tokenizer only its run rule and normaliser (not its training)
+    assert {"assistant/chat.py", "assistant/tools.py", "assistant/references.py"} <= closure
+    assert {p for p in closure if p.startswith("tokenizer/")} == {
+        "tokenizer/__init__.py", "tokenizer/rule.py", "tokenizer/tokenization_genomicllm.py"}
     shipped = {p.relative_to(out / "space").as_posix() for p in (out / "space").rglob("*.py")}
     assert shipped == closure | {"app.py"}
+    assert (out / "space" / "assistant" / "templates" / "assistant.jinja").is_file()  # package data the chat reads
 
 
 # ---------------------------------------------------------------------------------------------------- cards

@@ -33,6 +33,7 @@ def server(shipped):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GENOMICLLM_MODEL", str(shipped))
         mp.delenv("GENOMICLLM_REVISION", raising=False)
+        mp.setenv("GENOMICLLM_ASSISTANT", "off")  # the Chat tab's keyword router (test_chat_assistant: the assistant)
         app.STATE.clear()
         demo = app.serve(port=None, block=False)
         yield demo.local_url

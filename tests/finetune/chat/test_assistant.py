@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import string
 
 import pytest
-import torch
 
+from assistant.chat import TEMPLATE, Assistant, HFChatModel, ScriptedModel, parse_output
+from assistant.references import MAX_BASES, References, UnknownReference
+from assistant.tools import LEARNED, Toolbox
 from finetune.chat import assistant_data, assistant_eval, lora
 from finetune.chat import chat_templates as T
-from finetune.chat.assistant import TEMPLATE, Assistant, HFChatModel, ScriptedModel, parse_output
-from finetune.chat.references import MAX_BASES, References, UnknownReference
-from finetune.chat.tools import LEARNED, Toolbox
 from tasks.grammar import exact_answer
 from tasks.registry import TASKS
 
@@ -119,30 +117,10 @@ def test_restore_from_visible_history_keeps_the_numbers():
 
 
 @pytest.fixture(scope="module")
-def tiny_chat(tmp_path_factory):
-    """A SmolLM2-shaped stand-in: byte-level BPE with the ChatML specials and the assistant's template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    texts = [TEMPLATE, *T.SYSTEM.split(), *Toolbox.NAMES, '<tool_call>{"name": "', string.printable] * 3
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>",
-                                                                                       "<|im_end|>"],
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>",
-                                  pad_token="<|im_end|>", unk_token="<|endoftext|>")
-    tok.chat_template = TEMPLATE
-    out = tmp_path_factory.mktemp("tiny_chat")
-    tok.save_pretrained(out)
-    torch.manual_seed(0)
-    LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                 num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True,
-                                 bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                                 pad_token_id=tok.pad_token_id)).save_pretrained(out)
-    (out / "conversion.json").write_text("{}")
-    return out
+def tiny_chat(tiny_smollm):
+    """A SmolLM2-shaped stand-in with the assistant's template."""
+    texts = [TEMPLATE, *T.SYSTEM.split(), *Toolbox.NAMES, '<tool_call>{"name": "'] * 3
+    return tiny_smollm("tiny_chat", texts, 400, TEMPLATE)
 
 
 def test_tiny_model_runs_the_loop_end_to_end(tiny_chat):

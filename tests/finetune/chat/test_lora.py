@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import string
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,30 +45,10 @@ def eval_convs(corpus_root):
 
 
 @pytest.fixture(scope="session")
-def tiny_base(tmp_path_factory, train_convs) -> Path:
-    """A SmolLM2-shaped stand-in: byte-level BPE (ChatML specials, pad = eos) + a 2-layer tied-embedding Llama."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    texts = [m["content"] for c in train_convs for m in c.messages] + list(string.printable)
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>",
-                                                                                       "<|im_end|>"],
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>",
-                                  pad_token="<|im_end|>", unk_token="<|endoftext|>")
-    tok.chat_template = CHATML
-    out = tmp_path_factory.mktemp("tiny_smollm")
-    tok.save_pretrained(out)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tok) + 8, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    LlamaForCausalLM(config).save_pretrained(out)
-    (out / "conversion.json").write_text(json.dumps({"source": "tiny random test model"}))
-    return out
+def tiny_base(tiny_smollm, train_convs) -> Path:
+    """A SmolLM2-shaped stand-in with ChatML and 8 spare embedding rows."""
+    texts = [m["content"] for c in train_convs for m in c.messages]
+    return tiny_smollm("tiny_smollm", texts, 600, CHATML, extra_rows=8)
 
 
 def tiny_cfg(tiny_base, corpus_root, **kw) -> lora.LoraTrainConfig:

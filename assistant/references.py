@@ -22,7 +22,12 @@ import re
 from dataclasses import dataclass, field
 
 from tokenizer.rule import MIN_RUN, RUN_LETTERS, RUN_PATTERN
-from tokenizer.tokenization_genomicllm import IUPAC, SequenceFormatError, find_dna_spans, normalize_sequence
+from tokenizer.tokenization_genomicllm import (
+    IUPAC,
+    SequenceFormatError,
+    find_dna_spans,
+    normalize_sequence,
+)
 
 MAX_BASES = 100_000  # per sequence (the Space's limit too: space.core.MAX_BASES)
 NEAR_DNA_LENGTH = 12  # a would-be sequence: a word this long ...

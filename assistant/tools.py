@@ -8,9 +8,10 @@ themselves take bases (`Toolbox().gc_content("ACGT")` works from Python).
 
 Values come from the single sources: exact answers from the task registry's rules (`tasks.grammar.exact_answer`,
 `tasks.rules`), learned answers from the shipped GenomicLLM (`genomicllm_answers`, loaded on first use), gene
-records from `dataset_scripts.annotation.read_gene_info` (read on first use from the sources folder).
+records from the NCBI table the caller hands in (`genes`: `dataset_scripts.annotation.ncbi_gene_table` reads the
+sources folder's; a deployed Space has none, and the look-up then says so).
 
-    python -m finetune.chat.tools          # prints the tool schemas
+    python -m assistant.tools          # prints the tool schemas
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import json
 import warnings
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tasks.grammar import exact_answer
 from tasks.registry import TASKS
@@ -35,7 +35,6 @@ LEARNED = tuple(n for n, t in TASKS.items() if t.kind == "classify" and t.paper)
 LearnedTask = Literal[LEARNED]  # the enum of classify's schema, read from the registry
 STORED = {"reverse": "sequence", "complement": "sequence", "reverse_complement": "sequence", "translate": "protein"}
 TEXT_FIELDS = ("summary", "description")  # long text results, stored and referenced
-GENE_TABLE = "genes/ncbi_gene_info.tsv.gz"
 
 
 def _exact(task: str, sequence: str) -> str:
@@ -46,14 +45,15 @@ def _exact(task: str, sequence: str) -> str:
 
 class Toolbox:
     """The tools of one assistant. `genomicllm`: a callable returning (tokenizer, model) of GenomicLLM (default: the
-    shipped model, loaded on first use); `gene_table`: the NCBI gene table (default: the sources folder's)."""
+    shipped model, loaded on first use); `genes`: a callable returning the NCBI gene table indexed by symbol
+    (columns full_name, summary, synonyms), read on first look-up; None: no gene look-up here."""
 
     NAMES = ("gc_content", "length", "base_counts", "reverse", "complement", "reverse_complement", "translate",
              "find_orfs", "classify", "describe_gene", "gene_lookup")
 
-    def __init__(self, genomicllm: Callable[[], tuple] | None = None, gene_table: Path | None = None):
+    def __init__(self, genomicllm: Callable[[], tuple] | None = None, genes: Callable[[], Any] | None = None):
         self._genomicllm = genomicllm
-        self._gene_table = gene_table
+        self._genes = genes
 
     # ------------------------------------------------------------------------------------------- exact rules
     def gc_content(self, sequence: str) -> float:
@@ -182,14 +182,10 @@ class Toolbox:
     @cached_property
     def genes(self):
         """(table indexed by symbol, upper-cased symbol / synonym / full name -> symbol)."""
-        from dataset_scripts.annotation import read_gene_info
-
-        path = self._gene_table
-        if path is None:
-            from dataset_scripts.sources import sources_dir
-
-            path = sources_dir() / GENE_TABLE
-        table = read_gene_info(Path(path))
+        if self._genes is None:
+            raise LookupError("no gene table here (a deployed Space has none): look the gene up with "
+                              "`genomicllm chat` beside the sources folder")
+        table = self._genes()
         index = {}
         for symbol, row in table.iterrows():  # symbols win over synonyms and names of other genes
             for name in [row.get("full_name", ""), *str(row.get("synonyms", "")).split("|")]:
