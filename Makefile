@@ -147,7 +147,7 @@ lora: $(DATASETS)
 	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
 # The chat assistant (issue 16): SmolLM2-135M-Instruct + a LoRA that calls tools (the exact rules, GenomicLLM, the
-# NCBI gene table) instead of computing DNA itself. Train (resumable: rerun to continue; ~1.5-2 CPU-hours on one
+# NCBI gene table) instead of computing DNA itself. Train (resumable: rerun to continue; ~1.3 CPU-hours on one
 # thread, see finetune/chat/configs/assistant.json), evaluate on held-out phrasings, ship $(ASSISTANT_DIR). Long:
 #   nohup make assistant > logs/assistant.log 2>&1 &
 ASSISTANT_DIR := release/GenomicLLM-assistant
@@ -157,7 +157,10 @@ assistant: $(DATASETS)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
 	$(PY) -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval
 	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR)
-	cp build/assistant/eval/eval.json build/assistant/eval/eval.md build/assistant/data_summary.json build/assistant/loss.png $(ASSISTANT_DIR)/
+	cp build/assistant/eval/eval.json build/assistant/eval/eval.md build/assistant/data_summary.json build/assistant/loss.png \
+	  build/assistant/train_config.json $(ASSISTANT_DIR)/
+	$(PY) -c 'import json, pathlib; from finetune.training.ship import log_summary; \
+	  print(json.dumps(log_summary(pathlib.Path("build/assistant")), indent=1))' > $(ASSISTANT_DIR)/training_summary.json
 
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,

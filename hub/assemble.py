@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from modeling.release import PICKLE_SUFFIXES, check_release, sha256
+from tasks.paths import ASSISTANT_DIR
 
 from .model_card import (
     DATASET_NAMES,
@@ -53,6 +54,8 @@ _SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setu
 PROJECT_PACKAGES = tuple(p.rstrip("*") for p in _SETUPTOOLS["packages"]["find"]["include"] if "." not in p)
 PACKAGE_DATA: dict[str, list[str]] = _SETUPTOOLS.get("package-data", {})  # package -> globs of files it reads
 LORA_DIR = Path("release/GenomicLLM-chat-lora")
+ASSISTANT_LORA = "assistant-lora"  # the Space's copy of the assistant's LoRA (release/GenomicLLM-assistant)
+ASSISTANT_FILES = ("adapter_", "tokenizer", "chat_template", "special_tokens_map")  # what loading it reads
 TOKEN_ENV = "HF_TOKEN"
 _NAMESPACE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
@@ -284,6 +287,9 @@ if not os.environ.get("GENOMICLLM_MODEL"):
     os.environ["GENOMICLLM_MODEL"] = MODEL_REPO
 if MODEL_REVISION and not os.environ.get("GENOMICLLM_REVISION"):
     os.environ["GENOMICLLM_REVISION"] = MODEL_REVISION
+ASSISTANT_LORA = Path(__file__).resolve().parent / {assistant_lora!r}  # the Chat tab's LoRA; its base comes from the Hub
+if ASSISTANT_LORA.is_dir() and not os.environ.get("GENOMICLLM_ASSISTANT"):
+    os.environ["GENOMICLLM_ASSISTANT"] = str(ASSISTANT_LORA)
 
 from space.app import build_demo, get_model, main, model_location  # noqa: E402,F401
 
@@ -292,9 +298,12 @@ if __name__ == "__main__":
 '''
 
 
-def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | None = None) -> None:
+def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | None = None,
+                   assistant: Path | None = None) -> None:
     """The Space repo: a launcher `app.py` that defaults to the model repo, the app and exactly the project modules
-    it imports (package layout kept), requirements.txt, and the README header pointing at the model and datasets."""
+    it imports (package layout kept), the assistant's LoRA (`assistant`, when it has been trained: its adapter and
+    tokenizer files, a few MB) for the Chat tab, requirements.txt, and the README header pointing at the model and
+    datasets."""
     app = src / "app.py"
     for needed in (app, src / "README.md", src / "requirements.txt"):
         if not needed.is_file():
@@ -303,7 +312,12 @@ def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | Non
     closure = import_closure(app, root)
     for rel in closure + package_data(closure, root):
         _copy(root / rel, dst / rel)
-    (dst / "app.py").write_text(LAUNCHER.format(model=repos.model, revision=model_revision))
+    if assistant is not None and (assistant / "adapter_config.json").is_file():
+        for f in sorted(assistant.iterdir()):
+            if f.is_file() and f.name.startswith(ASSISTANT_FILES):
+                _copy(f, dst / ASSISTANT_LORA / f.name)
+    (dst / "app.py").write_text(LAUNCHER.format(model=repos.model, revision=model_revision,
+                                                assistant_lora=ASSISTANT_LORA))
     _copy(src / "requirements.txt", dst / "requirements.txt")
     header, body = front_matter(src / "README.md")
     header.update(app_file="app.py", models=[repos.model], datasets=list(repos.datasets.values()))
@@ -321,7 +335,8 @@ def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | Non
 # ------------------------------------------------------------------------------------------------ assembly
 def assemble(out: Path, repos: Repos, *, model: Path = Path("release/GenomicLLM"),
              datasets: Path = Path("build/datasets"), lora: Path = LORA_DIR, space: Path = Path("space"),
-             results: Path | None = None, allow_missing: tuple[str, ...] = (), tag: str | None = None) -> list[HubRepo]:
+             results: Path | None = None, allow_missing: tuple[str, ...] = (), tag: str | None = None,
+             assistant: Path | None = ASSISTANT_DIR) -> list[HubRepo]:
     """Write every repo folder under `out` (built in a staging folder, then moved into place) and manifest.json."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / "manifest.json").is_file():
@@ -347,7 +362,7 @@ def assemble(out: Path, repos: Repos, *, model: Path = Path("release/GenomicLLM"
             hub.append(HubRepo("lora", repos.lora, "model", stage / "lora"))
         else:
             print(f"lora: {lora} missing, left out (--allow-missing lora)")
-        assemble_space(space, stage / "space", repos, model_revision=tag)
+        assemble_space(space, stage / "space", repos, model_revision=tag, assistant=assistant)
         hub.append(HubRepo("space", repos.space, "space", stage / "space"))
         shutil.rmtree(out, ignore_errors=True)
         stage.rename(out)
@@ -415,6 +430,8 @@ def main(argv: list[str] | None = None, api=None) -> list[HubRepo]:
     p.add_argument("--datasets", type=Path, default=Path("build/datasets"))
     p.add_argument("--lora", type=Path, default=LORA_DIR)
     p.add_argument("--space", type=Path, default=Path("space"))
+    p.add_argument("--assistant", type=Path, default=ASSISTANT_DIR,
+                   help="the assistant's LoRA, bundled into the Space for its Chat tab (left out when absent)")
     p.add_argument("--results", type=Path, help="folder with results.json + baselines.json (default: build/eval, "
                    "else release/eval)")
     p.add_argument("--allow-missing", nargs="*", default=[], choices=["lora"])
@@ -425,7 +442,7 @@ def main(argv: list[str] | None = None, api=None) -> list[HubRepo]:
         if args.push and not os.environ.get(TOKEN_ENV):
             raise SystemExit(f"--push needs a Hub write token in ${TOKEN_ENV} "
                              "(https://huggingface.co/settings/tokens); without --push this is a dry run")
-        hub = assemble(args.out, repos, model=args.model, datasets=args.datasets, lora=args.lora, space=args.space,
+        hub = assemble(args.out, repos, model=args.model, datasets=args.datasets, lora=args.lora, space=args.space, assistant=args.assistant,
                        results=args.results, allow_missing=tuple(args.allow_missing), tag=args.tag)
     except (ReleaseInputError, FileNotFoundError) as e:
         raise SystemExit(f"release: {e}") from e

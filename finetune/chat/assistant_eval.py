@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import subprocess
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from assistant.chat import Assistant, Turn
+from assistant.chat import Assistant, ToolCall, Turn
 from assistant.tools import LEARNED
 from tasks.grammar import Unparseable
 from tasks.metrics import score
@@ -176,16 +180,48 @@ def markdown(result: dict) -> str:
 
 
 def evaluate(bot: Assistant, convs: list) -> dict:
-    turns, scores = [], []
-    for i, c in enumerate(convs):
-        turn = replay(bot, c)
-        turns.append(turn)
-        scores.append(judge(c, turn, bot.refs))
-        if (i + 1) % 50 == 0:
-            print(f"{i + 1}/{len(convs)} conversations", flush=True)
+    rows = run_rows(bot, convs, range(len(convs)))
+    return summarise(convs, [t for _, t, _ in rows], [s for _, _, s in rows])
+
+
+def run_rows(bot: Assistant, convs: list, indices) -> list[tuple[int, Turn, dict]]:
+    """(index, last turn, scores) of the conversations at `indices`, replayed one by one."""
+    rows = []
+    for n, i in enumerate(indices):
+        turn = replay(bot, convs[i])
+        rows.append((i, turn, judge(convs[i], turn, bot.refs)))
+        if (n + 1) % 50 == 0:
+            print(f"{n + 1}/{len(indices)} conversations", flush=True)
+    return rows
+
+
+def summarise(convs: list, turns: list[Turn], scores: list[dict]) -> dict:
     result = tabulate(convs, turns, scores, old_numbers())
     result["examples"] = examples(convs, turns)
     return result
+
+
+def turn_from_json(d: dict) -> Turn:
+    return Turn(**{**d, "calls": [ToolCall(**c) for c in d["calls"]]})
+
+
+def run_workers(args, n_convs: int) -> tuple[list[Turn], list[dict]]:
+    """The conversations split over `args.workers` one-thread processes (`--shard k/N`), their rows merged in order."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    shard_dirs = [args.out / f"shard-{k}" for k in range(args.workers)]
+    procs = [subprocess.Popen([sys.executable, "-m", "finetune.chat.assistant_eval", "--adapter", str(args.adapter),
+                               "--datasets", str(args.datasets), "--per-task", str(args.per_task),
+                               "--seed", str(args.seed), "--split", args.split, "--out", str(d),
+                               *(["--tasks", *args.tasks] if args.tasks else []), "--shard", f"{k}/{args.workers}",
+                               *(["--base", str(args.base)] if args.base else [])], env=env)
+             for k, d in enumerate(shard_dirs)]
+    if any(p.wait() for p in procs):
+        raise RuntimeError(f"an evaluation worker failed (see {args.out}/shard-*)")
+    rows = sorted((json.loads(line) for d in shard_dirs for line in (d / "rows.jsonl").read_text().splitlines()),
+                  key=lambda r: r["index"])
+    if [r["index"] for r in rows] != list(range(n_convs)):
+        raise RuntimeError("the workers' rows do not cover every conversation once")
+    return [turn_from_json(r["turn"]) for r in rows], [r["scores"] for r in rows]
 
 
 def examples(convs: list, turns: list[Turn], kinds=("single", "follow_up", "second", "refuse", "concept",
@@ -211,11 +247,33 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("build/assistant/eval"))
     p.add_argument("--per-task", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tasks", nargs="*", help="only these tasks' conversations (default: every task)")
+    p.add_argument("--split", default="test", help="records to ask about (held-out phrasings on every split)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="one-thread processes sharing the conversations (latency is then one core's)")
+    p.add_argument("--shard", help=argparse.SUPPRESS)  # "k/N": one worker's share, rows to <out>/rows.jsonl
     args = p.parse_args(argv)
-    convs = assistant_data.build("test", args.per_task, args.seed, args.datasets)
-    bot = load_assistant(args.adapter, args.base, Toolbox(genes=ncbi_gene_table))
-    result = {"per_task": args.per_task, "conversations": len(convs), **evaluate(bot, convs)}
+    convs = assistant_data.build(args.split, args.per_task, args.seed, args.datasets, tasks=args.tasks)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.workers > 1 and not args.shard:
+        turns, scores = run_workers(args, len(convs))
+        workers = args.workers
+    else:
+        import torch
+
+        k, n = map(int, (args.shard or "0/1").split("/"))
+        if args.shard:
+            torch.set_num_threads(1)
+        bot = load_assistant(args.adapter, args.base, Toolbox(genes=ncbi_gene_table))
+        rows = run_rows(bot, convs, range(k, len(convs), n))
+        if args.shard:
+            (args.out / "rows.jsonl").write_text("".join(
+                json.dumps({"index": i, "turn": asdict(t), "scores": sc}, default=str) + "\n" for i, t, sc in rows))
+            return
+        turns, scores = [t for _, t, _ in rows], [sc for _, _, sc in rows]
+        workers = 1
+    result = {"per_task": args.per_task, "conversations": len(convs), "workers": workers, "threads_per_worker":
+              1 if workers > 1 else None, **summarise(convs, turns, scores)}
     (args.out / "eval.json").write_text(json.dumps(result, indent=1, default=str))
     (args.out / "eval.md").write_text(markdown(result))
     print(markdown(result))

@@ -40,6 +40,17 @@ def log_summary(run: Path) -> dict:
     }
 
 
+def init_summary(run: Path) -> dict:
+    """For a run started from another run's weights (`init_from`): that run's summary and the totals of both."""
+    config = run / "train_config.json"
+    init = json.loads(config.read_text()).get("init_from") if config.is_file() else None
+    if not init:
+        return {}
+    first, this = log_summary(Path(init)), log_summary(run)
+    return {"init_from": {"run": str(init), **first},
+            "total_tokens": first["tokens"] + this["tokens"], "total_cpu_s": first["cpu_s"] + this["cpu_s"]}
+
+
 def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None) -> Path:
     release = run / "release"
     if not (release / "model.safetensors").is_file():
@@ -50,7 +61,7 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
     for name in RUN_FILES:
         if (run / name).is_file():
             shutil.copy2(run / name, stage / name)
-    summary = {**log_summary(run), **(extra or {}),
+    summary = {**log_summary(run), **init_summary(run), **(extra or {}),
                "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
                "torch": torch.__version__}
     (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -76,6 +76,18 @@ class TrainConfig(JsonConfig):
     checkpoint_every: int = 250
     keep_checkpoints: int = 2
     seed: int = 0
+    init_from: str | None = None  # a finished run folder whose release/ weights start this run (a second phase with
+    # its own mixture and schedule; the model shape must match); ship adds that run's totals to the summary
+
+
+def load_init_weights(model, run: Path) -> None:
+    """`run`'s released weights into `model` (same shape, strict): where a second training phase starts."""
+    from modeling.modeling_genomicllm import GenomicLLMForCausalLM
+
+    release = run / "release"
+    if not (release / "config.json").is_file():
+        raise FileNotFoundError(f"init_from {run}: no release/ folder there (the run has not finished)")
+    model.load_state_dict(GenomicLLMForCausalLM.from_pretrained(release, dtype=torch.float32).state_dict(), strict=True)
 
 
 def stream_token_ids(tok) -> dict[str, list[int]]:
@@ -110,6 +122,8 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
                            cfg.only_sources, cfg.seed, cfg.source_weights, cfg.crops)
     model = build_model(cfg, tok)
+    if cfg.init_from:
+        load_init_weights(model, Path(cfg.init_from))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     model, opt = acc.prepare(model, opt)
     ckpt, start = latest_checkpoint(out)

@@ -97,7 +97,8 @@ def hub(tiny_datasets, tiny_lora, tmp_path_factory):
         mp.delenv("HF_TOKEN", raising=False)
         mp.delenv("PUSH", raising=False)
         repos = hr.main(["--out", str(out), "--namespace", NS, "--model", str(MODEL), "--datasets", str(tiny_datasets),
-                         "--lora", str(tiny_lora[1]), "--space", str(ROOT / "space"), "--results", str(RESULTS)],
+                         "--lora", str(tiny_lora[1]), "--space", str(ROOT / "space"), "--results", str(RESULTS),
+                         "--assistant", str(tiny_lora[1])],  # any peft folder stands in for the assistant's LoRA
                         api=api)
     return out, repos, printed.getvalue(), api
 
@@ -154,6 +155,8 @@ def test_space_holds_exactly_the_import_closure(hub):
     shipped = {p.relative_to(out / "space").as_posix() for p in (out / "space").rglob("*.py")}
     assert shipped == closure | {"app.py"}
     assert (out / "space" / "assistant" / "templates" / "assistant.jinja").is_file()  # package data the chat reads
+    bundled = {p.name for p in (out / "space" / hr.ASSISTANT_LORA).iterdir()}  # the Chat tab's LoRA, not its card
+    assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= bundled and "README.md" not in bundled
 
 
 # ---------------------------------------------------------------------------------------------------- cards
@@ -290,6 +293,13 @@ def test_space_imports_without_the_repository(hub, tmp_path):
         tok, model = app.get_model()
         from modeling.inference import ask
         print("answer", ask(tok, model, "gc_content", "ACGTTGCAAGGCTTACGGATCC").task)
+        from assistant.chat import TEMPLATE
+        from assistant.references import References
+        from assistant.tools import Toolbox
+        refs = References()
+        refs.ingest("GC of ACGTACGTACGTACGTACGT?")
+        print("assistant", os.path.basename(os.environ["GENOMICLLM_ASSISTANT"]), "tool_call" in TEMPLATE,
+              Toolbox().call("gc_content", {{"sequence": "1"}}, refs), Toolbox().call("gene_lookup", {{"query": "TP53"}}, refs))
         root = {str(ROOT)!r} + os.sep
         leaked = sorted(n for n, m in list(sys.modules.items()) if (getattr(m, "__file__", None) or "").startswith(root)
                         and os.sep + ".venv" + os.sep not in m.__file__)
@@ -297,6 +307,7 @@ def test_space_imports_without_the_repository(hub, tmp_path):
     """, tmp_path, cwd=out / "space", GENOMICLLM_MODEL="")
     assert f"default ('{NS}/GenomicLLM', None)" in printed
     assert "answer gc_content" in printed and "leaked []" in printed
+    assert f"assistant {hr.ASSISTANT_LORA} True {{'result': 0.5}} {{'error': 'no gene table here" in printed
 
 
 # ---------------------------------------------------------------------------------------------------- upload

@@ -188,6 +188,13 @@ def test_lora_smoke_run_writes_an_adapter_without_dna_tokens(tiny_chat, corpus_r
     assert "tool_call" in (adapter / "chat_template.jinja").read_text()
     tok, model = lora.load_chat_model(adapter, tiny_chat, dna_tokens=False)
     assert Assistant(HFChatModel(tok, model, max_new_tokens=4)).ask(f"length of {CDS}").outputs
+    common = ["--adapter", str(adapter), "--base", str(tiny_chat), "--datasets", str(corpus_root), "--per-task", "4",
+              "--split", "validation", "--tasks", *EXACT_TASKS]
+    assistant_eval.main([*common, "--workers", "2", "--out", str(tmp_path / "two")])
+    assistant_eval.main([*common, "--workers", "1", "--out", str(tmp_path / "one")])
+    two, one = (json.loads((tmp_path / d / "eval.json").read_text()) for d in ("two", "one"))
+    assert two["workers"] == 2 and two["conversations"] == one["conversations"] > 10
+    assert two["groups"] == one["groups"] and two["examples"] == one["examples"]  # the split changes nothing
 
 
 # ------------------------------------------------------------------------------------------------- evaluation

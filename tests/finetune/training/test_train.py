@@ -70,6 +70,27 @@ def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
     assert json.loads((shipped / "train_config.json").read_text())["steps"] == 6
 
 
+def test_a_second_phase_starts_from_the_first_runs_weights_and_ships_both_totals(tiny_setup, tmp_path):
+    import pytest
+    import torch
+    from safetensors.torch import load_file
+
+    from finetune.training.ship import ship
+
+    first, second, fresh = tmp_path / "first", tmp_path / "second", tmp_path / "fresh"
+    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), first, progress=False)
+    still = {**asdict(tiny_setup), "steps": 1, "lr": 0.0, "warmup_steps": 0, "weight_decay": 0.0}  # weights unchanged
+    train(TrainConfig(**{**still, "init_from": str(first)}), second, progress=False)
+    train(TrainConfig(**{**still, "seed": 1}), fresh, progress=False)
+    a, b, c = (load_file(r / "release" / "model.safetensors") for r in (first, second, fresh))
+    assert all(torch.equal(a[k], b[k]) for k in a) and not all(torch.equal(a[k], c[k]) for k in a)
+    summary = json.loads((ship(second, tmp_path / "shipped") / "training_summary.json").read_text())
+    assert summary["init_from"]["steps"] == 2 and summary["steps"] == 1
+    assert summary["total_tokens"] == summary["init_from"]["tokens"] + summary["tokens"]
+    with pytest.raises(FileNotFoundError, match="no release"):
+        train(TrainConfig(**{**still, "init_from": str(tmp_path / "absent")}), tmp_path / "bad", progress=False)
+
+
 def test_two_process_cpu_run(tiny_setup, tmp_path):
     cfg_path = tmp_path / "cfg.json"
     cfg_path.write_text(json.dumps({**asdict(tiny_setup), "steps": 2, "checkpoint_every": 2}))
