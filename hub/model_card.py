@@ -181,8 +181,9 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
     mixture = json.loads((model_dir / "mixture.json").read_text())
     n_wins, n_compared, win_sentence = wins(ev)
     n_anchor_best, n_anchored = versus_anchors(ev)
-    tokens = summary.get("tokens") or summary.get("tokens_estimate")
-    cpu_s = summary.get("cpu_s") or summary.get("cpu_s_estimate")
+    init = summary.get("init_from")  # a second phase: the totals cover both runs
+    tokens = summary.get("total_tokens") or summary.get("tokens") or summary.get("tokens_estimate")
+    cpu_s = summary.get("total_cpu_s") or summary.get("cpu_s") or summary.get("cpu_s_estimate")
     gb_used, gb_not_built = genomic_benchmarks_build(dataset_cards["GenomicBenchmarks"])
     per_dataset: dict[str, dict] = {}
     for m in mixture:
@@ -194,6 +195,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         "repos": repos, "paper": PAPER, "n_params": parameter_count(model_dir), "config": config,
         "tokenizer_kind": tok_config.get("candidate") or tok_config.get("dna_scheme", "hybrid"),
         "dna_kmer": tok_config.get("dna_kmer"), "summary": summary, "train": train, "tokens": tokens,
+        "init": init, "steps": summary["steps"] + (init["steps"] if init else 0),
         "tokens_estimated": summary.get("tokens") is None and tokens is not None,
         "cpu_hours": cpu_s / 3600 if cpu_s else None, "cpu_estimated": summary.get("cpu_s") is None and bool(cpu_s),
         "mixture": mixture, "per_dataset": per_dataset,

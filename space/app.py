@@ -85,7 +85,10 @@ def get_assistant():
             from assistant.chat import load_assistant
             from assistant.tools import Toolbox
 
-            STATE["assistant"] = load_assistant(adapter, None, Toolbox(get_model))  # no gene table in a Space
+            try:
+                STATE["assistant"] = load_assistant(adapter, None, Toolbox(get_model))  # no gene table in a Space
+            except (OSError, ValueError) as e:  # no base at hand (offline, not converted): the router answers
+                print(f"Chat tab: the assistant is unavailable ({e}); answering with the keyword router")
     return STATE["assistant"]
 
 

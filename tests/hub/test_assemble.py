@@ -215,7 +215,10 @@ def test_model_card_numbers_are_results_json(hub):
     assert tf1.dataset_id == f"{NS}/GUE" and tf1.value == round(results["GUE/tf_1"]["ours"]["mcc"], 4)
     # the truths the card states are computed: regions from the corpus card, compute from the release folder
     summary = json.loads((MODEL / "training_summary.json").read_text())
-    assert f"{summary['steps']:,} steps" in text and "GRCh38 chromosome 2: 0-2,333,275" in text
+    steps = summary["steps"] + summary.get("init_from", {}).get("steps", 0)  # a second phase: both runs' steps
+    assert f"{steps:,} steps" in text and "GRCh38 chromosome 2: 0-2,333,275" in text
+    total_cpu_h = summary.get("total_cpu_s", summary["cpu_s"]) / 3600
+    assert f"{total_cpu_h:.2f} CPU-hours" in text
     assert "Liu et al." in text and 'revision="<commit sha or tag>"' in text
 
 
