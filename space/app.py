@@ -9,8 +9,8 @@ loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remo
 Fine-tuned folders of `genomicllm finetune` (`--adapter`, or GENOMICLLM_ADAPTERS="a,b") add their tasks to the
 Classify tab (`space.adapters`).
 
-Tabs: Chat (the assistant, `assistant.chat`: SmolLM2 + LoRA calling the tools, when its LoRA and base are at hand,
-$GENOMICLLM_ASSISTANT naming the LoRA folder or "off"; else words -> task by keyword rules, `tasks.router`),
+Tabs: Chat (words -> task by keyword rules, `tasks.router`; or, with $GENOMICLLM_ASSISTANT "on" or naming a LoRA
+folder, the assistant, `assistant.chat`: SmolLM2 + LoRA calling the tools),
 Classify, GC content, Translate, Reverse complement,
 Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
 /reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference`, `modeling.scores`, `space.core`,
@@ -75,13 +75,13 @@ def get_adapters() -> dict[str, adapters.Adapter]:
 
 
 def get_assistant():
-    """The chat assistant, or None where its LoRA is absent or $GENOMICLLM_ASSISTANT is "off" (the keyword router
-    answers then). Its tools use the served model; its base is the converted SmolLM2, else the Hub id."""
+    """The chat assistant where $GENOMICLLM_ASSISTANT is "on" (the shipped LoRA) or names a LoRA folder, else None
+    (the keyword router answers: the default while the assistant routes worse than it, eval.md). Its tools use the served model; its base is the converted SmolLM2, else the Hub id."""
     if "assistant" not in STATE:
         STATE["assistant"] = None
-        where = os.environ.get("GENOMICLLM_ASSISTANT", "")
-        adapter = Path(where) if where else ASSISTANT_DIR
-        if where.lower() not in ("off", "0", "no") and (adapter / "adapter_config.json").is_file():
+        where = os.environ.get("GENOMICLLM_ASSISTANT", "")  # opt-in until its routing beats the router's
+        adapter = ASSISTANT_DIR if where.lower() in ("on", "1", "yes") else Path(where)
+        if where.lower() not in ("", "off", "0", "no") and (adapter / "adapter_config.json").is_file():
             from assistant.chat import load_assistant
             from assistant.tools import Toolbox
 
