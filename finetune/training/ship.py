@@ -40,13 +40,14 @@ def log_summary(run: Path) -> dict:
     }
 
 
-def init_summary(run: Path) -> dict:
-    """For a run started from another run's weights (`init_from`): that run's summary and the totals of both."""
+def init_summary(run: Path, this: dict) -> dict:
+    """For a run started from another run's weights (`init_from`): that run's summary and the totals of both
+    (`this`: the run's own `log_summary`)."""
     config = run / "train_config.json"
     init = json.loads(config.read_text()).get("init_from") if config.is_file() else None
     if not init:
         return {}
-    first, this = log_summary(Path(init)), log_summary(run)
+    first = log_summary(Path(init))
     return {"init_from": {"run": str(init), **first},
             "total_tokens": first["tokens"] + this["tokens"], "total_cpu_s": first["cpu_s"] + this["cpu_s"]}
 
@@ -61,7 +62,8 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
     for name in RUN_FILES:
         if (run / name).is_file():
             shutil.copy2(run / name, stage / name)
-    summary = {**log_summary(run), **init_summary(run), **(extra or {}),
+    own = log_summary(run)
+    summary = {**own, **init_summary(run, own), **(extra or {}),
                "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
                "torch": torch.__version__}
     (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
