@@ -287,7 +287,7 @@ if not os.environ.get("GENOMICLLM_MODEL"):
     os.environ["GENOMICLLM_MODEL"] = MODEL_REPO
 if MODEL_REVISION and not os.environ.get("GENOMICLLM_REVISION"):
     os.environ["GENOMICLLM_REVISION"] = MODEL_REVISION
-ASSISTANT_LORA = Path(__file__).resolve().parent / {assistant_lora!r}  # the Chat tab's LoRA; its base comes from the Hub
+ASSISTANT_LORA = Path(__file__).resolve().parent / {assistant_lora!r}  # the Chat tab's LoRA (its base: from the Hub)
 if ASSISTANT_LORA.is_dir() and not os.environ.get("GENOMICLLM_ASSISTANT"):
     os.environ["GENOMICLLM_ASSISTANT"] = str(ASSISTANT_LORA)
 
@@ -443,8 +443,8 @@ def main(argv: list[str] | None = None, api=None) -> list[HubRepo]:
         if args.push and not os.environ.get(TOKEN_ENV):
             raise SystemExit(f"--push needs a Hub write token in ${TOKEN_ENV} "
                              "(https://huggingface.co/settings/tokens); without --push this is a dry run")
-        hub = assemble(args.out, repos, model=args.model, datasets=args.datasets, lora=args.lora, space=args.space, assistant=args.assistant,
-                       results=args.results, allow_missing=tuple(args.allow_missing), tag=args.tag)
+        hub = assemble(args.out, repos, model=args.model, datasets=args.datasets, lora=args.lora, space=args.space,
+                       assistant=args.assistant, results=args.results, allow_missing=tuple(args.allow_missing), tag=args.tag)
     except (ReleaseInputError, FileNotFoundError) as e:
         raise SystemExit(f"release: {e}") from e
     print_listing(hub, full=not args.quiet)

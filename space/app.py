@@ -76,7 +76,8 @@ def get_adapters() -> dict[str, adapters.Adapter]:
 
 def get_assistant():
     """The chat assistant where $GENOMICLLM_ASSISTANT is "on" (the shipped LoRA) or names a LoRA folder, else None
-    (the keyword router answers: the default while the assistant routes worse than it, eval.md). Its tools use the served model; its base is the converted SmolLM2, else the Hub id."""
+    (the keyword router answers: the default while the assistant routes worse than it, eval.md). Its tools use the
+    served model; its base is the converted SmolLM2, else the Hub id."""
     if "assistant" not in STATE:
         STATE["assistant"] = None
         where = os.environ.get("GENOMICLLM_ASSISTANT", "")  # opt-in until its routing beats the router's

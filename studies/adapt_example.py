@@ -132,19 +132,20 @@ def save(name: str, model: str, max_steps: int, data: Path, test: Path, rows: di
 
 
 def table(paths: list[Path]) -> str:
-    lines = ["| set (user rows → test rows, step cap) | variant | test MCC | accuracy | macro F1 | unparseable | CPU-min | "
-             "weights MB |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| set (user rows → test rows, step cap) | variant | test MCC | accuracy | macro F1 | unparseable | "
+             "CPU-min | weights MB |", "|---|---|---|---|---|---|---|---|"]
     for path in paths:
         r = json.loads(path.read_text())
         for variant, row in r["rows"].items():
             m = row["ours"]
             cpu = "—" if row["cpu_min"] is None else f"{row['cpu_min']:.1f}"
             size = "—" if row["weights_mb"] is None else f"{row['weights_mb']:.2f}"
-            lines.append(f"| {r['set']} ({r['user_rows']:,} → {r['test_rows']:,}, {r['max_steps']}) | {variant} | {m['mcc']:.3f} | "
-                         f"{m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m.get('unparseable_rate', 0.0):.3f} | {cpu} | "
-                         f"{size} |")
+            lines.append(f"| {r['set']} ({r['user_rows']:,} → {r['test_rows']:,}, {r['max_steps']}) | {variant} | "
+                         f"{m['mcc']:.3f} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
+                         f"{m.get('unparseable_rate', 0.0):.3f} | {cpu} | {size} |")
     model = json.loads(paths[0].read_text())["model"] if paths else "?"
-    head = (f"Base: `{model}`; each variant at most the set's step cap of 2,048 tokens per step, one thread, early-stopped on a dev split cut from the user's file; CPU-min = the child process's "
+    head = (f"Base: `{model}`; each variant at most the set's step cap (steps of 2,048 tokens), one thread, "
+            "early-stopped on a dev split cut from the user's file; CPU-min = the child process's "
             "user + system time (training, dev checks, test scoring and the k-mer LR fit). Unparseable = wrong.\n\n"
             if paths else "")
     return head + "\n".join(lines) + "\n"

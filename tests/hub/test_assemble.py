@@ -156,7 +156,8 @@ def test_space_holds_exactly_the_import_closure(hub):
     assert shipped == closure | {"app.py"}
     assert (out / "space" / "assistant" / "templates" / "assistant.jinja").is_file()  # package data the chat reads
     bundled = {p.name for p in (out / "space" / hr.ASSISTANT_LORA).iterdir()}  # the Chat tab's LoRA, not its card
-    assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= bundled and "README.md" not in bundled
+    assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= bundled
+    assert "README.md" not in bundled
 
 
 # ---------------------------------------------------------------------------------------------------- cards
@@ -302,7 +303,8 @@ def test_space_imports_without_the_repository(hub, tmp_path):
         refs = References()
         refs.ingest("GC of ACGTACGTACGTACGTACGT?")
         print("assistant", os.path.basename(os.environ["GENOMICLLM_ASSISTANT"]), "tool_call" in TEMPLATE,
-              Toolbox().call("gc_content", {{"sequence": "1"}}, refs), Toolbox().call("gene_lookup", {{"query": "TP53"}}, refs))
+              Toolbox().call("gc_content", {{"sequence": "1"}}, refs),
+              Toolbox().call("gene_lookup", {{"query": "TP53"}}, refs))
         root = {str(ROOT)!r} + os.sep
         leaked = sorted(n for n, m in list(sys.modules.items()) if (getattr(m, "__file__", None) or "").startswith(root)
                         and os.sep + ".venv" + os.sep not in m.__file__)
