@@ -160,19 +160,22 @@ lora: $(DATASETS)
 	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
 # The chat assistant (issue 16): SmolLM2-135M-Instruct + a LoRA that calls tools (the exact rules, GenomicLLM, the
-# NCBI gene table) instead of computing DNA itself. Train (resumable: rerun to continue; ~1.3 CPU-hours on one
-# thread, see finetune/chat/configs/assistant.json), evaluate on held-out phrasings, ship $(ASSISTANT_DIR). Long:
+# NCBI gene table) instead of computing DNA itself. Two runs (each resumable: rerun to continue): the first LoRA
+# (finetune/chat/configs/assistant.json, ~1.6 CPU-hours), then more steps from it on data with the training-only
+# phrasings and more refusals / clarifications (assistant-more.json, ~1.5 CPU-hours on two threads); evaluate on
+# held-out phrasings, ship $(ASSISTANT_DIR). Long:
 #   nohup make assistant > logs/assistant.log 2>&1 &
 ASSISTANT_DIR := release/GenomicLLM-assistant
+ASSISTANT_RUN := build/assistant-more
 .PHONY: assistant
 assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
-	$(PY) -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval
-	rm -rf $(ASSISTANT_DIR) && cp -r build/assistant/adapter $(ASSISTANT_DIR) && rm -f $(ASSISTANT_DIR)/README.md  # peft's empty stub
-	cp build/assistant/eval/eval.json build/assistant/eval/eval.md build/assistant/data_summary.json build/assistant/loss.png \
-	  build/assistant/train_config.json $(ASSISTANT_DIR)/
-	$(PY) -c 'import json, pathlib; from finetune.training.ship import log_summary; \
-	  print(json.dumps(log_summary(pathlib.Path("build/assistant")), indent=1))' > $(ASSISTANT_DIR)/training_summary.json
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more.json --out $(ASSISTANT_RUN)
+	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --out $(ASSISTANT_RUN)/eval
+	rm -rf $(ASSISTANT_DIR) && cp -r $(ASSISTANT_RUN)/adapter $(ASSISTANT_DIR) && rm -f $(ASSISTANT_DIR)/README.md  # peft's empty stub
+	cp $(ASSISTANT_RUN)/eval/eval.json $(ASSISTANT_RUN)/eval/eval.md $(ASSISTANT_RUN)/data_summary.json \
+	  $(ASSISTANT_RUN)/loss.png $(ASSISTANT_RUN)/train_config.json $(ASSISTANT_DIR)/
+	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_DIR)/training_summary.json
 
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,

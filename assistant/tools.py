@@ -28,6 +28,7 @@ from tasks.registry import TASKS
 from tasks.rules import find_orfs as orf_spans
 from tasks.rules import translate as translate_rule
 
+from .constrained import OPEN
 from .references import References, UnknownReference
 
 # GenomicLLM's learned classifiers (the paper's; GUE's yeast histone task is left out of a human-DNA assistant)
@@ -50,6 +51,7 @@ class Toolbox:
 
     NAMES = ("gc_content", "length", "base_counts", "reverse", "complement", "reverse_complement", "translate",
              "find_orfs", "classify", "describe_gene", "gene_lookup")
+    CHOICES = {"frame": (1, 2, 3)}  # optional arguments a call may write, with their values (others keep defaults)
 
     def __init__(self, genomicllm: Callable[[], tuple] | None = None, genes: Callable[[], Any] | None = None):
         self._genomicllm = genomicllm
@@ -199,6 +201,34 @@ class Toolbox:
         from transformers.utils import get_json_schema
 
         return [get_json_schema(getattr(self, name)) for name in self.NAMES]
+
+    def calls(self, refs: References) -> tuple[list[dict], list[dict]]:
+        """Every call the model may write now, for constrained decoding (`constrained`): (whole calls, calls whose
+        free-text argument is left `OPEN`). Arguments in the schema's order, as training writes them; a sequence is
+        one the conversation holds (or "1" when it holds none, so the tool's own error explains that); an enum takes
+        its values, an optional argument of `CHOICES` is absent or one of its values."""
+        numbers = [str(e.number) for e in refs.entries if e.kind == "sequence"] or ["1"]
+        whole, opened = [], []
+        for schema in self.schemas():
+            f = schema["function"]
+            required = f["parameters"].get("required", [])
+            arguments = [{}]
+            for key, p in f["parameters"]["properties"].items():
+                if key == "sequence":
+                    values = numbers
+                elif "enum" in p:
+                    values = p["enum"]
+                elif key in self.CHOICES:
+                    values = list(self.CHOICES[key])
+                elif key in required:
+                    values = [OPEN]
+                else:
+                    continue
+                values = values if key in required else [None, *values]
+                arguments = [{**a, **({} if v is None else {key: v})} for a in arguments for v in values]
+            for a in arguments:
+                (opened if OPEN in a.values() else whole).append({"name": f["name"], "arguments": a})
+        return whole, opened
 
     def run(self, name: str, arguments: dict):
         """The tool's plain value (bases already resolved); subclasses may answer differently (training data)."""

@@ -30,6 +30,7 @@ from dataset_scripts.annotation import ncbi_gene_table
 from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
 
+from . import assistant_phrasings as P
 from . import assistant_templates as A
 from . import chat_data
 from . import chat_templates as T
@@ -38,8 +39,11 @@ from . import chat_templates as T
 TOOL_TASKS = {"length": "gc_content", "base_counts": "gc_content", "find_orfs": "nt2aa", "translate_frame": "nt2aa",
               "gene_lookup_name": "gene_name", "gene_lookup_summary": "gene_description",
               "describe_gene": "gene_description"}
+# conversations of each kind per single-turn one: evaluation, and training (more of the kinds the first adapter missed)
 RATES = {"follow_up": 0.2, "second": 0.05, "refuse": 0.05, "clarify": 0.03, "no_task": 0.03, "concept": 0.04,
          "off_topic": 0.01}
+TRAIN_RATES = {**RATES, "follow_up": 0.3, "refuse": 0.1, "clarify": 0.08, "no_task": 0.04, "concept": 0.05,
+               "off_topic": 0.02}
 NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
 NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
@@ -144,16 +148,31 @@ class Dialogue:
                                       extra={"user": self.user, "calls": self.calls, **extra})
 
 
+def templates(table: list[str], extra: list[str], held_out: bool) -> list[str]:
+    """The question templates of one table: its held-out ones for evaluation; for training the others plus the
+    training-only phrasings (`assistant_phrasings`)."""
+    return T.eval_templates(table) if held_out else T.train_templates(table) + extra
+
+
 def _oracle(task: str, row, rng: np.random.Generator) -> dict:
-    t = get_task(task) if task in LEARNED else None
     out = {"description": str(getattr(row, "answer", ""))}
-    if t is not None:
-        p = round(float(rng.uniform(0.5, 0.99)), 3)
-        rest = np.round(rng.dirichlet(np.ones(len(t.labels) - 1)) * (1 - p), 3)
-        others = iter(rest.tolist())
-        out["classify"] = {"task": task, "answer": str(row.answer),
-                           "probabilities": {lab: p if lab == str(row.answer) else next(others) for lab in t.labels}}
+    if task in LEARNED:
+        out["classify"] = _classified(task, str(row.answer), rng)
     return out
+
+
+def _classified(task: str, answer: str, rng: np.random.Generator) -> dict:
+    """GenomicLLM's result for `answer`, with a made-up probability (above 0.5) and the rest spread over the other
+    labels."""
+    labels = get_task(task).labels
+    p = round(float(rng.uniform(0.5, 0.99)), 3)
+    others = iter(np.round(rng.dirichlet(np.ones(len(labels) - 1)) * (1 - p), 3).tolist())
+    probabilities = {lab: p if lab == answer else next(others) for lab in labels}
+    return {"task": task, "answer": answer, "probabilities": probabilities}
+
+
+def _made_up(task: str, rng: np.random.Generator) -> dict:
+    return _classified(task, str(chat_data._pick(rng, list(get_task(task).labels))), rng)
 
 
 def _symbol(row) -> str:
@@ -164,7 +183,7 @@ def single(task: str, row, rng: np.random.Generator, held_out: bool) -> tuple[ch
     """One question about one record, its tool call and the reply (and the dialogue, to continue it)."""
     source = TOOL_TASKS.get(task, task)
     table = A.ASK[task] if task in A.ASK else T.ASK[task]
-    template = chat_data._pick(rng, T.eval_templates(table) if held_out else T.train_templates(table))
+    template = chat_data._pick(rng, templates(table, P.ASK.get(task, []), held_out))
     seq_text = chat_data.format_sequence(row.sequence, chat_data._pick(rng, list(chat_data.STYLES)), rng)
     kw = {"symbol": _symbol(row)} if source in ("gene_name", "gene_description") else {}
     if task == "translate_frame":
@@ -194,11 +213,13 @@ def single(task: str, row, rng: np.random.Generator, held_out: bool) -> tuple[ch
 def follow_up(first: chat_data.Conversation, d: Dialogue, rng: np.random.Generator, held_out: bool
               ) -> chat_data.Conversation:
     """The same sequence, another exact question (`chat_templates.FOLLOW_UP`), by reference 1."""
-    task = chat_data._pick(rng, [t for t in T.FOLLOW_UP if t != first.task])
-    table = T.FOLLOW_UP[task]
-    template = chat_data._pick(rng, T.eval_templates(table) if held_out else T.train_templates(table))
+    tasks = T.FOLLOW_UP if held_out else {**T.FOLLOW_UP, **P.FOLLOW_UP}
+    task = chat_data._pick(rng, [t for t in tasks if t != first.task])
+    template = chat_data._pick(rng, templates(T.FOLLOW_UP.get(task, []), P.FOLLOW_UP.get(task, []), held_out))
     d = copy.deepcopy(d)
     d.ask(template)
+    if task in LEARNED:  # the record has no label for this task: a made-up answer (the LoRA learns to copy it)
+        TOOLS.oracle = {"classify": _made_up(task, rng)}
     result = d.call(expected_call(task))["result"]
     d.answer(reply(task, result, rng))
     return d.conversation(task, "follow_up", d.refs.expand(bold_value(task, result)), template,
@@ -208,7 +229,7 @@ def follow_up(first: chat_data.Conversation, d: Dialogue, rng: np.random.Generat
 def second(first: chat_data.Conversation, d: Dialogue, row, rng: np.random.Generator, held_out: bool
            ) -> chat_data.Conversation:
     """The same question about another sequence: reference 2."""
-    template = chat_data._pick(rng, T.eval_templates(A.SECOND) if held_out else T.train_templates(A.SECOND))
+    template = chat_data._pick(rng, templates(A.SECOND, P.SECOND, held_out))
     d = copy.deepcopy(d)
     d.ask(template.format(seq=row.sequence))
     call = json.loads(json.dumps(first.extra["calls"][0]))
@@ -223,7 +244,7 @@ def second(first: chat_data.Conversation, d: Dialogue, row, rng: np.random.Gener
 def refusal(row, rng: np.random.Generator, held_out: bool) -> chat_data.Conversation:
     seq = list(row.sequence[:120])
     seq[int(rng.integers(len(seq)))] = chat_data._pick(rng, list(NOT_BASES))
-    template = chat_data._pick(rng, T.eval_templates(T.REFUSE_ASK) if held_out else T.train_templates(T.REFUSE_ASK))
+    template = chat_data._pick(rng, templates(T.REFUSE_ASK, P.REFUSE_ASK, held_out))
     d = Dialogue()
     d.ask(template.format(seq=chat_data.format_sequence("".join(seq), chat_data._pick(rng, ["raw", "groups"]), rng)))
     d.calls.append(None)
@@ -239,23 +260,22 @@ def no_tool(kind: str, rng: np.random.Generator, held_out: bool, row=None) -> ch
     """A turn answered without a tool: a question without a sequence, a sequence without a question, a general
     question, or something the assistant does not do."""
     pick = chat_data._pick
-    split = T.eval_templates if held_out else T.train_templates
     d = Dialogue()
     if kind == "clarify":
-        template = pick(rng, split(T.CLARIFY_ASK))
+        template = pick(rng, templates(T.CLARIFY_ASK, P.CLARIFY_ASK, held_out))
         d.ask(template)
         answer = pick(rng, T.CLARIFY_ANSWER)
     elif kind == "no_task":
-        template = pick(rng, split(A.NO_TASK_ASK))
+        template = pick(rng, templates(A.NO_TASK_ASK, P.NO_TASK_ASK, held_out))
         d.ask(template.format(seq=row.sequence))
         answer = pick(rng, A.NO_TASK_ANSWER)
     elif kind == "concept":
         concept = pick(rng, list(A.CONCEPTS))
-        template = pick(rng, split(A.CONCEPT_ASK))
+        template = pick(rng, templates(A.CONCEPT_ASK, P.CONCEPT_ASK, held_out))
         article, answer = A.CONCEPTS[concept]
         d.ask(re.sub(r"\s+", " ", template.format(a=article, concept=concept)))
     else:
-        template = pick(rng, split(A.OFF_TOPIC_ASK))
+        template = pick(rng, templates(A.OFF_TOPIC_ASK, P.OFF_TOPIC_ASK, held_out))
         d.ask(template)
         answer = pick(rng, A.OFF_TOPIC_ANSWER)
     d.calls.append(None)
@@ -266,8 +286,10 @@ def no_tool(kind: str, rng: np.random.Generator, held_out: bool, row=None) -> ch
 def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, held_out: bool | None = None,
           tasks: list[str] | None = None) -> list[chat_data.Conversation]:
     """`per_task` single-turn conversations per task (dataset tasks and tool tasks), plus the other kinds at
-    `RATES` per single. `held_out` (default: split != "train") picks the evaluation-only templates."""
+    `RATES` per single (`TRAIN_RATES` in training). `held_out` (default: split != "train") picks the
+    evaluation-only templates."""
     held_out = split != "train" if held_out is None else held_out
+    rates = RATES if held_out else TRAIN_RATES
     rng = np.random.default_rng([seed, 2 if held_out else 3])
     out: list[chat_data.Conversation] = []
     for task in tasks or [*chat_data.SOURCES, *TOOL_TASKS]:
@@ -278,14 +300,14 @@ def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, h
             out.append(conv)
             extra = rows[int(rng.integers(len(rows)))]
             if conv.extra["calls"][0] and "sequence" in conv.extra["calls"][0]["arguments"]:
-                if rng.random() < RATES["follow_up"]:
+                if rng.random() < rates["follow_up"]:
                     out.append(follow_up(conv, d, rng, held_out))
-                if rng.random() < RATES["second"]:
+                if rng.random() < rates["second"]:
                     out.append(second(conv, d, extra, rng, held_out))
-            if rng.random() < RATES["refuse"] and (c := refusal(row, rng, held_out)) is not None:
+            if rng.random() < rates["refuse"] and (c := refusal(row, rng, held_out)) is not None:
                 out.append(c)
             for kind in ("clarify", "no_task", "concept", "off_topic"):
-                if rng.random() < RATES[kind]:
+                if rng.random() < rates[kind]:
                     out.append(no_tool(kind, rng, held_out, row))
     return out
 

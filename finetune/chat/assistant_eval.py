@@ -149,7 +149,7 @@ def tabulate(convs: list, turns: list[Turn], scores: list[dict], old: dict) -> d
             row["old_metric"], row["old_adapter"], row["genomicllm_grammar"] = old[old_key]
         table[g] = row
     seconds = [t.seconds for t in turns]
-    mid = [t.seconds for c, t in zip(convs, turns) if c.kind == "single" and 250 <= _length(c) <= 350]
+    mid = [t.seconds for c, t in zip(convs, turns) if c.kind == "single" and 250 <= first_sequence_length(c) <= 350]
     latency = {"p50_s": float(np.percentile(seconds, 50)), "p95_s": float(np.percentile(seconds, 95))}
     if mid:
         latency.update(p50_300nt_s=float(np.percentile(mid, 50)), p95_300nt_s=float(np.percentile(mid, 95)))
@@ -159,7 +159,8 @@ def tabulate(convs: list, turns: list[Turn], scores: list[dict], old: dict) -> d
                         if any(s[k] is not None for s in scores)}}
 
 
-def _length(conv) -> int:
+def first_sequence_length(conv) -> int:
+    """The length of the first sequence the user pasted (0: none)."""
     m = re.search(r"\[sequence 1: ([\d,]+) nt\]", conv.messages[1]["content"])
     return int(m.group(1).replace(",", "")) if m else 0
 

@@ -2,6 +2,8 @@
 
     python -m finetune.chat.lora --config finetune/chat/configs/lora.json --out build/lora   # resumable: rerun to continue
     python -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant  # the assistant
+    python -m finetune.chat.lora --config finetune/chat/configs/assistant-more.json --out build/assistant-more
+    python -m finetune.chat.lora --summary --out build/assistant-more   # cost of both runs (training_summary.json)
 
 Conversations are rendered with the base model's own chat template (`data: "chat"`, issue 6's adapter) or, for the
 tool-calling assistant (`data: "assistant"`, `assistant_data`), with the assistant's template and tool list; the loss
@@ -57,6 +59,7 @@ class LoraTrainConfig(JsonConfig):
     base: str = str(DEFAULT_DIR)  # converted SmolLM2 folder (converted from the GGUF on first use)
     datasets: str = "build/datasets"
     data: str = "chat"  # "chat": chat_data's conversations (DNA in the text); "assistant": assistant_data's tool use
+    init_from: str | None = None  # a finished adapter to start from (its LoRA; this run's optimizer and schedule)
     per_task: int = 300  # training records per task (plus follow-ups, refusals, clarifications)
     tasks: list[str] | None = None  # default: every task of chat_data.SOURCES
     dna_tokens: bool = True
@@ -151,8 +154,9 @@ def peft_config(cfg: LoraTrainConfig, dna_ids: list[int] | None):
 
 
 def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
-    """(tokenizer, peft model): the base (with DNA tokens if asked), a fresh LoRA or the one saved at `resume_from`;
-    the assistant's chat template for `data: "assistant"`."""
+    """(tokenizer, peft model): the base (with DNA tokens if asked), and the LoRA saved at `resume_from` (a
+    checkpoint of this run), else the config's `init_from` adapter, else a fresh one; the assistant's chat template
+    for `data: "assistant"`."""
     from peft import PeftModel, get_peft_model
 
     tok, base = load_base(cfg.base)
@@ -161,8 +165,9 @@ def build(cfg: LoraTrainConfig, resume_from: Path | None = None):
 
         tok.chat_template = TEMPLATE
     dna_ids = add_dna_tokens(tok, base) if cfg.dna_tokens else None
-    if resume_from is not None:
-        return tok, PeftModel.from_pretrained(base, resume_from, is_trainable=True)
+    start = resume_from if resume_from is not None else cfg.init_from
+    if start is not None:
+        return tok, PeftModel.from_pretrained(base, start, is_trainable=True)
     torch.manual_seed(cfg.seed)
     return tok, get_peft_model(base, peft_config(cfg, dna_ids))
 
@@ -258,12 +263,37 @@ def save_adapter(model, tok, folder: Path) -> Path:
     return folder
 
 
+def training_summary(run: Path) -> dict:
+    """A run's cost and loss (`ship.log_summary`); for a run started from another adapter (`init_from`), that
+    adapter's own summary (its run's log beside it, or the `training_summary.json` a released adapter carries) and
+    the totals of both."""
+    from ..training.ship import log_summary
+
+    this = log_summary(run)
+    init = json.loads((run / "train_config.json").read_text()).get("init_from")
+    if not init:
+        return this
+    init = Path(init)
+    if (init.parent / "log.jsonl").is_file():
+        first = training_summary(init.parent)
+    elif (init / "training_summary.json").is_file():
+        first = json.loads((init / "training_summary.json").read_text())
+    else:
+        raise FileNotFoundError(f"{init}: no training log beside it and no training_summary.json in it")
+    totals = {k: first.get(f"total_{k}", first[k]) + this[k] for k in ("steps", "tokens", "cpu_s")}
+    return {**this, "init_from": {"adapter": str(init), **first}, **{f"total_{k}": v for k, v in totals.items()}}
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path)
     p.add_argument("--out", type=Path, default=Path("build/lora"))
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="override config values")
+    p.add_argument("--summary", action="store_true", help="print the finished run's training summary (JSON)")
     args = p.parse_args(argv)
+    if args.summary:
+        print(json.dumps(training_summary(args.out), indent=1))
+        return
     cfg = LoraTrainConfig.load(args.config, parse_sets(args.set))
     print(f"adapter: {train(cfg, args.out)}")
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from assistant.chat import TEMPLATE
+from assistant.tools import Toolbox
+from finetune.chat import chat_templates as T
 from tasks.paths import CHAT_BASE_MARKER
 
 
@@ -41,3 +44,15 @@ def write_tiny_smollm(out: Path, texts: list[str], vocab_size: int, chat_templat
 def tiny_smollm(tmp_path_factory):
     """`tiny_smollm(name, texts, vocab_size, chat_template, extra_rows=0)` -> a base folder."""
     return lambda name, *args, **kw: write_tiny_smollm(tmp_path_factory.mktemp(name), *args, **kw)
+
+
+@pytest.fixture(scope="session")
+def tiny_chat(tiny_smollm):
+    """A SmolLM2-shaped stand-in with the assistant's template."""
+    texts = [TEMPLATE, *T.SYSTEM.split(), *Toolbox.NAMES, '<tool_call>{"name": "'] * 3
+    return tiny_smollm("tiny_chat", texts, 400, TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def corpus_root(small_corpus):
+    return small_corpus.parent

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+import torch
 
 from assistant.chat import TEMPLATE, Assistant, HFChatModel, ScriptedModel, parse_output
 from assistant.references import MAX_BASES, References, UnknownReference
@@ -116,13 +117,6 @@ def test_restore_from_visible_history_keeps_the_numbers():
     assert bot.ask("reverse complement?").reply.endswith(f"**{exact_answer('reverse_complement', CDS)}**.")
 
 
-@pytest.fixture(scope="module")
-def tiny_chat(tiny_smollm):
-    """A SmolLM2-shaped stand-in with the assistant's template."""
-    texts = [TEMPLATE, *T.SYSTEM.split(), *Toolbox.NAMES, '<tool_call>{"name": "'] * 3
-    return tiny_smollm("tiny_chat", texts, 400, TEMPLATE)
-
-
 def test_tiny_model_runs_the_loop_end_to_end(tiny_chat):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -135,11 +129,6 @@ def test_tiny_model_runs_the_loop_end_to_end(tiny_chat):
 
 
 # ---------------------------------------------------------------------------------------------- data, training
-@pytest.fixture(scope="module")
-def corpus_root(small_corpus):
-    return small_corpus.parent
-
-
 @pytest.fixture(scope="module")
 def train_convs(corpus_root):
     return assistant_data.build("train", 6, 0, corpus_root, tasks=EXACT_TASKS + ["splice_site", "gene_name"])
@@ -158,12 +147,17 @@ def test_training_conversations_call_the_right_tools(train_convs):
 
 
 def test_held_out_templates_stay_out_of_training(corpus_root, train_convs):
+    from finetune.chat import assistant_phrasings as P
     from finetune.chat import assistant_templates as A
 
     tables = [*T.ASK.values(), *A.ASK.values(), *T.FOLLOW_UP.values(), T.REFUSE_ASK, T.CLARIFY_ASK, A.SECOND,
               A.NO_TASK_ASK, A.CONCEPT_ASK, A.OFF_TOPIC_ASK]
     held_out = {t for table in tables for t in T.eval_templates(table)}
     assert all(c.template not in held_out for c in train_convs)
+    extra = [*P.ASK.values(), *P.FOLLOW_UP.values(), P.REFUSE_ASK, P.CLARIFY_ASK, P.SECOND, P.NO_TASK_ASK,
+             P.CONCEPT_ASK, P.OFF_TOPIC_ASK]
+    assert not held_out & {t for table in extra for t in table}  # the training-only phrasings hold none of them
+    assert any(c.template in P.ASK[c.task] for c in train_convs if c.kind == "single")
     evals = assistant_data.build("validation", 4, 0, corpus_root, tasks=EXACT_TASKS)
     assert all(c.template in held_out for c in evals)
 
@@ -195,6 +189,26 @@ def test_lora_smoke_run_writes_an_adapter_without_dna_tokens(tiny_chat, corpus_r
     two, one = (json.loads((tmp_path / d / "eval.json").read_text()) for d in ("two", "one"))
     assert two["workers"] == 2 and two["conversations"] == one["conversations"] > 10
     assert two["groups"] == one["groups"] and two["examples"] == one["examples"]  # the split changes nothing
+
+
+
+def test_a_second_run_starts_from_the_first_adapter_and_sums_both(tiny_chat, corpus_root, tmp_path):
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    cfg = lora.LoraTrainConfig(base=str(tiny_chat), datasets=str(corpus_root), data="assistant", dna_tokens=False,
+                               tasks=["gc_content"], per_task=3, r=2, alpha=4, dropout=0.0, max_len=4096,
+                               tokens_per_batch=800, microbatch_tokens=2000, steps=2, warmup_steps=1, lr=1e-2,
+                               checkpoint_every=2)
+    first = lora.train(cfg, tmp_path / "one", progress=False)
+    second = lora.train(replace(cfg, init_from=str(first), steps=1, lr=0.0), tmp_path / "two", progress=False)
+    a, b = (load_file(d / "adapter_model.safetensors") for d in (first, second))
+    assert any(float(v.abs().sum()) > 0 for k, v in a.items() if "lora_B" in k)  # a fresh LoRA has B = 0
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # lr 0: still the first run's LoRA
+    summary = lora.training_summary(tmp_path / "two")
+    assert summary["init_from"]["steps"] == 2 and summary["total_steps"] == 3
+    assert summary["total_tokens"] == summary["tokens"] + summary["init_from"]["tokens"] > 0
 
 
 # ------------------------------------------------------------------------------------------------- evaluation

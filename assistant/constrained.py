@@ -1,0 +1,108 @@
+"""Greedy decoding that keeps tool calls well formed: the calls a turn can make, as a trie of their tokens.
+
+The model still decides everything it has a choice in: whether to call a tool at all (its first token opens
+`<tool_call>` or not), and, wherever the possible calls part (the tool's name, an enum value, which sequence), the
+most likely of the tokens that continue one of them. Where only one continuation is left (`{"name": "`, the
+argument keys, `"}}</tool_call>`) the tokens are written without asking, several in one forward pass. So a call
+always names a real tool with arguments it takes and a sequence the conversation holds, and a `classify` call costs
+about 8 forward passes instead of 35. Free text (the reply, a gene look-up's query) is plain greedy decoding.
+
+    grammar = CallGrammar(tok)                          # renders calls with the tokenizer's own chat template
+    root = grammar.trie(calls, open_calls)              # from `Toolbox.calls(refs)`
+    ids, fed = decode(model, tok, prompt_ids, cache, root, max_new_tokens=96)
+
+Calls are the template's own rendering of an assistant turn that makes them (exactly what training put in the loss),
+so the trie holds the token sequences the LoRA learned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+OPEN = "\u2063OPEN\u2063"  # stands for a free-text argument while a call is rendered; cut there
+
+
+@dataclass
+class Node:
+    children: dict[int, Node] = field(default_factory=dict)
+    end: bool = False  # a whole call ends here: back to free text (another call may follow)
+    open: bool = False  # a free-text argument starts here: free text until the call closes
+
+
+def build_trie(complete: list[list[int]], opened: list[list[int]]) -> Node:
+    """The trie of whole calls (`complete`) and of calls up to a free-text argument (`opened`)."""
+    root = Node()
+    for ids, mark in [*((c, "end") for c in complete), *((o, "open") for o in opened)]:
+        node = root
+        for t in ids:
+            node = node.children.setdefault(t, Node())
+        setattr(node, mark, True)
+    return root
+
+
+class CallGrammar:
+    """Token sequences of tool calls, rendered by `tok`'s chat template (tries cached by the calls they hold)."""
+
+    def __init__(self, tok):
+        self.tok, self._tries = tok, {}
+
+    def text(self, call: dict) -> str:
+        """What the template writes for an assistant turn making `call` (a content-less turn; no end-of-turn)."""
+        from .chat import call_message
+
+        system = [{"role": "system", "content": ""}]
+        prompt = self.tok.apply_chat_template(system, tokenize=False, add_generation_prompt=True)
+        full = self.tok.apply_chat_template([*system, call_message("", [call])], tokenize=False)
+        if not full.startswith(prompt):
+            raise ValueError("the chat template does not render an assistant turn after its generation prompt")
+        out = full[len(prompt) :]
+        eos = self.tok.eos_token or ""
+        return out[: out.rfind(eos)] if eos and eos in out else out
+
+    def ids(self, text: str) -> list[int]:
+        return self.tok(text, add_special_tokens=False)["input_ids"]
+
+    def trie(self, complete: list[dict], opened: list[dict]) -> Node:
+        """`complete`: whole calls; `opened`: calls whose last argument is free text (its value `OPEN`)."""
+        key = json.dumps([complete, opened], sort_keys=True)
+        if key not in self._tries:
+            heads = []
+            for call in opened:
+                text = self.text(call)
+                if OPEN not in text:
+                    raise ValueError(f"an open call must hold {OPEN!r} as its free-text argument: {call}")
+                heads.append(self.ids(text[: text.index(OPEN)]))
+            self._tries[key] = build_trie([self.ids(self.text(c)) for c in complete], heads)
+        return self._tries[key]
+
+
+def decode(model, eos_id: int, prompt: list[int], cache, cached: int, root: Node | None, max_new_tokens: int
+           ) -> tuple[list[int], list[int]]:
+    """Greedy continuation of `prompt` (its first `cached` tokens already in `cache`), held to `root`'s calls where
+    a call starts (at the beginning, or right after a call). Returns (new tokens, every token now in the cache)."""
+    import torch
+
+    fed, feed = list(prompt[:cached]), list(prompt[cached:])
+    out: list[int] = []
+    node, call_may_start = None, root is not None
+    while len(out) < max_new_tokens:
+        logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True, logits_to_keep=1).logits[0, -1]
+        fed += feed
+        if node is None:
+            t = int(logits.argmax())
+            node = root.children.get(t) if call_may_start else None
+        else:
+            t = max(node.children, key=lambda c: float(logits[c]))
+            node = node.children[t]
+        out, feed = out + [t], [t]
+        if t == eos_id:
+            break
+        while node is not None and len(node.children) == 1 and not (node.end or node.open):  # the only way on
+            t, node = next(iter(node.children.items()))
+            out.append(t)
+            feed.append(t)
+        call_may_start = node is not None and node.end
+        if node is not None and (node.end or node.open):
+            node = None
+    return out[:max_new_tokens], fed

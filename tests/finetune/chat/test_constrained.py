@@ -1,0 +1,137 @@
+"""Constrained decoding of the assistant's tool calls (`assistant.constrained`): every call training writes is a path
+of the grammar, a model that wants an unknown tool or a missing sequence is held to real ones, free text and a model
+that already writes valid calls are left alone, and the kept KV cache changes no output."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from assistant.chat import TEMPLATE, HFChatModel, call_message, parse_output
+from assistant.constrained import CallGrammar, decode
+from assistant.references import References
+from assistant.tools import Toolbox
+from finetune.chat import assistant_data
+
+CDS = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTCTAA"
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_chat):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_chat), AutoModelForCausalLM.from_pretrained(tiny_chat).eval()
+
+
+def refs_with(n: int) -> References:
+    refs = References()
+    for k in range(n):
+        refs.ingest(CDS[k:] + " ")
+    return refs
+
+
+def walk(root, ids):
+    node = root
+    for k, t in enumerate(ids):
+        if node.open:
+            return node, k
+        node = node.children.get(t)
+        if node is None:
+            return None, k
+    return node, len(ids)
+
+
+def test_every_call_training_writes_is_a_path_of_the_grammar(tiny, corpus_root):
+    tok, _ = tiny
+    grammar = CallGrammar(tok)
+    root = grammar.trie(*Toolbox().calls(refs_with(2)))
+    tasks = ["gc_content", "reverse_complement", "translate_frame", "splice_site", "find_orfs", "gene_lookup_name"]
+    calls = [c for conv in assistant_data.build("train", 6, 0, corpus_root, tasks=tasks)
+             for c in conv.extra["calls"] if c]
+    assert {c["name"] for c in calls} >= {"gc_content", "translate", "classify", "find_orfs", "gene_lookup"}
+    for call in calls:
+        ids = grammar.ids(grammar.text(call))
+        node, k = walk(root, ids)
+        if call["name"] == "gene_lookup":  # free text from the query on
+            assert node is not None and node.open and call["arguments"]["query"] in tok.decode(ids[k:])
+        else:
+            assert node is not None and node.end and k == len(ids), call
+
+
+def test_the_grammar_holds_only_real_tools_and_the_conversations_sequences():
+    whole, opened = Toolbox().calls(refs_with(2))
+    assert {c["name"] for c in whole + opened} == set(Toolbox.NAMES)
+    assert {c["arguments"].get("sequence") for c in whole} == {"1", "2"}
+    translate = [c["arguments"] for c in whole if c["name"] == "translate" and c["arguments"]["sequence"] == "1"]
+    assert translate == [{"sequence": "1"}, *({"sequence": "1", "frame": f} for f in (1, 2, 3))]
+    assert [c["name"] for c in opened] == ["gene_lookup"]
+    assert {c["arguments"].get("sequence") for c in Toolbox().calls(References())[0]} == {"1"}
+
+
+class Wants(torch.nn.Module):
+    """The tiny model pushed to write `target` (token ids) after a prompt of `prompt_len` tokens."""
+
+    def __init__(self, model, prompt_len: int, target: list[int], eos: int):
+        super().__init__()
+        self.model, self.config, self.prompt_len, self.target, self.eos = model, model.config, prompt_len, target, eos
+
+    def forward(self, input_ids, cache, **kw):
+        logits = self.model(input_ids=input_ids, cache=cache, **kw).logits.clone()
+        n = cache.get_seq_length() - self.prompt_len
+        logits[0, -1, self.target[n] if n < len(self.target) else self.eos] += 1000.0
+        return SimpleNamespace(logits=logits)
+
+
+def constrained_output(tiny, wanted: str, n_refs: int = 1) -> str:
+    from transformers import DynamicCache
+
+    tok, model = tiny
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "[sequence 1: 93 nt] reverse it"}]
+    prompt = tok.apply_chat_template(messages, tools=Toolbox().schemas(), add_generation_prompt=True, tokenize=True,
+                                     return_dict=True)["input_ids"]
+    wants = Wants(model, len(prompt), tok(wanted, add_special_tokens=False)["input_ids"], tok.eos_token_id)
+    root = CallGrammar(tok).trie(*Toolbox().calls(refs_with(n_refs)))
+    with torch.no_grad():
+        out, fed = decode(wants, tok.eos_token_id, prompt, DynamicCache(config=model.config), 0, root, 64)
+    assert fed[: len(prompt)] == prompt and fed[len(prompt):] == out[:-1]
+    return tok.decode(out, skip_special_tokens=True)
+
+
+def test_an_invented_tool_or_a_missing_sequence_is_held_to_real_ones(tiny):
+    _, calls = parse_output(constrained_output(
+        tiny, '<tool_call>{"name": "revcomp", "arguments": {"sequence": "1"}}</tool_call>'))
+    assert len(calls) == 1 and calls[0]["name"] in Toolbox.NAMES and calls[0]["arguments"]["sequence"] == "1"
+    _, calls = parse_output(constrained_output(
+        tiny, '<tool_call>{"name": "classify", "arguments": {"task": "promoter", "sequence": "3"}}</tool_call>'))
+    assert calls == [{"name": "classify", "arguments": {"task": "promoter", "sequence": "1"}}]
+
+
+def test_valid_calls_and_free_text_come_out_as_the_model_writes_them(tiny):
+    tok, _ = tiny
+    call = {"name": "translate", "arguments": {"sequence": "2", "frame": 3}}
+    text = CallGrammar(tok).text(call)
+    assert constrained_output(tiny, text, n_refs=2) == text
+    assert constrained_output(tiny, "Hello, which sequence?") == "Hello, which sequence?"
+    lookup = '<tool_call>{"name": "gene_lookup", "arguments": {"query": "PCNA"}}</tool_call>'
+    assert parse_output(constrained_output(tiny, lookup))[1] == [{"name": "gene_lookup", "arguments": {"query": "PCNA"}}]
+
+
+def test_the_kept_cache_and_the_decoder_change_no_output(tiny):
+    tok, model = tiny
+    kept = HFChatModel(tok, model, max_new_tokens=12, constrain=False)
+    assert tok.chat_template == TEMPLATE
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "GC of [sequence 1: 93 nt]?"}]
+    grown = [*messages, call_message("", [{"name": "gc_content", "arguments": {"sequence": "1"}}]),
+             {"role": "tool", "name": "gc_content", "content": '{"result": 0.4}'}]
+    schemas = Toolbox().schemas()
+    for msgs in (messages, grown, messages):  # the second reuses the first's cache, the third cuts it back
+        prompt = tok.apply_chat_template(msgs, tools=schemas, add_generation_prompt=True, return_tensors="pt",
+                                         return_dict=True)
+        with torch.no_grad():
+            ref = model.generate(**prompt, max_new_tokens=12, do_sample=False, eos_token_id=tok.eos_token_id,
+                                 pad_token_id=tok.pad_token_id)
+        expected = tok.decode(ref[0, prompt["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+        assert kept.complete(msgs, schemas) == expected
+        assert kept._cached[: 20] == prompt["input_ids"][0, :20].tolist()
