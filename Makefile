@@ -177,6 +177,13 @@ assistant: $(DATASETS) $(CHAT_BASE)
 	  $(ASSISTANT_RUN)/loss.png $(ASSISTANT_RUN)/train_config.json $(ASSISTANT_DIR)/
 	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_DIR)/training_summary.json
 
+# Re-evaluate the shipped assistant (50 conversations per task, ~1.7 hours on two cores) and refresh its eval.json /
+# eval.md: after a change to the runtime (decoding, tools) rather than to the adapter.
+.PHONY: assistant-eval
+assistant-eval: $(DATASETS) $(CHAT_BASE)
+	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_DIR) --out build/assistant-eval $(EVAL_ARGS)
+	cp build/assistant-eval/eval.json build/assistant-eval/eval.md $(ASSISTANT_DIR)/
+
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,
 # RELEASE_ARGS="--allow-missing lora" releases without the adapter.

@@ -26,9 +26,9 @@ from typing import Protocol
 
 from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_HUB_ID, CHAT_BASE_MARKER
 
-from .constrained import CallGrammar, decode
+from .constrained import CallGrammar, Stated, decode
 from .references import References
-from .tools import Toolbox
+from .tools import Toolbox, stated
 
 SYSTEM = "You are GenomicLLM's assistant."
 TEMPLATE = (Path(__file__).parent / "templates" / "assistant.jinja").read_text()
@@ -57,9 +57,11 @@ class Turn:
 
 
 class ChatModel(Protocol):
-    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None) -> str:
+    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None,
+                 values: list[str] | None = None) -> str:
         """The assistant's next output (text and/or tool calls) after `messages`; `calls`: the calls it may write
-        (`Toolbox.calls`), for a model that decodes within them."""
+        (`Toolbox.calls`), `values`: what the tools answered this turn (`tools.stated`), for a model that decodes
+        within them."""
 
 
 def parse_output(text: str) -> tuple[str, list[dict]]:
@@ -115,7 +117,8 @@ class Assistant:
         self.messages.append({"role": "user", "content": self.refs.ingest(text)})
         turn = Turn("")
         for _ in range(MAX_ROUNDS):
-            out = self.model.complete(self.messages, self.schemas, self.tools.calls(self.refs))
+            values = [v for c in turn.calls if "result" in c.result for v in stated(c.name, c.result["result"])]
+            out = self.model.complete(self.messages, self.schemas, self.tools.calls(self.refs), values or None)
             turn.outputs.append(out)
             content, calls = parse_output(out)
             if not calls:
@@ -138,7 +141,8 @@ class Assistant:
 # ------------------------------------------------------------------------------------------------------ models
 class HFChatModel:
     """A transformers causal LM behind the chat template: greedy, stops at the end-of-turn token, and writes tool
-    calls within the ones the turn can make (`constrained`: a real tool, its arguments, a sequence it holds).
+    calls within the ones the turn can make (`constrained`: a real tool, its arguments, a sequence it holds) and,
+    after tool results, bold values within what the tools returned.
 
     The KV cache of the last call is kept and reused for the longest prefix the next prompt shares with it (the
     system prompt and tool list; in a tool round, the whole conversation so far), so only new tokens are prefilled:
@@ -154,16 +158,17 @@ class HFChatModel:
         self._cache, self._cached = None, []  # the kept KV cache and the token ids it holds
         self._lock = threading.Lock()  # one generation at a time on the shared cache (a Space serves threads)
 
-    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None) -> str:
+    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None,
+                 values: list[str] | None = None) -> str:
         import torch
 
         prompt = self.tok.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=True,
                                               return_dict=True)["input_ids"]
         root = self.grammar.trie(*calls) if self.grammar is not None and calls else None
+        held = Stated(values) if self.grammar is not None and values else None
         with self._lock, torch.no_grad():
             cache, cached = self._reusable(prompt)
-            out, self._cached = decode(self.model, self.tok.eos_token_id, prompt, cache, cached, root,
-                                       self.max_new_tokens)
+            out, self._cached = decode(self.model, self.tok, prompt, cache, cached, root, self.max_new_tokens, held)
             self._cache = cache
         return self.tok.decode(out, skip_special_tokens=True).strip()
 
@@ -190,7 +195,8 @@ class ScriptedModel:
     def __init__(self, script: Callable[[list[dict]], str]):
         self.script = script
 
-    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None) -> str:
+    def complete(self, messages: list[dict], tools: list[dict], calls: tuple[list, list] | None = None,
+                 values: list[str] | None = None) -> str:
         return self.script(messages)
 
 

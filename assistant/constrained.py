@@ -5,11 +5,14 @@ The model still decides everything it has a choice in: whether to call a tool at
 most likely of the tokens that continue one of them. Where only one continuation is left (`{"name": "`, the
 argument keys, `"}}</tool_call>`) the tokens are written without asking, several in one forward pass. So a call
 always names a real tool with arguments it takes and a sequence the conversation holds, and a `classify` call costs
-about 8 forward passes instead of 35. Free text (the reply, a gene look-up's query) is plain greedy decoding.
+about 8 forward passes instead of 35. Free text (the reply, a gene look-up's query) is greedy decoding, with one
+hold: after the tools have answered, a bold span `**…**` of the reply (where replies put the value) can only be one of
+the values they returned (`Stated`), so a reply never misquotes a result; once one value is left it is written
+without asking.
 
     grammar = CallGrammar(tok)                          # renders calls with the tokenizer's own chat template
     root = grammar.trie(calls, open_calls)              # from `Toolbox.calls(refs)`
-    ids, fed = decode(model, tok, prompt_ids, cache, root, max_new_tokens=96)
+    ids, fed = decode(model, tok, prompt_ids, cache, 0, root, 96, Stated(["0.597"]))
 
 Calls are the template's own rendering of an assistant turn that makes them (exactly what training put in the loss),
 so the trie holds the token sequences the LoRA learned.
@@ -77,10 +80,47 @@ class CallGrammar:
         return self._tries[key]
 
 
-def decode(model, eos_id: int, prompt: list[int], cache, cached: int, root: Node | None, max_new_tokens: int
-           ) -> tuple[list[int], list[int]]:
+BOLD = "**"
+CANDIDATES = 64  # most likely tokens tried, in order, for one that keeps a bold span a stated value
+
+
+class Stated:
+    """The values a reply may write in bold: text whose bold spans are each one of `values` (or on its way to one),
+    case-blind (a label opens a sentence: `**Yes**, …`)."""
+
+    def __init__(self, values: list[str]):
+        self.written = {v.lower(): v for v in values if v}  # compared lower-cased, written as the tool wrote it
+        self.values = list(self.written)
+
+    def _open(self, text: str) -> str | None:
+        """The open bold span's text so far, lower-cased (None: no span is open)."""
+        parts = text.lower().split(BOLD)
+        return parts[-1] if len(parts) % 2 == 0 else None
+
+    def allows(self, before: str, after: str) -> bool:
+        """Whether text may grow from `before` to `after`: every span closed on the way is a value, an open one
+        begins one."""
+        closed = after.lower().split(BOLD)[1 : after.count(BOLD) // 2 * 2 : 2]
+        done = before.count(BOLD) // 2
+        if any(span not in self.values for span in closed[done:]):
+            return False
+        span = self._open(after)
+        return span is None or any(v.startswith(span) for v in self.values)
+
+    def rest(self, text: str) -> str | None:
+        """What is left to write of the open span's value, closing it, when only one value can continue it."""
+        span = self._open(text)
+        if span is None:
+            return None
+        left = [v for v in self.values if v.startswith(span)]
+        return self.written[left[0]][len(span) :] + BOLD if len(left) == 1 else None
+
+
+def decode(model, tok, prompt: list[int], cache, cached: int, root: Node | None, max_new_tokens: int,
+           stated: Stated | None = None) -> tuple[list[int], list[int]]:
     """Greedy continuation of `prompt` (its first `cached` tokens already in `cache`), held to `root`'s calls where
-    a call starts (at the beginning, or right after a call). Returns (new tokens, every token now in the cache)."""
+    a call starts (at the beginning, or right after a call) and to `stated` values in bold spans. Returns (new
+    tokens, every token now in the cache)."""
     import torch
 
     fed, feed = list(prompt[:cached]), list(prompt[cached:])
@@ -90,14 +130,17 @@ def decode(model, eos_id: int, prompt: list[int], cache, cached: int, root: Node
         logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True, logits_to_keep=1).logits[0, -1]
         fed += feed
         if node is None:
-            t = int(logits.argmax())
+            t = _free_token(tok, logits, out, stated)
             node = root.children.get(t) if call_may_start else None
         else:
             t = max(node.children, key=lambda c: float(logits[c]))
             node = node.children[t]
         out, feed = out + [t], [t]
-        if t == eos_id:
+        if t == tok.eos_token_id:
             break
+        if node is None and stated is not None and (rest := stated.rest(tok.decode(out))):
+            forced = tok(rest, add_special_tokens=False)["input_ids"]
+            out, feed = out + forced, feed + forced
         while node is not None and len(node.children) == 1 and not (node.end or node.open):  # the only way on
             t, node = next(iter(node.children.items()))
             out.append(t)
@@ -106,3 +149,16 @@ def decode(model, eos_id: int, prompt: list[int], cache, cached: int, root: Node
         if node is not None and (node.end or node.open):
             node = None
     return out[:max_new_tokens], fed
+
+
+def _free_token(tok, logits, out: list[int], stated: Stated | None) -> int:
+    """The most likely next token of free text; with `stated`, the most likely of the `CANDIDATES` best that keeps
+    the bold spans stated values (the best itself when none does: the span is then left as the model wrote it)."""
+    best = int(logits.argmax())
+    if stated is None:
+        return best
+    before = tok.decode(out)
+    for t in logits.topk(CANDIDATES).indices.tolist():
+        if stated.allows(before, tok.decode(out + [t])):
+            return t
+    return best

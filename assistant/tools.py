@@ -29,13 +29,21 @@ from tasks.rules import find_orfs as orf_spans
 from tasks.rules import translate as translate_rule
 
 from .constrained import OPEN
-from .references import References, UnknownReference
+from .references import References, UnknownReference, short_references
 
 # GenomicLLM's learned classifiers (the paper's; GUE's yeast histone task is left out of a human-DNA assistant)
 LEARNED = tuple(n for n, t in TASKS.items() if t.kind == "classify" and t.paper)
 LearnedTask = Literal[LEARNED]  # the enum of classify's schema, read from the registry
 STORED = {"reverse": "sequence", "complement": "sequence", "reverse_complement": "sequence", "translate": "protein"}
 TEXT_FIELDS = ("summary", "description")  # long text results, stored and referenced
+# what a reply may write in bold about each tool's result (as the LLM read it); others: the result itself
+STATED: dict[str, Callable[[Any], list]] = {
+    "classify": lambda r: [r["answer"]],
+    "gene_lookup": lambda r: [r["full_name"], r["summary"], r["symbol"]],
+    "describe_gene": lambda r: [r["description"]],
+    "base_counts": lambda r: [", ".join(f"{k} {v}" for k, v in r.items())],
+    "find_orfs": lambda r: [r["count"]],
+}
 
 
 def _exact(task: str, sequence: str) -> str:
@@ -262,6 +270,13 @@ def present(name: str, value, refs: References):
     if isinstance(value, dict):
         return {k: refs.store("text", v, name) if k in TEXT_FIELDS and v else v for k, v in value.items()}
     return value
+
+
+def stated(name: str, result) -> list[str]:
+    """The values a reply may state in bold about `result` (tool `name`'s, as the LLM read it), as the reply writes
+    them: numbers as JSON writes them, stored values by their short reference (`[text 1]`)."""
+    values = STATED.get(name, lambda r: [r])(result)
+    return [short_references(json.dumps(v) if isinstance(v, (int, float)) else str(v)) for v in values]
 
 
 def main() -> None:

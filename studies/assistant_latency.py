@@ -3,7 +3,8 @@ sequence, for each way of decoding and each thread count.
 
 Ways of decoding (`assistant.chat.HFChatModel`): `generate` — `model.generate` afresh every round (as shipped before
 issue 16's second run); `kept cache` — the KV cache kept and reused for the shared prefix; `kept cache + grammar` —
-that, and tool calls decoded within the calls the turn can make (`assistant.constrained`, the default). The
+that, tool calls decoded within the calls the turn can make and the reply's bold values within what the tools
+returned (`assistant.constrained`, the default). The
 questions are held-out single-turn conversations of the evaluation set (`assistant_data.build`, test records), the
 same for every row; seconds are wall time per turn, the LoRA merged into the base, nothing else running (the note
 says so when that was not the case).

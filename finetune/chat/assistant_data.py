@@ -25,7 +25,7 @@ import numpy as np
 
 from assistant.chat import SYSTEM, call_message, tool_message
 from assistant.references import References
-from assistant.tools import LEARNED, Toolbox
+from assistant.tools import LEARNED, Toolbox, stated
 from dataset_scripts.annotation import ncbi_gene_table
 from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
@@ -47,7 +47,6 @@ TRAIN_RATES = {**RATES, "follow_up": 0.3, "refuse": 0.1, "clarify": 0.08, "no_ta
 NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
 NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
-SIZE = re.compile(r"\[(sequence|protein|text) (\d+): [^\]]*\]")
 
 
 class OracleToolbox(Toolbox):
@@ -66,39 +65,37 @@ class OracleToolbox(Toolbox):
 TOOLS = OracleToolbox(genes=ncbi_gene_table)
 
 
-def expected_call(task: str, ref: str = "1", **kw) -> dict | None:
-    """The tool call a question of `task` must make (None: answered without a tool)."""
+GENE_TASKS = ("gene_name", "gene_description", "gene_lookup_name", "gene_lookup_summary")
+STATES = {"gene_description": 1, "gene_lookup_summary": 1}  # which of the tool's `stated` values the reply bolds
+
+
+def tool_of(task: str) -> str | None:
+    """The tool a question of `task` must call (None: answered without a tool)."""
     if task in NO_TOOL:
         return None
     if task in LEARNED:
-        return {"name": "classify", "arguments": {"task": task, "sequence": ref}}
-    if task in ("gene_name", "gene_description", "gene_lookup_name", "gene_lookup_summary"):
-        return {"name": "gene_lookup", "arguments": {"query": kw["symbol"]}}
-    if task in ("nt2aa", "translate_frame"):
-        return {"name": "translate", "arguments": {"sequence": ref, **({"frame": kw["frame"]} if "frame" in kw else {})}}
-    return {"name": task, "arguments": {"sequence": ref}}
+        return "classify"
+    if task in GENE_TASKS:
+        return "gene_lookup"
+    return "translate" if task in ("nt2aa", "translate_frame") else task
+
+
+def expected_call(task: str, ref: str = "1", **kw) -> dict | None:
+    """The tool call a question of `task` must make (None: answered without a tool)."""
+    name = tool_of(task)
+    if name is None:
+        return None
+    if name == "classify":
+        return {"name": name, "arguments": {"task": task, "sequence": ref}}
+    if name == "gene_lookup":
+        return {"name": name, "arguments": {"query": kw["symbol"]}}
+    return {"name": name, "arguments": {"sequence": ref, **({"frame": kw["frame"]} if "frame" in kw else {})}}
 
 
 def bold_value(task: str, result) -> str:
-    """The value the reply writes in bold, from the tool's result as the LLM read it (a stored value by its short
-    reference: `[sequence 2]`)."""
-    return SIZE.sub(r"[\1 \2]", _bold_value(task, result))
-
-
-def _bold_value(task: str, result) -> str:
-    if task in LEARNED:
-        return result["answer"]
-    if task in ("gene_name", "gene_lookup_name"):
-        return result["full_name"]
-    if task in ("gene_description", "gene_lookup_summary"):
-        return result["summary"]
-    if task == "describe_gene":
-        return result["description"]
-    if task == "base_counts":
-        return ", ".join(f"{k} {v}" for k, v in result.items())
-    if task == "find_orfs":
-        return str(result["count"])
-    return json.dumps(result) if isinstance(result, (int, float)) else str(result)
+    """The value the reply writes in bold: one of `tools.stated` of the tool's result as the LLM read it (a stored
+    value by its short reference: `[sequence 2]`), so the runtime's bold constraint allows what training wrote."""
+    return stated(tool_of(task), result)[STATES.get(task, 0)]
 
 
 def reply(task: str, result, rng: np.random.Generator, **kw) -> str:

@@ -19,6 +19,7 @@ Anything unparseable or missing counts as wrong. Writes eval.json, eval.md and v
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.chat import Assistant, ToolCall, Turn
-from assistant.tools import LEARNED
+from assistant.tools import LEARNED, Toolbox
 from tasks.grammar import Unparseable
 from tasks.metrics import score
 from tasks.paths import LORA_DIR
@@ -63,11 +64,17 @@ def same_value(a: str | None, b: str | None) -> bool:
         return a.lower() == b.lower() if b.lower() in {lab for t in LEARNED for lab in TASKS[t].labels} else a == b
 
 
-def _norm_args(args: dict) -> dict:
+def _norm_args(name: str, args: dict) -> dict:
+    """A call's arguments as the tool runs them: the sequence by its number, defaults written out (`frame: 1` is the
+    call without a frame)."""
     out = dict(args or {})
     if "sequence" in out:
         m = re.search(r"\d+", str(out["sequence"]))
         out["sequence"] = m.group() if m else str(out["sequence"])
+    if name in Toolbox.NAMES:
+        for p in inspect.signature(getattr(Toolbox, name)).parameters.values():
+            if p.default is not p.empty:
+                out.setdefault(p.name, p.default)
     return out
 
 
@@ -93,7 +100,8 @@ def judge(conv, turn: Turn, refs) -> dict:
     routed = first is not None and first.name == expected["name"] and (
         expected["name"] != "classify" or first.arguments.get("task") == expected["arguments"]["task"])
     out["routing"] = int(routed)
-    out["arguments"] = int(routed and _norm_args(first.arguments) == _norm_args(expected["arguments"]))
+    out["arguments"] = int(routed and _norm_args(first.name, first.arguments)
+                           == _norm_args(expected["name"], expected["arguments"]))
     if routed and "result" in first.result:
         truth = refs.expand(assistant_data.bold_value(conv.task, first.result["result"]))
         out["faithful"] = int(same_value(value, truth))
@@ -238,7 +246,6 @@ def examples(convs: list, turns: list[Turn], kinds=("single", "follow_up", "seco
 
 def main(argv: list[str] | None = None) -> None:
     from assistant.chat import load_assistant
-    from assistant.tools import Toolbox
     from dataset_scripts.annotation import ncbi_gene_table
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,7 +13,7 @@ import torch
 
 from assistant.chat import TEMPLATE, Assistant, HFChatModel, ScriptedModel, parse_output
 from assistant.references import MAX_BASES, References, UnknownReference
-from assistant.tools import LEARNED, Toolbox
+from assistant.tools import LEARNED, Toolbox, stated
 from finetune.chat import assistant_data, assistant_eval, lora
 from finetune.chat import chat_templates as T
 from tasks.grammar import exact_answer
@@ -146,6 +146,28 @@ def test_training_conversations_call_the_right_tools(train_convs):
         assert not re.search(r"[ACGT]{20}", json.dumps(c.messages)), "bases reached the LLM's messages"
 
 
+def test_training_replies_bold_only_what_the_runtime_lets_them(train_convs):
+    """Every bold span of a reply after tool results is one of `tools.stated` (what `constrained.Stated` allows)."""
+    checked = 0
+    for c in train_convs:
+        msgs = c.messages
+        for k, m in enumerate(msgs):
+            if m["role"] != "assistant" or m.get("tool_calls") or k == 0 or msgs[k - 1]["role"] != "tool":
+                continue
+            start = max(j for j in range(k) if msgs[j]["role"] == "user")
+            values = []
+            for t in msgs[start:k]:
+                result = json.loads(t["content"]) if t["role"] == "tool" else {}
+                if "result" in result:
+                    values += stated(t["name"], result["result"])
+            if not values:  # the tool said what was wrong: the reply explains it in its own words
+                continue
+            spans = m["content"].split("**")[1::2]
+            assert spans and all(s.lower() in map(str.lower, values) for s in spans), (m["content"], values)
+            checked += 1
+    assert checked > 20
+
+
 def test_held_out_templates_stay_out_of_training(corpus_root, train_convs):
     from finetune.chat import assistant_phrasings as P
     from finetune.chat import assistant_templates as A
@@ -238,3 +260,15 @@ def test_gold_conversations_score_perfectly(corpus_root):
     assert "| gc_content |" in assistant_eval.markdown(result)
     wrong = assistant_eval.judge(convs[0], assistant_eval.Turn("I think **0.1**."), References())
     assert wrong["routing"] == 0 and wrong["correct"] == 0
+
+
+def test_arguments_are_judged_as_the_tool_runs_them(corpus_root):
+    conv = next(c for c in assistant_data.build("validation", 3, 1, corpus_root, tasks=["nt2aa"]) if c.kind == "single")
+    assert conv.extra["calls"][-1] == {"name": "translate", "arguments": {"sequence": "1"}}
+
+    def judged(arguments):
+        turn = assistant_eval.Turn("It encodes **x**.", [assistant_eval.ToolCall("translate", arguments, {})])
+        return assistant_eval.judge(conv, turn, References())["arguments"]
+
+    assert judged({"sequence": "1"}) == judged({"sequence": "1", "frame": 1}) == 1  # frame 1 is the default
+    assert judged({"sequence": "1", "frame": 2}) == 0 and judged({"sequence": "2"}) == 0

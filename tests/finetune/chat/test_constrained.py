@@ -1,6 +1,7 @@
 """Constrained decoding of the assistant's tool calls (`assistant.constrained`): every call training writes is a path
 of the grammar, a model that wants an unknown tool or a missing sequence is held to real ones, free text and a model
-that already writes valid calls are left alone, and the kept KV cache changes no output."""
+that already writes valid calls are left alone, a reply's bold values are held to what the tools returned, and the
+kept KV cache changes no output."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 import torch
 
 from assistant.chat import TEMPLATE, HFChatModel, call_message, parse_output
-from assistant.constrained import CallGrammar, decode
+from assistant.constrained import CallGrammar, Stated, decode
 from assistant.references import References
-from assistant.tools import Toolbox
-from finetune.chat import assistant_data
+from assistant.tools import Toolbox, stated
+from finetune.chat import assistant_data, assistant_eval
 
 CDS = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTCTAA"
 
@@ -84,7 +85,7 @@ class Wants(torch.nn.Module):
         return SimpleNamespace(logits=logits)
 
 
-def constrained_output(tiny, wanted: str, n_refs: int = 1) -> str:
+def constrained_output(tiny, wanted: str, n_refs: int = 1, values: list[str] | None = None) -> str:
     from transformers import DynamicCache
 
     tok, model = tiny
@@ -94,7 +95,8 @@ def constrained_output(tiny, wanted: str, n_refs: int = 1) -> str:
     wants = Wants(model, len(prompt), tok(wanted, add_special_tokens=False)["input_ids"], tok.eos_token_id)
     root = CallGrammar(tok).trie(*Toolbox().calls(refs_with(n_refs)))
     with torch.no_grad():
-        out, fed = decode(wants, tok.eos_token_id, prompt, DynamicCache(config=model.config), 0, root, 64)
+        out, fed = decode(wants, tok, prompt, DynamicCache(config=model.config), 0, root, 64,
+                          Stated(values) if values else None)
     assert fed[: len(prompt)] == prompt and fed[len(prompt):] == out[:-1]
     return tok.decode(out, skip_special_tokens=True)
 
@@ -116,6 +118,25 @@ def test_valid_calls_and_free_text_come_out_as_the_model_writes_them(tiny):
     assert constrained_output(tiny, "Hello, which sequence?") == "Hello, which sequence?"
     lookup = '<tool_call>{"name": "gene_lookup", "arguments": {"query": "PCNA"}}</tool_call>'
     assert parse_output(constrained_output(tiny, lookup))[1] == [{"name": "gene_lookup", "arguments": {"query": "PCNA"}}]
+
+
+def test_a_stated_value_is_only_ever_continued_by_itself():
+    held = Stated(["0.597", "PCNA", "proliferating cell nuclear antigen"])
+    assert held.allows("It is ", "It is **0.5") and held.allows("It is **0.5", "It is **0.597**.")
+    assert not held.allows("It is ", "It is **0.4") and not held.allows("It is **0.59", "It is **0.59**")
+    assert held.allows("**PCNA** and ", "**PCNA** and **Prolif")  # a second span starts over, case-blind
+    assert held.rest("The GC content is **0.5") == "97**" and held.rest("It is **pc") == "NA**"
+    assert held.rest("It is **") is None and held.rest("**0.597** closed") is None  # several values left; none open
+
+
+def test_a_reply_states_the_tools_value_even_when_the_model_would_misquote_it(tiny):
+    values = stated("gene_lookup", {"symbol": "PCNA", "full_name": "proliferating cell nuclear antigen",
+                                    "summary": "[text 1: 80 words]"})
+    assert values == ["proliferating cell nuclear antigen", "[text 1]", "PCNA"]
+    assert constrained_output(tiny, "It is **[text 1]**.", values=values) == "It is **[text 1]**."  # as written
+    assert constrained_output(tiny, "GC: **0.412**.", values=["0.597"]).startswith("GC: **0.597**")
+    reply = constrained_output(tiny, "It stands for **proliferating nuclear antigen**.", values=values)
+    assert reply.startswith("It stands for **") and assistant_eval.bold(reply).lower() in map(str.lower, values)
 
 
 def test_the_kept_cache_and_the_decoder_change_no_output(tiny):
