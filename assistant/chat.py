@@ -27,6 +27,7 @@ from typing import Protocol
 from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_HUB_ID, CHAT_BASE_MARKER
 
 from .constrained import CallGrammar, Stated, decode
+from .drafts import Drafter
 from .references import References
 from .tools import Toolbox, stated
 
@@ -146,15 +147,17 @@ class HFChatModel:
 
     The KV cache of the last call is kept and reused for the longest prefix the next prompt shares with it (the
     system prompt and tool list; in a tool round, the whole conversation so far), so only new tokens are prefilled:
-    a 220-token prefill costs ~1 s on one core."""
+    a 220-token prefill costs ~1 s on one core. With `speculate`, free text is decoded speculatively from guesses
+    (`drafts`: earlier replies, the prompt) that the model checks, so the output is unchanged."""
 
     def __init__(self, tok, model, max_new_tokens: int = MAX_NEW_TOKENS, constrain: bool = True,
-                 keep_cache: bool = True):
+                 keep_cache: bool = True, speculate: bool = True):
         self.tok, self.model, self.max_new_tokens = tok, model.eval(), max_new_tokens
         if not tok.chat_template or "tool_call" not in tok.chat_template:
             tok.chat_template = TEMPLATE
         self.grammar = CallGrammar(tok) if constrain else None
         self.keep_cache = keep_cache
+        self.drafter = Drafter(stop=tok.eos_token_id) if speculate else None
         self._cache, self._cached = None, []  # the kept KV cache and the token ids it holds
         self._lock = threading.Lock()  # one generation at a time on the shared cache (a Space serves threads)
 
@@ -168,7 +171,10 @@ class HFChatModel:
         held = Stated(values) if self.grammar is not None and values else None
         with self._lock, torch.no_grad():
             cache, cached = self._reusable(prompt)
-            out, self._cached = decode(self.model, self.tok, prompt, cache, cached, root, self.max_new_tokens, held)
+            out, self._cached = decode(self.model, self.tok, prompt, cache, cached, root, self.max_new_tokens, held,
+                                       self.drafter)
+            if self.drafter is not None:
+                self.drafter.learn(prompt, out)
             self._cache = cache
         return self.tok.decode(out, skip_special_tokens=True).strip()
 

@@ -117,37 +117,51 @@ class Stated:
 
 
 def decode(model, tok, prompt: list[int], cache, cached: int, root: Node | None, max_new_tokens: int,
-           stated: Stated | None = None) -> tuple[list[int], list[int]]:
+           stated: Stated | None = None, drafter=None) -> tuple[list[int], list[int]]:
     """Greedy continuation of `prompt` (its first `cached` tokens already in `cache`), held to `root`'s calls where
-    a call starts (at the beginning, or right after a call) and to `stated` values in bold spans. Returns (new
-    tokens, every token now in the cache)."""
+    a call starts (at the beginning, or right after a call) and to `stated` values in bold spans; in free text,
+    `drafter`'s guesses (`drafts.Drafter`) are checked in the same forward pass. Returns (new tokens, every token
+    now in the cache)."""
     import torch
 
     fed, feed = list(prompt[:cached]), list(prompt[cached:])
     out: list[int] = []
-    node, call_may_start = None, root is not None
-    while len(out) < max_new_tokens:
-        logits = model(input_ids=torch.tensor([feed]), cache=cache, use_cache=True, logits_to_keep=1).logits[0, -1]
+    node, call_may_start, done = None, root is not None, False
+    while len(out) < max_new_tokens and not done:
+        free = drafter is not None and node is None and not call_may_start
+        draft = drafter.propose(fed + feed)[: max_new_tokens - len(out) - 1] if free else []
+        rows = model(input_ids=torch.tensor([feed + draft]), cache=cache, use_cache=True,
+                     logits_to_keep=len(draft) + 1).logits[0]
         fed += feed
-        if node is None:
-            t = _free_token(tok, logits, out, stated)
-            node = root.children.get(t) if call_may_start else None
-        else:
-            t = max(node.children, key=lambda c: float(logits[c]))
-            node = node.children[t]
-        out, feed = out + [t], [t]
-        if t == tok.eos_token_id:
-            break
-        if node is None and stated is not None and (rest := stated.rest(tok.decode(out))):
-            forced = tok(rest, add_special_tokens=False)["input_ids"]
-            out, feed = out + forced, feed + forced
-        while node is not None and len(node.children) == 1 and not (node.end or node.open):  # the only way on
-            t, node = next(iter(node.children.items()))
+        for i, logits in enumerate(rows):  # row i: after the first i draft tokens
+            if node is None:
+                t = _free_token(tok, logits, out, stated)
+                node = root.children.get(t) if call_may_start else None
+            else:
+                t = max(node.children, key=lambda c: float(logits[c]))
+                node = node.children[t]
             out.append(t)
-            feed.append(t)
-        call_may_start = node is not None and node.end
-        if node is not None and (node.end or node.open):
-            node = None
+            if t == tok.eos_token_id:
+                done = True
+                break
+            forced = []
+            if node is None and stated is not None and (rest := stated.rest(tok.decode(out))):
+                forced = tok(rest, add_special_tokens=False)["input_ids"]
+            while node is not None and len(node.children) == 1 and not (node.end or node.open):  # the only way on
+                t_next, node = next(iter(node.children.items()))
+                forced.append(t_next)
+            out += forced
+            call_may_start = node is not None and node.end
+            if node is not None and (node.end or node.open):
+                node = None
+            drafted = i < len(draft) and t == draft[i]  # the model chose the guess: it is in the cache already
+            if drafted:
+                fed.append(t)
+            if forced or not drafted:
+                feed = forced if drafted else [t, *forced]
+                break
+        if cache.get_seq_length() > len(fed):  # the guesses the model did not take
+            cache.crop(len(fed))
     return out[:max_new_tokens], fed
 
 

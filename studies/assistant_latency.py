@@ -4,7 +4,8 @@ sequence, for each way of decoding and each thread count.
 Ways of decoding (`assistant.chat.HFChatModel`): `generate` — `model.generate` afresh every round (as shipped before
 issue 16's second run); `kept cache` — the KV cache kept and reused for the shared prefix; `kept cache + grammar` —
 that, tool calls decoded within the calls the turn can make and the reply's bold values within what the tools
-returned (`assistant.constrained`, the default). The
+returned (`assistant.constrained`); `+ drafts` — that, with free text decoded speculatively from guesses the model
+checks (`assistant.drafts`; the default). The last column counts the replies equal to the previous way's. The
 questions are held-out single-turn conversations of the evaluation set (`assistant_data.build`, test records), the
 same for every row; seconds are wall time per turn, the LoRA merged into the base, nothing else running (the note
 says so when that was not the case).
@@ -21,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-WAYS = {"generate": {"constrain": False, "keep_cache": False}, "kept cache": {"constrain": False},
-        "kept cache + grammar": {}}
+WAYS = {"generate": {"constrain": False, "keep_cache": False, "speculate": False},
+        "kept cache": {"constrain": False, "speculate": False}, "kept cache + grammar": {"speculate": False},
+        "kept cache + grammar + drafts": {}}
 
 
 def questions(n: int, datasets: Path, seed: int = 0) -> list[str]:
@@ -49,15 +51,18 @@ def measure(adapter: Path, asks: list[str], threads: int, ways: list[str]) -> li
     rows = []
     for way in ways:
         chat = HFChatModel(tok, model, **WAYS[way])
-        seconds, tokens = [], []
+        seconds, tokens, replies = [], [], []
         for q in asks:
             turn = Assistant(chat, tools).ask(q)
             seconds.append(turn.seconds)
             tokens.append(sum(len(tok(o)["input_ids"]) for o in turn.outputs))
+            replies.append(turn.reply)
+        same = sum(a == b for a, b in zip(replies, rows[-1]["replies"])) if rows else None
         rows.append({"way": way, "threads": threads, "turns": len(asks), "p50_s": float(np.percentile(seconds, 50)),
                      "p95_s": float(np.percentile(seconds, 95)), "mean_s": float(np.mean(seconds)),
-                     "output_tokens_per_turn": float(np.mean(tokens))})
-        print(json.dumps(rows[-1]), flush=True)
+                     "output_tokens_per_turn": float(np.mean(tokens)), "same_replies_as_previous": same,
+                     "replies": replies})
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "replies"}), flush=True)
     return rows
 
 
@@ -74,9 +79,12 @@ def main(argv: list[str] | None = None) -> None:
     rows = [r for t in args.threads for r in measure(args.adapter, asks, t, args.ways)]
     lines = [f"Assistant reply latency, {len(asks)} held-out questions about 250-350 nt sequences, adapter "
              f"`{args.adapter}` (`python -m studies.assistant_latency`).", "",
-             "| decoding | threads | p50 s | p95 s | mean s | output tokens / turn |", "|---|---|---|---|---|---|"]
+             "| decoding | threads | p50 s | p95 s | mean s | output tokens / turn | replies as the way above |",
+             "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['way']} | {r['threads']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['mean_s']:.2f} | "
-              f"{r['output_tokens_per_turn']:.1f} |" for r in rows]
+              f"{r['output_tokens_per_turn']:.1f} | "
+              + ("–" if r["same_replies_as_previous"] is None else f"{r['same_replies_as_previous']}/{r['turns']}")
+              + " |" for r in rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")

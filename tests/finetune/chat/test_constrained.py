@@ -1,7 +1,7 @@
 """Constrained decoding of the assistant's tool calls (`assistant.constrained`): every call training writes is a path
 of the grammar, a model that wants an unknown tool or a missing sequence is held to real ones, free text and a model
 that already writes valid calls are left alone, a reply's bold values are held to what the tools returned, and the
-kept KV cache changes no output."""
+kept KV cache and speculative drafts change no output."""
 
 from __future__ import annotations
 
@@ -156,3 +156,28 @@ def test_the_kept_cache_and_the_decoder_change_no_output(tiny):
         expected = tok.decode(ref[0, prompt["input_ids"].shape[1]:], skip_special_tokens=True).strip()
         assert kept.complete(msgs, schemas) == expected
         assert kept._cached[: 20] == prompt["input_ids"][0, :20].tolist()
+
+
+class Counting(torch.nn.Module):
+    """A model that counts its forward passes."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.config, self.passes = model, model.config, 0
+
+    def forward(self, **kw):
+        self.passes += 1
+        return self.model(**kw)
+
+
+def test_drafts_change_no_output_and_save_forward_passes(tiny):
+    tok, model = tiny
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "GC of [sequence 1: 93 nt]?"}]
+    schemas = Toolbox().schemas()
+    plain, drafted = Counting(model), Counting(model)
+    without = HFChatModel(tok, plain, max_new_tokens=24, constrain=False, speculate=False)
+    with_drafts = HFChatModel(tok, drafted, max_new_tokens=24, constrain=False)
+    for _ in range(2):  # the second time, the first output is the guess
+        assert with_drafts.complete(messages, schemas) == without.complete(messages, schemas)
+    assert drafted.passes < plain.passes
+    assert with_drafts._cached == without._cached  # the cache holds no rejected guess
