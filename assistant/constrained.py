@@ -161,7 +161,7 @@ def decode(model, tok, prompt: list[int], cache, cached: int, root: Node | None,
                 feed = forced if drafted else [t, *forced]
                 break
         if cache.get_seq_length() > len(fed):  # the guesses the model did not take
-            cache.crop(len(fed))
+            cache.crop(len(fed) - cache.get_seq_length())
     return out[:max_new_tokens], fed
 
 

@@ -181,3 +181,25 @@ def test_drafts_change_no_output_and_save_forward_passes(tiny):
         assert with_drafts.complete(messages, schemas) == without.complete(messages, schemas)
     assert drafted.passes < plain.passes
     assert with_drafts._cached == without._cached  # the cache holds no rejected guess
+
+
+class WrongGuesses:
+    """A drafter whose guesses the model never takes past their first token."""
+
+    def propose(self, ids):
+        return [ids[-1], 7, 7, 7]
+
+    def learn(self, prompt, out):
+        pass
+
+
+def test_rejected_guesses_are_cut_from_the_cache(tiny):
+    tok, model = tiny
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "GC of [sequence 1: 93 nt]?"}]
+    schemas = Toolbox().schemas()
+    without = HFChatModel(tok, model, max_new_tokens=16, constrain=False, speculate=False)
+    wrong = HFChatModel(tok, model, max_new_tokens=16, constrain=False)
+    wrong.drafter = WrongGuesses()
+    for _ in range(2):  # the second call reuses the cache the first one cut
+        assert wrong.complete(messages, schemas) == without.complete(messages, schemas)
+        assert wrong._cached == without._cached and wrong._cache.get_seq_length() == len(wrong._cached)
