@@ -161,7 +161,8 @@ def report(ours: dict, orig: dict) -> str:
     lines = ["| | ours | original GenomicLLM shape | ours vs original |", "|---|---|---|---|"]
     for label, key, fmt, higher_better in rows:
         a, b = ours[key], orig[key]
-        ratio = f"{a / b:.1f}x more" if higher_better else f"{b / a:.1f}x less"
+        ratio = f"{a / b:.1f}x more" if a >= b else f"{b / a:.1f}x less"  # the larger over the smaller
+        ratio += "" if (a >= b) == higher_better or a == b else " (worse)"
         lines.append(f"| {label} | {fmt.format(a)} | {fmt.format(b)} | {ratio} |")
     return "\n".join(lines)
 

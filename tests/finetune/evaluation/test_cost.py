@@ -14,3 +14,5 @@ def test_bench_measures_the_released_model(tiny_release, tiny_setup):
     table = report(row, slower)
     assert "| latency p50, one answer (s) |" in table and "10.0x less" in table and "4.0x more" in table
 
+    longer = {**row, "prompt_tokens_p50": row["prompt_tokens_p50"] * 3}
+    assert "3.0x more (worse)" in report(longer, row)  # longer prompts: the larger over the smaller, flagged
