@@ -90,7 +90,6 @@ class Stated:
 
     def __init__(self, values: list[str]):
         self.written = {v.lower(): v for v in values if v}  # compared lower-cased, written as the tool wrote it
-        self.values = list(self.written)
 
     def _open(self, text: str) -> str | None:
         """The open bold span's text so far, lower-cased (None: no span is open)."""
@@ -102,17 +101,17 @@ class Stated:
         begins one."""
         closed = after.lower().split(BOLD)[1 : after.count(BOLD) // 2 * 2 : 2]
         done = before.count(BOLD) // 2
-        if any(span not in self.values for span in closed[done:]):
+        if any(span not in self.written for span in closed[done:]):
             return False
         span = self._open(after)
-        return span is None or any(v.startswith(span) for v in self.values)
+        return span is None or any(v.startswith(span) for v in self.written)
 
     def rest(self, text: str) -> str | None:
         """What is left to write of the open span's value, closing it, when only one value can continue it."""
         span = self._open(text)
         if span is None:
             return None
-        left = [v for v in self.values if v.startswith(span)]
+        left = [v for v in self.written if v.startswith(span)]
         return self.written[left[0]][len(span) :] + BOLD if len(left) == 1 else None
 
 

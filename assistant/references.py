@@ -34,7 +34,6 @@ NEAR_DNA_LENGTH = 12  # a would-be sequence: a word this long ...
 NEAR_DNA_SHARE = 0.75  # ... with at least this share of nucleotide letters
 UNITS = {"sequence": "nt", "protein": "aa", "text": "words"}
 REFERENCE = re.compile(r"\[(sequence|protein|text) (\d+)(?::[^\]\n]*)?\]")
-_SIZED = re.compile(r"\[(sequence|protein|text) (\d+): [^\]]*\]")
 _WORD = re.compile(r"[^\s,;:!?()\[\]\"'`]+")
 _SHORT_CHUNK = re.compile(rf"[ \t]*(\n?)[ \t]*([{RUN_LETTERS}]{{1,{MIN_RUN - 1}}})(?=\s|$|[.,;:!?)])")
 _BASES = set(RUN_LETTERS + IUPAC)
@@ -69,7 +68,7 @@ def short_error(e: Exception) -> str:
 
 def short_references(text: str) -> str:
     """Placeholders as a reply writes them: `[sequence 2: 300 nt]` -> `[sequence 2]`."""
-    return _SIZED.sub(r"[\1 \2]", text)
+    return REFERENCE.sub(r"[\1 \2]", text)
 
 
 def clean(text: str) -> tuple[str | None, str]:

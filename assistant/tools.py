@@ -262,6 +262,14 @@ class Toolbox:
 
         return list(inspect.signature(getattr(Toolbox, name)).parameters)[1:]
 
+    @staticmethod
+    def defaults(name: str) -> dict:
+        """The tool's optional arguments with their defaults (`translate`: {"frame": 1})."""
+        import inspect
+
+        return {p.name: p.default for p in inspect.signature(getattr(Toolbox, name)).parameters.values()
+                if p.default is not p.empty}
+
 
 def present(name: str, value, refs: References):
     """A tool's value as the LLM reads it: long sequences, proteins and texts become references."""

@@ -8,7 +8,6 @@ written by `finetune.chat.assistant_eval` with `--workers 2`, the default) and r
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from finetune.chat import assistant_data, assistant_eval
@@ -25,8 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--group", help="only this group (eval.md's first column)")
     args = p.parse_args(argv)
     convs = assistant_data.build("test", args.per_task, args.seed, args.datasets)
-    rows = sorted((json.loads(line) for f in args.eval.glob("shard-*/rows.jsonl") for line in f.open()),
-                  key=lambda r: r["index"])
+    rows = assistant_eval.shard_rows(sorted(d for d in args.eval.glob("shard-*") if (d / "rows.jsonl").is_file()))
     if not rows:
         raise FileNotFoundError(f"no {args.eval}/shard-*/rows.jsonl: run the evaluation with --workers 2")
     for r in rows:

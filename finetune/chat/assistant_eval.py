@@ -19,7 +19,6 @@ Anything unparseable or missing counts as wrong. Writes eval.json, eval.md and v
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import re
@@ -71,11 +70,7 @@ def _norm_args(name: str, args: dict) -> dict:
     if "sequence" in out:
         m = re.search(r"\d+", str(out["sequence"]))
         out["sequence"] = m.group() if m else str(out["sequence"])
-    if name in Toolbox.NAMES:
-        for p in inspect.signature(getattr(Toolbox, name)).parameters.values():
-            if p.default is not p.empty:
-                out.setdefault(p.name, p.default)
-    return out
+    return {**(Toolbox.defaults(name) if name in Toolbox.NAMES else {}), **out}
 
 
 def judge(conv, turn: Turn, refs) -> dict:
@@ -226,11 +221,16 @@ def run_workers(args, n_convs: int) -> tuple[list[Turn], list[dict]]:
              for k, d in enumerate(shard_dirs)]
     if any(p.wait() for p in procs):
         raise RuntimeError(f"an evaluation worker failed (see {args.out}/shard-*)")
-    rows = sorted((json.loads(line) for d in shard_dirs for line in (d / "rows.jsonl").read_text().splitlines()),
-                  key=lambda r: r["index"])
+    rows = shard_rows(shard_dirs)
     if [r["index"] for r in rows] != list(range(n_convs)):
         raise RuntimeError("the workers' rows do not cover every conversation once")
     return [turn_from_json(r["turn"]) for r in rows], [r["scores"] for r in rows]
+
+
+def shard_rows(shard_dirs) -> list[dict]:
+    """The workers' rows ({"index", "turn", "scores"}), in conversation order."""
+    return sorted((json.loads(line) for d in shard_dirs for line in (Path(d) / "rows.jsonl").read_text().splitlines()),
+                  key=lambda r: r["index"])
 
 
 def examples(convs: list, turns: list[Turn], kinds=("single", "follow_up", "second", "refuse", "concept",
