@@ -76,6 +76,16 @@ class GenomicLLMConfig(PreTrainedConfig):
         conv_kernel_size: Width of the short gated causal depthwise convolution that opens every block (LFM2's
             short-conv operator: ``in_proj`` -> B * x -> causal depthwise conv -> C * . -> ``out_proj``), which hands
             each token its neighbours for little compute; ``0`` leaves it out. Generation caches its last inputs.
+        kmer_sizes: Add to each base token's embedding the embedding of every k-mer of these sizes that ends at it
+            (``kmers_genomicllm.py``): k-mer identities, what k-mer logistic regression reads, for the cost of a
+            lookup. ``None`` leaves it out. Needs ``kmer_base_token_ids``.
+        phased_kmer_sizes: k-mer sizes embedded once per phase: where the k-mer ends in its run of bases, modulo
+            ``kmer_phase_period`` (3, the codon phase: a stop codon of one reading frame). Also needs
+            ``kmer_base_token_ids``; ``None`` leaves them out.
+        kmer_phase_period: The period of the phased k-mers.
+        kmer_base_token_ids: The token ids of the bases A, C, G, T, in that order (the k-mers' letters).
+        kmer_embedding_size: Width of the k-mer table; a linear map (zero at initialisation, so adding k-mers to a
+            trained model starts from the same function) takes it to ``hidden_size``.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -133,6 +143,11 @@ class GenomicLLMConfig(PreTrainedConfig):
     dna_run_min_tokens: int = 8
     far_offset: int = 4096
     conv_kernel_size: int = 0
+    kmer_sizes: list[int] | None = None
+    phased_kmer_sizes: list[int] | None = None
+    kmer_phase_period: int = 3
+    kmer_base_token_ids: list[int] | None = None
+    kmer_embedding_size: int = 64
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.
@@ -171,6 +186,7 @@ class GenomicLLMConfig(PreTrainedConfig):
         self._check_streams()
         if not isinstance(self.conv_kernel_size, int) or self.conv_kernel_size < 0:
             raise ValueError(f"conv_kernel_size must be an int >= 0 (0 = no convolution), got {self.conv_kernel_size!r}")
+        self._check_kmers()
         # The cache layout transformers' DynamicCache builds: key/value + a conv state per layer when convolving.
         self.layer_types = ["hybrid" if self.conv_kernel_size else "full_attention"] * self.num_layers
         # Every Auto class points at this code, whichever head is saved (entries already in config.json win).
@@ -181,6 +197,32 @@ class GenomicLLMConfig(PreTrainedConfig):
     def uses_streams(self) -> bool:
         """Whether any head reads run-relative positions (else plain RoPE)."""
         return any(stream != "token" for stream in self.position_streams or ())
+
+    @property
+    def reads_history(self) -> bool:
+        """Whether a cached step needs every id so far (``history_ids``): positions or k-mers come from the ids."""
+        return self.uses_streams or self.uses_kmers
+
+    @property
+    def uses_kmers(self) -> bool:
+        """Whether the input carries the k-mer embedding (plain or phased k-mers)."""
+        return bool(self.kmer_sizes or self.phased_kmer_sizes)
+
+    def _check_kmers(self) -> None:
+        for name in ("kmer_sizes", "phased_kmer_sizes"):
+            sizes = sorted({int(k) for k in getattr(self, name) or ()})
+            if sizes and (sizes[0] < 1 or sizes[-1] > 8):
+                raise ValueError(f"{name} must lie in 1..8 (a table of 4**k rows each), got {getattr(self, name)}")
+            setattr(self, name, sizes or None)
+        if not self.uses_kmers:
+            return
+        ids = list(self.kmer_base_token_ids or ())
+        if len(ids) != 4 or len(set(ids)) != 4 or not all(0 <= int(i) < self.vocab_size for i in ids):
+            raise ValueError("k-mers need kmer_base_token_ids: the 4 distinct token ids of A, C, G, T, got "
+                             f"{self.kmer_base_token_ids!r}")
+        self.kmer_base_token_ids = [int(i) for i in ids]
+        _check_positive_int("kmer_embedding_size", self.kmer_embedding_size)
+        _check_positive_int("kmer_phase_period", self.kmer_phase_period)
 
     def _check_streams(self) -> None:
         if self.position_streams is None:

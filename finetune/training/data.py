@@ -14,10 +14,13 @@ Crop sources (`crops`): fresh rows of the exact-computable tasks cut from the tr
 window, in frame for translation), asked with the grammar and answered by the task's exact rule. One train row then
 gives many questions of many lengths, and the window's longest length grows with the run's progress (a length
 curriculum: short copies teach the alignment, long ones the task's full range). Only train rows are ever cut.
+Reading comprehension has its own crops (`FieldCropSource`): train records whose field values are shuffled between
+records (coordinates redrawn), so an answer can only be read back from the prompt, never recalled from the gene.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,9 +101,56 @@ class CropSource:
         return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
 
 
+@dataclass
+class FieldCropSource:
+    """Reading-comprehension rows made from the train records: the fields of one record, each value taken from
+    another random record (integers, the coordinates, redrawn: a start, and an end up to 2 Mb after it), a window
+    of a train sequence, a random field asked, answered by the exact rule (the field read back). Thousands of
+    records then teach copying a value out of the prompt rather than the genes' own values."""
+
+    name: str
+    task: Task
+    records: list[tuple[str, dict]]  # (sequence, fields) of the train rows
+    tok: object
+    min_len: int = 30
+    max_tokens: int | None = None
+    dropped_for_length: int = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        for _ in range(100):
+            ids, n_prompt = self._make(rng)
+            if self.max_tokens is None or len(ids) <= self.max_tokens:
+                return ids, n_prompt
+            self.dropped_for_length += 1
+        raise ValueError(f"{self.name}: 100 rows in a row exceeded {self.max_tokens} tokens")
+
+    def _pick(self, rng: np.random.Generator) -> tuple[str, dict]:
+        return self.records[int(rng.integers(len(self)))]
+
+    def _make(self, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+        seq, layout = self._pick(rng)
+        n = int(rng.integers(min(self.min_len, len(seq)), len(seq) + 1))
+        start = int(rng.integers(0, len(seq) - n + 1))
+        fields, begin = {}, int(rng.integers(1, 250_000_000))
+        for key, value in layout.items():
+            if isinstance(value, int):  # start, then end: a made-up gene's coordinates
+                fields[key], begin = begin, begin + int(rng.integers(50, 2_000_000))
+            else:
+                fields[key] = self._pick(rng)[1].get(key, value)
+        question = str(rng.choice(list(fields)))
+        answer = exact_answer(self.task, seq, fields, question)
+        enc = self.tok(render_prompt(self.task, seq[start:start + n], fields, question), " " + answer,
+                       return_token_type_ids=True)
+        return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+
+
 # The exact tasks cut into crops, from which corpus config, and the window frame.
 CROPS = {"reverse": ("reverse_complement", 1), "complement": ("reverse_complement", 1),
          "reverse_complement": ("reverse_complement", 1), "nt2aa": ("nt2aa", 3), "gc_content": ("gc_content", 1)}
+FIELD_CROPS = {"reading_comprehension": "reading_comprehension"}  # field-reading tasks: their corpus config
 
 
 def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300,
@@ -109,8 +159,14 @@ def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300,
     `max_len` bases; rows of up to `max_tokens` tokens)."""
     out = []
     for name in tasks:
+        if name in FIELD_CROPS:
+            df = pd.read_parquet(root / "GenomicLLM_GRCh38" / "data" / FIELD_CROPS[name] / f"{TRAIN_SPLIT}.parquet",
+                                 columns=["sequence", "fields"])
+            records = list(zip(df["sequence"], (json.loads(f) for f in df["fields"])))
+            out.append(FieldCropSource(f"crops/{name}", get_task(name), records, tok, max_tokens=max_tokens))
+            continue
         if name not in CROPS:
-            raise ValueError(f"no crop source for {name!r}; crops exist for {sorted(CROPS)}")
+            raise ValueError(f"no crop source for {name!r}; crops exist for {sorted({**CROPS, **FIELD_CROPS})}")
         config, frame = CROPS[name]
         df = pd.read_parquet(root / "GenomicLLM_GRCh38" / "data" / config / f"{TRAIN_SPLIT}.parquet",
                              columns=["task", "sequence"])

@@ -47,7 +47,13 @@ def init_summary(run: Path, this: dict) -> dict:
     init = json.loads(config.read_text()).get("init_from") if config.is_file() else None
     if not init:
         return {}
-    first = log_summary(Path(init))
+    init = Path(init)
+    if (init / "log.jsonl").is_file():
+        first = log_summary(init)
+    else:  # a run rebuilt from its shipped folder: the summary ship wrote then
+        shipped = json.loads((init / "release" / "training_summary.json").read_text())
+        first = {k: shipped[k] for k in ("steps", "tokens", "cpu_s", "wall_s_logged",
+                                         "final_loss_mean_last_50_steps", "tokens_per_s_last")}
     return {"init_from": {"run": str(init), **first},
             "total_tokens": first["tokens"] + this["tokens"], "total_cpu_s": first["cpu_s"] + this["cpu_s"]}
 

@@ -80,14 +80,28 @@ class TrainConfig(JsonConfig):
     # its own mixture and schedule; the model shape must match); ship adds that run's totals to the summary
 
 
+# Parts a second phase may add to the first phase's model: they start as their own initialisation says (the k-mer
+# embedding's projection at zero, so the phase starts from the first phase's function).
+ADDABLE_PREFIXES = ("model.kmer_embed.",)
+
+
 def load_init_weights(model, run: Path) -> None:
-    """`run`'s released weights into `model` (same shape, strict): where a second training phase starts."""
+    """`run`'s released weights into `model` (same shape; only ADDABLE_PREFIXES parts may be new): where a second
+    training phase starts."""
     from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
     release = run / "release"
     if not (release / "config.json").is_file():
         raise FileNotFoundError(f"init_from {run}: no release/ folder there (the run has not finished)")
-    model.load_state_dict(GenomicLLMForCausalLM.from_pretrained(release, dtype=torch.float32).state_dict(), strict=True)
+    weights = GenomicLLMForCausalLM.from_pretrained(release, dtype=torch.float32).state_dict()
+    try:
+        result = model.load_state_dict(weights, strict=False)
+    except RuntimeError as e:  # a tensor of another size
+        raise ValueError(f"init_from {run}: the model shapes differ ({str(e).splitlines()[1].strip()} ...)") from e
+    missing = [k for k in result.missing_keys if not k.startswith(ADDABLE_PREFIXES)]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"init_from {run}: the model shapes differ (missing {missing}, unexpected "
+                         f"{result.unexpected_keys})")
 
 
 def stream_token_ids(tok) -> dict[str, list[int]]:
@@ -102,6 +116,14 @@ def stream_token_ids(tok) -> dict[str, list[int]]:
     return {"dna_token_ids": dna, "answer_marker_token_ids": [marker]}
 
 
+def base_token_ids(tok) -> list[int]:
+    """The ids of the single-base tokens A, C, G, T (the k-mer embedding's letters)."""
+    ids = tok.convert_tokens_to_ids(list("ACGT"))
+    if None in ids or tok.unk_token_id in ids or len(set(ids)) != 4:
+        raise ValueError(f"{tok.name_or_path}: no single-base tokens A, C, G, T (the k-mer embedding needs them)")
+    return ids
+
+
 def build_model(cfg: TrainConfig, tok):
     from modeling.configuration_genomicllm import GenomicLLMConfig
     from modeling.modeling_genomicllm import GenomicLLMForCausalLM
@@ -109,6 +131,8 @@ def build_model(cfg: TrainConfig, tok):
     shape = dict(cfg.model)
     if shape.get("position_streams"):
         shape = {**stream_token_ids(tok), **shape}
+    if shape.get("kmer_sizes") or shape.get("phased_kmer_sizes"):
+        shape = {"kmer_base_token_ids": base_token_ids(tok), **shape}
     config = GenomicLLMConfig(vocab_size=len(tok), max_position_embeddings=cfg.max_len, pad_token_id=tok.pad_token_id,
                               bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **shape)
     torch.manual_seed(cfg.seed)

@@ -2,7 +2,7 @@
 
 One readable file in the spirit of nanoGPT / transformers' ``modeling_llama.py``:
 
-    token ids ──► embed_tokens (+ optional DNA/text segment vector)
+    token ids ──► embed_tokens (+ optional DNA/text segment vector) (+ optional k-mer embedding)
               ──► num_layers x [ (x + ShortConv(RMSNorm(x))) ; x + Attn(RMSNorm(x)) ; x + SwiGLU(RMSNorm(x)) ]
               ──► RMSNorm ──► lm_head (tied to embed_tokens)
 
@@ -19,12 +19,12 @@ Heads:
 - ``GenomicLLMForSequenceClassification`` (``AutoModelForSequenceClassification``): classic fine-tuning head.
 
 Remote code: this file travels with the weights. It imports only torch, transformers and the standard library; the
-relative imports are its siblings ``configuration_genomicllm.py`` and ``positions_genomicllm.py``, which
-``save_pretrained`` copies along.
+relative imports are its siblings ``configuration_genomicllm.py``, ``positions_genomicllm.py`` and
+``kmers_genomicllm.py``, which ``save_pretrained`` copies along.
 
 Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
 H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels, N position streams,
-W conv_kernel_size.
+W conv_kernel_size, K k-mer sizes, E kmer_embedding_size.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
+from .kmers_genomicllm import base_table, kmer_ids, table_rows
 from .positions_genomicllm import STREAMS, stream_positions, token_table
 
 logger = logging.get_logger(__name__)
@@ -336,6 +337,29 @@ class GenomicLLMSegmentEmbedding(nn.Module):
         return self.embedding(self.is_dna[input_ids])
 
 
+class GenomicLLMKmerEmbedding(nn.Module):
+    """The embedding of every k-mer (``config.kmer_sizes``, and per codon phase ``config.phased_kmer_sizes``) ending
+    at each base token: (B, S) ids -> (B, T, D).
+
+    One table of ``table_rows`` x E (row 0, "no k-mer", is masked out) summed over the sizes, then ``proj`` (D, E) to
+    the residual width. ``proj`` starts at zero, so adding k-mers to a trained model starts from that model's
+    function. ``bases`` is a non-persistent (V,) table recomputed in ``_init_weights``.
+    """
+
+    def __init__(self, config: GenomicLLMConfig) -> None:
+        super().__init__()
+        self.sizes = (list(config.kmer_sizes or ()), list(config.phased_kmer_sizes or ()), config.kmer_phase_period)
+        self.table = nn.Parameter(torch.empty(table_rows(*self.sizes), config.kmer_embedding_size))  # (rows, E)
+        self.proj = nn.Parameter(torch.zeros(config.hidden_size, config.kmer_embedding_size))  # (D, E)
+        self.register_buffer("bases", base_table(config.vocab_size, config.kmer_base_token_ids), persistent=False)
+
+    def forward(self, history_ids: torch.LongTensor, seq_len: int) -> torch.Tensor:
+        rows = kmer_ids(history_ids, self.bases, *self.sizes)[..., -seq_len:]  # (B, K, T)
+        found = (rows > 0).unsqueeze(-1).to(self.table.dtype)  # (B, K, T, 1)
+        summed = (nn.functional.embedding(rows, self.table) * found).sum(dim=1)  # (B, T, E)
+        return nn.functional.linear(summed, self.proj)  # (B, T, D)
+
+
 class GenomicLLMPositionStreams(nn.Module):
     """Per-head positions from the token ids (``positions_genomicllm.stream_positions``): (B, S) -> (B, N, S).
 
@@ -409,6 +433,11 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
         elif isinstance(module, nn.Conv1d):
             init.normal_(module.weight, mean=0.0, std=std)
+        elif isinstance(module, GenomicLLMKmerEmbedding):
+            init.normal_(module.table, mean=0.0, std=std)
+            init.zeros_(module.proj)
+            init.copy_(module.bases, base_table(self.config.vocab_size, self.config.kmer_base_token_ids,
+                                                module.bases.device))
 
 
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
@@ -418,6 +447,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         super().__init__(config)
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
         self.segment_embed = GenomicLLMSegmentEmbedding(config) if config.use_segment_embedding else None
+        self.kmer_embed = GenomicLLMKmerEmbedding(config) if config.uses_kmers else None
         self.layers = nn.ModuleList(
             [GenomicLLMDecoderLayer(config, layer_idx) for layer_idx in range(config.num_layers)]
         )
@@ -490,6 +520,9 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 inputs_embeds = inputs_embeds + self.segment_embed(input_ids)
         elif self.segment_embed is not None:
             logger.warning_once("inputs_embeds given: the DNA/text segment embedding is not added (it needs input_ids)")
+        if self.kmer_embed is not None:
+            if input_ids is None:
+                raise ValueError("the k-mer embedding is read from the token ids: pass input_ids, not inputs_embeds")
 
         if use_cache and cache is None:
             cache = DynamicCache(config=self.config)
@@ -503,6 +536,10 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 f"max_position_embeddings={self.config.max_position_embeddings}. Shorten the prompt (or "
                 f"max_new_tokens); nothing is truncated automatically."
             )
+
+        if self.kmer_embed is not None:
+            inputs_embeds = inputs_embeds + self.kmer_embed(self._history(input_ids, history_ids, past_seen_tokens),
+                                                            seq_len)
 
         stream_ids = None  # (B, N, T) when heads read position streams
         if self.position_streams is not None:
@@ -561,20 +598,27 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         if input_ids is None:
             raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
         seq_len = input_ids.shape[1]
-        if history_ids is None:
-            if past_seen_tokens:
-                raise ValueError("a cached step of a position-stream model needs history_ids (all ids so far); "
-                                 "generate() passes them")
-            history_ids = input_ids
-        if history_ids.shape[1] != past_seen_tokens + seq_len:
-            raise ValueError(f"history_ids holds {history_ids.shape[1]} tokens, the cache {past_seen_tokens} + "
-                             f"{seq_len} new")
+        history_ids = self._history(input_ids, history_ids, past_seen_tokens)
         mask_is_2d = attention_mask is not None and attention_mask.dim() == 2
         if mask_is_2d and attention_mask.shape[1] == history_ids.shape[1]:
             real = attention_mask.bool()
         else:
             real = torch.ones_like(history_ids, dtype=torch.bool)
         return self.position_streams(history_ids, real)[..., -seq_len:]
+
+    @staticmethod
+    def _history(input_ids: torch.LongTensor, history_ids: torch.LongTensor | None,
+                 past_seen_tokens: int) -> torch.LongTensor:
+        """Every id so far, (B, S): what the position streams and the k-mers are read from."""
+        if history_ids is None:
+            if past_seen_tokens:
+                raise ValueError("a cached step of a model that reads position streams or k-mers from the ids needs "
+                                 "history_ids (all ids so far); generate() passes them")
+            return input_ids
+        if history_ids.shape[1] != past_seen_tokens + input_ids.shape[1]:
+            raise ValueError(f"history_ids holds {history_ids.shape[1]} tokens, the cache {past_seen_tokens} + "
+                             f"{input_ids.shape[1]} new")
+        return history_ids
 
     @staticmethod
     def _position_ids(
@@ -609,10 +653,11 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
 
     def prepare_inputs_for_generation(self, input_ids: torch.LongTensor, **kwargs):
         """As GenerationMixin's, plus ``history_ids`` (every id so far) for the position streams, which replace
-        the plain ``position_ids`` generate() derives from the attention mask."""
+        the plain ``position_ids`` generate() derives from the attention mask, and for the k-mers."""
         model_inputs = super().prepare_inputs_for_generation(input_ids, **kwargs)
-        if self.config.uses_streams:  # the model reads its positions from the ids (generate's are plain ones)
+        if self.config.reads_history:
             model_inputs["history_ids"] = input_ids
+        if self.config.uses_streams:  # the model reads its positions from the ids (generate's are plain ones)
             model_inputs.pop("position_ids", None)
         return model_inputs
 

@@ -188,3 +188,62 @@ def test_crops_over_the_length_limit_are_left_out_and_counted(tiny_setup):
     rng = np.random.default_rng(0)
     rows = [src.draw(rng, 1.0) for _ in range(20)]
     assert all(len(ids) <= 40 for ids, _ in rows) and src.dropped_for_length > 0  # never cut, redrawn and counted
+
+
+def test_reading_comprehension_crops_are_answered_from_the_prompt_not_the_gene(tiny_setup):
+    from transformers import AutoTokenizer
+
+    from finetune.training.data import crop_sources
+    from tasks import parse_answer
+
+    tok = AutoTokenizer.from_pretrained(tiny_setup.tokenizer)
+    src, = crop_sources(Path(tiny_setup.datasets), tok, ["reading_comprehension"], max_tokens=768)
+    genes = {(f["symbol"], f["start"]) for _, f in src.records}
+    pools = {k: {f[k] for _, f in src.records} for k in ("symbol", "chromosome", "strand", "biotype")}
+    rng, made_up = np.random.default_rng(0), 0
+    for _ in range(40):
+        ids, n_prompt = src.draw(rng, 0.5)
+        prompt, answer = tok.decode(ids[1:n_prompt]), tok.decode(ids[n_prompt:-1]).strip()
+        fields = dict(part.split("=", 1) for part in prompt.split(", ") if "=" in part and " " not in part)
+        asked = prompt.rsplit("what is the ", 1)[1].split("?")[0]
+        assert parse_answer("reading_comprehension", answer) == fields[asked]  # the value is read back
+        assert all(fields[k] in pools[k] for k in pools)  # values of real records ...
+        assert int(fields["start"]) < int(fields["end"])
+        made_up += (fields["symbol"], int(fields["start"])) not in genes  # ... but not the gene's own
+    assert made_up == 40
+
+
+def test_a_second_phase_may_add_kmers_and_starts_from_the_same_function(tiny_setup, tmp_path):
+    import pytest
+    import torch
+    from transformers import AutoTokenizer
+
+    from finetune.training.ship import ship
+    from modeling.inference import load
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), first, progress=False)
+    kmers = {**asdict(tiny_setup), "steps": 1, "lr": 0.0, "warmup_steps": 0, "weight_decay": 0.0,
+             "init_from": str(first), "model": {**tiny_setup.model, "kmer_sizes": [2, 3], "kmer_embedding_size": 8}}
+    train(TrainConfig(**kmers), second, progress=False)
+    (tok, a), (_, b) = load(first / "release"), load(second / "release")
+    assert b.config.kmer_base_token_ids == AutoTokenizer.from_pretrained(tiny_setup.tokenizer).convert_tokens_to_ids(
+        list("ACGT"))
+    ids = tok("ACGTTGCAACGT, GC content =", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.equal(a(ids).logits, b(ids).logits)  # the k-mers start silent
+    wider = {**kmers, "model": {**tiny_setup.model, "hidden_size": 64}}
+    with pytest.raises(ValueError, match="shapes differ|size mismatch"):
+        train(TrainConfig(**wider), tmp_path / "wider", progress=False)
+    # a first phase known only by its shipped folder (no log.jsonl left): its summary still counts in the totals
+    ship(first, tmp_path / "shipped-first")
+    rebuilt = tmp_path / "rebuilt"
+    (rebuilt / "release").parent.mkdir()
+    import shutil
+
+    shutil.copytree(tmp_path / "shipped-first", rebuilt / "release")
+    config = json.loads((second / "train_config.json").read_text())
+    (second / "train_config.json").write_text(json.dumps({**config, "init_from": str(rebuilt)}))
+    summary = json.loads((ship(second, tmp_path / "shipped") / "training_summary.json").read_text())
+    assert summary["init_from"]["steps"] == 2 and summary["total_tokens"] == summary["init_from"]["tokens"] + \
+        summary["tokens"]

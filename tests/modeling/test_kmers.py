@@ -1,0 +1,153 @@
+"""The k-mer embedding (modeling/kmers_genomicllm.py): which k-mer ends at each token, that it reaches the model only
+through the ids (padding, caching and generation see the same k-mers as a full forward), and that a trained model
+with k-mers added starts from the same function."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from modeling.kmers_genomicllm import base_table, kmer_ids, table_rows
+from modeling.modeling_genomicllm import GenomicLLMForCausalLM
+
+from .test_modeling import left_pad
+from .test_positions import TOK, ids_of, stream_config
+
+BASES = TOK.convert_tokens_to_ids(list("ACGT"))
+SIZES = [2, 3]
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
+
+def decode_row(row: int, sizes: list[int]) -> str:
+    """A table row back to its k-mer (the inverse of kmer_ids' code), "" for row 0."""
+    if row == 0:
+        return ""
+    offset = 1
+    for k in sizes:
+        if row < offset + 4**k:
+            code = row - offset
+            return "".join("ACGT"[(code // 4**j) % 4] for j in reversed(range(k)))
+        offset += 4**k
+    raise AssertionError(f"row {row} outside the table")
+
+
+def kmer_model(seed: int = 0, **overrides) -> GenomicLLMForCausalLM:
+    torch.manual_seed(seed)
+    model = GenomicLLMForCausalLM(stream_config(kmer_sizes=SIZES, phased_kmer_sizes=[3], kmer_base_token_ids=BASES,
+                                                kmer_embedding_size=8, **overrides)).eval()
+    with torch.no_grad():  # the projection starts at zero (no effect): give the k-mers a voice for these tests
+        model.model.kmer_embed.proj.normal_(0, 0.5)
+    return model
+
+
+@pytest.mark.parametrize("text", ["ACGTTGCA", "xAC,GTNAC=TTG", "GGGG,ACGTACGT,c=ACG"])
+def test_each_token_gets_the_kmers_ending_at_it(text):
+    ids = ids_of(text)[None]
+    rows = kmer_ids(ids, base_table(64, BASES), SIZES)[0]  # (K, S)
+    letters = TOK.convert_ids_to_tokens(ids[0].tolist())
+    for s, k in enumerate(SIZES):
+        for i in range(len(letters)):
+            window = letters[max(0, i - k + 1): i + 1]
+            whole = len(window) == k and all(t in "ACGT" for t in window)
+            assert decode_row(int(rows[s, i]), SIZES) == ("".join(window) if whole else "")
+    assert rows.max() < table_rows(SIZES)
+
+
+def test_phased_kmers_know_their_codon_phase():
+    # two runs of bases; the phase counts from each run's first base (N, text and padding restart it)
+    text = "ACGTAAC,TAATNTAA="
+    ids = ids_of(text)[None]
+    letters = TOK.convert_ids_to_tokens(ids[0].tolist())
+    rows = kmer_ids(ids, base_table(64, BASES), [2], [3], period=3)[0]  # (2, S): plain 2-mers, then phased 3-mers
+    offset = 1 + 4**2
+    since, seen = [], 0
+    for t in letters:
+        seen = seen + 1 if t in "ACGT" else 0
+        since.append(seen - 1)
+    for i, row in enumerate(rows[1].tolist()):
+        window = letters[max(0, i - 2): i + 1]
+        if len(window) < 3 or not all(t in "ACGT" for t in window):
+            assert row == 0
+            continue
+        code, phase = divmod(row - offset, 3)
+        assert decode_row(1 + code, [3]) == "".join(window) and phase == since[i] % 3
+    # TAA ends at index 2 of the second run ("TAAT...") and index 2 of the third ("TAA" after N): the same row;
+    # in the first run ("ACGTAAC") it ends at index 5: phase 2 again, the same row; shifted by one it differs
+    taa = [rows[1, i].item() for i in range(2, len(letters)) if "".join(letters[i - 2:i + 1]) == "TAA"]
+    assert len(taa) == 3 and len(set(taa)) == 1
+    shifted = kmer_ids(ids_of("CTAA,")[None], base_table(64, BASES), [2], [3], period=3)[0, 1, 4].item()
+    assert shifted != taa[0] and shifted > 0
+    assert rows.max() < table_rows([2], [3], 3)
+
+
+def test_every_kmer_has_its_own_row():
+    rows = set()
+    for k in SIZES:
+        for kmer in itertools.product("ACGT", repeat=k):
+            ids = ids_of("".join(kmer))[None]
+            rows.add(int(kmer_ids(ids, base_table(64, BASES), SIZES)[0, SIZES.index(k), -1]))
+    assert len(rows) == sum(4**k for k in SIZES) and 0 not in rows
+
+
+def test_cached_decoding_and_left_padding_match_the_full_forward():
+    from transformers import DynamicCache
+
+    model = kmer_model(conv_kernel_size=0, position_streams=None)  # k-mers alone: nothing else reads history
+    assert model.config.reads_history
+    prompt = ids_of("ACGTTGCA,rc=")
+    answer = torch.tensor(BASES * 3)  # DNA answers make k-mers of their own
+    ids = torch.cat([prompt, answer])[None]
+    n = len(prompt)
+    with torch.no_grad():
+        full = model(ids).logits
+        cache = DynamicCache(config=model.config)
+        steps = [model(ids[:, :n], cache=cache, use_cache=True, history_ids=ids[:, :n]).logits]
+        for t in range(n, ids.shape[1]):
+            steps.append(model(ids[:, t:t + 1], cache=cache, use_cache=True, history_ids=ids[:, :t + 1]).logits)
+        torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=0, atol=1e-5)
+        rows = [ids_of("ACGTTG,rc="), ids_of("AC,x=")]
+        padded, mask = left_pad(rows)
+        batch = model(padded, attention_mask=mask).logits
+        for i, row in enumerate(rows):
+            torch.testing.assert_close(batch[i, -len(row):], model(row[None]).logits[0], rtol=0, atol=1e-5)
+        # generate() hands the history over: greedy answers equal the full forward's argmax
+        out = model.generate(prompt[None], max_new_tokens=6, min_new_tokens=6, do_sample=False)
+        assert torch.equal(model(out).logits[0, n - 1:-1].argmax(-1), out[0, n:])
+
+
+def test_kmers_change_the_output_and_start_silent():
+    ids = ids_of("ACGTTGCA,rc=")[None]
+    torch.manual_seed(0)
+    silent = GenomicLLMForCausalLM(stream_config(kmer_sizes=SIZES, kmer_base_token_ids=BASES)).eval()
+    torch.manual_seed(0)
+    without = GenomicLLMForCausalLM(stream_config()).eval()
+    without.load_state_dict({k: v for k, v in silent.state_dict().items() if "kmer_embed" not in k})
+    with torch.no_grad():
+        assert torch.equal(silent(ids).logits, without(ids).logits)  # projection at zero: the same function
+        assert not torch.allclose(kmer_model()(ids).logits, without(ids).logits)
+
+
+def test_config_checks_kmers():
+    with pytest.raises(ValueError, match="kmer_base_token_ids"):
+        stream_config(kmer_sizes=[3])
+    with pytest.raises(ValueError, match="kmer_base_token_ids"):
+        stream_config(kmer_sizes=[3], kmer_base_token_ids=BASES[:3] + BASES[:1])
+    with pytest.raises(ValueError, match="1..8"):
+        stream_config(kmer_sizes=[9], kmer_base_token_ids=BASES)
+    with pytest.raises(ValueError, match="kmer_base_token_ids"):
+        stream_config(phased_kmer_sizes=[3])
+    assert stream_config(phased_kmer_sizes=[3], kmer_base_token_ids=BASES).reads_history
+    assert stream_config(kmer_sizes=[3, 2, 3], kmer_base_token_ids=BASES).kmer_sizes == [2, 3]
+    assert stream_config(kmer_sizes=[]).kmer_sizes is None
+
+
+def test_saved_kmer_model_reloads_identically(tmp_path):
+    model = kmer_model()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "kmers_genomicllm.py").is_file()  # remote code travels with the weights
+    again = GenomicLLMForCausalLM.from_pretrained(tmp_path).eval()
+    ids = ids_of("ACGTTGCA,rc=")[None]
+    with torch.no_grad():
+        assert torch.equal(model(ids).logits, again(ids).logits)
