@@ -16,6 +16,8 @@ from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 
+from .tables import write_results
+
 LOWER_IS_BETTER = {"mae"}
 
 
@@ -53,10 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     runs = dict(r.split("=", 1) for r in args.runs)
     rows, md = compare({n: Path(d) for n, d in runs.items()})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps({"runs": runs, "rows": rows}, indent=1))
-    args.out.with_suffix(".md").write_text(md)
-    print(md)
+    write_results(args.out, {"runs": runs, "rows": rows}, md)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 
+from .tables import write_results
+
 OUT = Path("build/studies/skill_focus")
 TABLE = Path("studies/results/skill_focus")
 CONFIGS = Path("finetune/training/configs")
@@ -82,14 +84,11 @@ def main(argv: list[str] | None = None) -> None:
                                                            for n in names) + " |", "|" + "---|" * (4 + len(names))]
     lines += [f"| {r['candidate']} ({r['from']}) | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | "
               + " | ".join(f"{r['dev'][n]:.3f}" for n in names) + " |" for r in rows]
-    TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TABLE.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    TABLE.with_suffix(".md").write_text(
-        f"ORF frame and reading comprehension alone (+ reading-comprehension crops), {args.budget:.0f} process "
-        f"CPU-seconds from each phase-2 model, one thread each, side by side; {args.rows} dev rows "
-        f"(`python -m studies.skill_focus --budget {args.budget:.0f}`). Before it: `kmer_phase.md`.\n\n"
-        + "\n".join(lines) + "\n")
-    print(TABLE.with_suffix(".md").read_text())
+    write_results(TABLE, rows,
+                  f"ORF frame and reading comprehension alone (+ reading-comprehension crops), {args.budget:.0f} "
+                  f"process CPU-seconds from each phase-2 model, one thread each, side by side; {args.rows} dev rows "
+                  f"(`python -m studies.skill_focus --budget {args.budget:.0f}`). Before it: `kmer_phase.md`.\n\n"
+                  + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ and a field naming the set is worth its product cost; if not, the model's low TF
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +19,8 @@ from sklearn.metrics import matthews_corrcoef
 from dataset_scripts.audit import kmer_lr
 from tasks.benchmarks import discover
 from tasks.paths import DATASETS_DIR
+
+from .tables import write_results
 
 OUT = Path("studies/results/tf_sets")
 
@@ -53,14 +54,10 @@ def main(argv: list[str] | None = None) -> None:
               for r in rows]
     mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("per_set", "pooled")}
     lines.append(f"| mean | | | {mean['per_set']:.3f} | {mean['pooled']:.3f} |")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    OUT.with_suffix(".md").write_text(
-        f"GUE TF sets, dev MCC: k-mer LR (3-6-mers) fitted per set vs one fitted on all sets pooled, "
-        f"{args.max_train:,} train rows per set (`python -m studies.tf_sets --max-train {args.max_train}`).\n\n"
-        + "\n".join(lines) + "\n")
-    print(OUT.with_suffix(".md").read_text())
-
+    write_results(OUT, rows,
+                  f"GUE TF sets, dev MCC: k-mer LR (3-6-mers) fitted per set vs one fitted on all sets pooled, "
+                  f"{args.max_train:,} train rows per set (`python -m studies.tf_sets --max-train {args.max_train}`)."
+                  "\n\n" + "\n".join(lines) + "\n")
 
 if __name__ == "__main__":
     main()

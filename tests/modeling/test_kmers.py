@@ -13,7 +13,7 @@ from modeling.kmers_genomicllm import base_table, kmer_ids, table_rows
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
 from .test_modeling import left_pad
-from .test_positions import TOK, ids_of, stream_config
+from .test_positions import TOK, decoded_in_steps, ids_of, stream_config
 
 BASES = TOK.convert_tokens_to_ids(list("ACGT"))
 SIZES = [2, 3]
@@ -92,8 +92,6 @@ def test_every_kmer_has_its_own_row():
 
 
 def test_cached_decoding_and_left_padding_match_the_full_forward():
-    from transformers import DynamicCache
-
     model = kmer_model(conv_kernel_size=0, position_streams=None)  # k-mers alone: nothing else reads history
     assert model.config.reads_history
     prompt = ids_of("ACGTTGCA,rc=")
@@ -101,12 +99,7 @@ def test_cached_decoding_and_left_padding_match_the_full_forward():
     ids = torch.cat([prompt, answer])[None]
     n = len(prompt)
     with torch.no_grad():
-        full = model(ids).logits
-        cache = DynamicCache(config=model.config)
-        steps = [model(ids[:, :n], cache=cache, use_cache=True, history_ids=ids[:, :n]).logits]
-        for t in range(n, ids.shape[1]):
-            steps.append(model(ids[:, t:t + 1], cache=cache, use_cache=True, history_ids=ids[:, :t + 1]).logits)
-        torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=0, atol=1e-5)
+        torch.testing.assert_close(decoded_in_steps(model, ids, [n]), model(ids).logits, rtol=0, atol=1e-5)
         rows = [ids_of("ACGTTG,rc="), ids_of("AC,x=")]
         padded, mask = left_pad(rows)
         batch = model(padded, attention_mask=mask).logits

@@ -108,21 +108,26 @@ def test_config_checks_streams():
 @pytest.mark.parametrize("overrides", [{}, {"conv_kernel_size": 0}, {"position_streams": None}],
                          ids=["streams+conv", "streams", "conv"])
 def test_cached_decoding_matches_full_forward(overrides):
-    from transformers import DynamicCache
-
     model = stream_model(**overrides)
     prompt = ids_of("ACGTTGCA,rc=")
     answer = torch.randint(4, 40, (10,), generator=torch.Generator().manual_seed(3))
     ids = torch.cat([prompt, answer])[None]
     n = len(prompt)
     with torch.no_grad():
-        full = model(ids).logits
-        cache = DynamicCache(config=model.config)
-        steps = [model(ids[:, :n], cache=cache, use_cache=True, history_ids=ids[:, :n]).logits]
-        steps.append(model(ids[:, n:n + 3], cache=cache, use_cache=True, history_ids=ids[:, :n + 3]).logits)
-        for t in range(n + 3, ids.shape[1]):
-            steps.append(model(ids[:, t:t + 1], cache=cache, use_cache=True, history_ids=ids[:, :t + 1]).logits)
-    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=0, atol=1e-5)
+        torch.testing.assert_close(decoded_in_steps(model, ids, [n, 3]), model(ids).logits, rtol=0, atol=1e-5)
+
+
+def decoded_in_steps(model, ids: torch.Tensor, chunks: list[int]) -> torch.Tensor:
+    """The logits of `ids` fed through a cache: the first chunks as given (a prefill, then a few tokens at once),
+    the rest one token at a time, each step with the whole history."""
+    from transformers import DynamicCache
+
+    cache, steps, t = DynamicCache(config=model.config), [], 0
+    sizes = list(chunks) + [1] * (ids.shape[1] - sum(chunks))
+    for size in sizes:
+        steps.append(model(ids[:, t:t + size], cache=cache, use_cache=True, history_ids=ids[:, :t + size]).logits)
+        t += size
+    return torch.cat(steps, dim=1)
 
 
 def test_generate_left_padded_batch_equals_one_by_one_and_full_forward():
