@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", nargs="+", required=True, metavar="NAME=DIR")
     p.add_argument("--out", type=Path, required=True, help="writes OUT.json and OUT.md")
+    p.add_argument("--title", default="", help="what the runs are and how they were run: a paragraph above the table")
     args = p.parse_args(argv)
     runs = dict(r.split("=", 1) for r in args.runs)
     rows, md = compare({n: Path(d) for n, d in runs.items()})
+    md = f"{args.title}\n\n{md}" if args.title else md
     write_results(args.out, {"runs": runs, "rows": rows}, md)
 
 
