@@ -54,8 +54,29 @@ class Source:
         return self.example(int(rng.integers(len(self))))
 
 
+def encode_row(tok, prompt: str, answer: str) -> tuple[np.ndarray, int]:
+    """One made-up row as the tokenizer's (prompt, answer) pair, as `tokenize_rows` encodes the train splits: the ids
+    and the number of prompt tokens."""
+    enc = tok(prompt, " " + answer, return_token_type_ids=True)
+    return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+
+
+class MadeUpSource:
+    """What the sources that make rows up share: `draw` calls `_make`; as with the train splits, a row over
+    `max_tokens` is never cut: it is left out, counted in `dropped_for_length`, and drawn again (`too_long` says
+    what to change when 100 in a row are)."""
+
+    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        for _ in range(100):
+            ids, n_prompt = self._make(rng, progress)
+            if self.max_tokens is None or len(ids) <= self.max_tokens:
+                return ids, n_prompt
+            self.dropped_for_length += 1
+        raise ValueError(self.too_long())
+
+
 @dataclass
-class CropSource:
+class CropSource(MadeUpSource):
     """Rows of an exact task cut on the fly from train sequences: window length uniform in [min_len, longest], where
     longest grows linearly from `start_len` to `max_len` over the first `ramp` of the run (then stays)."""
 
@@ -78,17 +99,11 @@ class CropSource:
         grown = self.start_len + (self.max_len - self.start_len) * min(1.0, progress / self.ramp)
         return int(min(self.max_len, grown))
 
-    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
-        """One row; as with the train splits, a row over `max_tokens` is never cut: it is left out and counted."""
-        for _ in range(100):
-            ids, n_prompt = self._cut(rng, progress)
-            if self.max_tokens is None or len(ids) <= self.max_tokens:
-                return ids, n_prompt
-            self.dropped_for_length += 1
-        raise ValueError(f"{self.name}: 100 crops in a row exceeded {self.max_tokens} tokens; lower the crops' "
-                         f"max_len ({self.max_len} bases) or raise the training max_len")
+    def too_long(self) -> str:
+        return (f"{self.name}: 100 crops in a row exceeded {self.max_tokens} tokens; lower the crops' max_len "
+                f"({self.max_len} bases) or raise the training max_len")
 
-    def _cut(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+    def _make(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
         seq = self.sequences[int(rng.integers(len(self)))]
         f = self.frame
         longest = min(self.longest(progress), len(seq)) // f
@@ -96,13 +111,11 @@ class CropSource:
         n = int(rng.integers(shortest, longest + 1)) * f
         start = int(rng.integers(0, (len(seq) - n) // f + 1)) * f
         window = seq[start : start + n]
-        enc = self.tok(render_prompt(self.task, window), " " + exact_answer(self.task, window),
-                       return_token_type_ids=True)
-        return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+        return encode_row(self.tok, render_prompt(self.task, window), exact_answer(self.task, window))
 
 
 @dataclass
-class FieldCropSource:
+class FieldCropSource(MadeUpSource):
     """Reading-comprehension rows made from the train records: the fields of one record, each value taken from
     another random record (integers, the coordinates, redrawn: a start, and an end up to 2 Mb after it), a window
     of a train sequence, a random field asked, answered by the exact rule (the field read back). Thousands of
@@ -119,18 +132,13 @@ class FieldCropSource:
     def __len__(self) -> int:
         return len(self.records)
 
-    def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
-        for _ in range(100):
-            ids, n_prompt = self._make(rng)
-            if self.max_tokens is None or len(ids) <= self.max_tokens:
-                return ids, n_prompt
-            self.dropped_for_length += 1
-        raise ValueError(f"{self.name}: 100 rows in a row exceeded {self.max_tokens} tokens")
+    def too_long(self) -> str:
+        return f"{self.name}: 100 rows in a row exceeded {self.max_tokens} tokens"
 
     def _pick(self, rng: np.random.Generator) -> tuple[str, dict]:
         return self.records[int(rng.integers(len(self)))]
 
-    def _make(self, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    def _make(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
         seq, layout = self._pick(rng)
         n = int(rng.integers(min(self.min_len, len(seq)), len(seq) + 1))
         start = int(rng.integers(0, len(seq) - n + 1))
@@ -141,10 +149,8 @@ class FieldCropSource:
             else:
                 fields[key] = self._pick(rng)[1].get(key, value)
         question = str(rng.choice(list(fields)))
-        answer = exact_answer(self.task, seq, fields, question)
-        enc = self.tok(render_prompt(self.task, seq[start:start + n], fields, question), " " + answer,
-                       return_token_type_ids=True)
-        return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+        return encode_row(self.tok, render_prompt(self.task, seq[start:start + n], fields, question),
+                          exact_answer(self.task, seq, fields, question))
 
 
 # The exact tasks cut into crops, from which corpus config, and the window frame.
