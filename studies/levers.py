@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
+
+from .runs import train_then_score
 
 OUT = Path("build/studies/levers")
 TOKENIZERS = Path("build/studies/tokenizers")  # each candidate's tokenizer, built as `make tokenizer` builds one
@@ -84,16 +83,9 @@ def run_candidate(name: str, budget: float, rows: int) -> dict:
     config = {**BASE, **CANDIDATES[name], "cpu_budget_s": budget}
     config["tokenizer"] = tokenizer_dir(config["tokenizer"])
     (out / "config.json").write_text(json.dumps(config, indent=1))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     if scored(out, rows, budget):  # trained to this budget and scored on as many rows already: reuse
         return summary(name, out)
-    with (out / "train.log").open("a") as log:
-        subprocess.run([sys.executable, "-m", "finetune.training.train", "--config", str(out / "config.json"),
-                        "--out", str(out / "run")], env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-    with (out / "eval.log").open("a") as log:
-        subprocess.run([sys.executable, "-m", "finetune.evaluation.evaluate", "--model", str(out / "run/release"),
-                        "--split", "dev", "--max-rows", str(rows), "--only", *DEV, "--out", str(out / "eval")],
-                       env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    train_then_score(out, rows, DEV)
     (out / "eval" / "rows.json").write_text(json.dumps({"rows": rows, "budget": budget}))
     return summary(name, out)
 

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 
+from .runs import train_then_score
 from .tables import write_results
 
 OUT = Path("build/studies/skill_focus")
@@ -57,13 +55,7 @@ def run(name: str, budget: float, rows: int) -> dict:
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config(name, budget), indent=1))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    for args, log in ((["finetune.training.train", "--config", str(out / "config.json"), "--out", str(out / "run")],
-                       "train.log"),
-                      (["finetune.evaluation.evaluate", "--model", str(out / "run/release"), "--split", "dev",
-                        "--max-rows", str(rows), "--only", *SOURCES, "--out", str(out / "eval")], "eval.log")):
-        with (out / log).open("a") as f:
-            subprocess.run([sys.executable, "-m", *args], env=env, stdout=f, stderr=subprocess.STDOUT, check=True)
+    train_then_score(out, rows, SOURCES)
     last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
     results = json.loads((out / "eval/results.json").read_text())
     return {"candidate": name, "from": CANDIDATES[name][1], "cpu_s": round(last["cpu_s"], 1), "steps": last["step"],
