@@ -160,22 +160,25 @@ lora: $(DATASETS)
 	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
 # The chat assistant (issue 16): SmolLM2-135M-Instruct + a LoRA that calls tools (the exact rules, GenomicLLM, the
-# NCBI gene table) instead of computing DNA itself. Two runs (each resumable: rerun to continue): the first LoRA
-# (finetune/chat/configs/assistant.json, ~1.6 CPU-hours), then more steps from it on data with the training-only
-# phrasings and more refusals / clarifications (assistant-more.json, ~1.5 CPU-hours on two threads); evaluate on
-# held-out phrasings, ship $(ASSISTANT_DIR). Long:
+# NCBI gene table) instead of computing DNA itself. Three runs, each from the one before (each resumable: rerun to
+# continue): the first LoRA (finetune/chat/configs/assistant.json, ~1.6 CPU-hours), more steps on data with the
+# training-only phrasings and more refusals / clarifications (assistant-more.json, ~1.5 CPU-hours on two threads),
+# then more steps with the second set of training-only phrasings and the gene look-up split in two tools
+# (assistant-more-phrasings.json, ~1.6 CPU-hours on two threads); evaluate on held-out phrasings, ship
+# $(ASSISTANT_DIR). Long:
 #   nohup make assistant > logs/assistant.log 2>&1 &
 ASSISTANT_DIR := release/GenomicLLM-assistant
-ASSISTANT_RUN := build/assistant-more
+ASSISTANT_RUN := build/assistant-more-phrasings
 .PHONY: assistant
 assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
-	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more.json --out $(ASSISTANT_RUN)
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more.json --out build/assistant-more
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more-phrasings.json --out $(ASSISTANT_RUN)
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --out $(ASSISTANT_RUN)/eval
+	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_RUN)/training_summary.json
 	rm -rf $(ASSISTANT_DIR) && cp -r $(ASSISTANT_RUN)/adapter $(ASSISTANT_DIR) && rm -f $(ASSISTANT_DIR)/README.md  # peft's empty stub
 	cp $(ASSISTANT_RUN)/eval/eval.json $(ASSISTANT_RUN)/eval/eval.md $(ASSISTANT_RUN)/data_summary.json \
-	  $(ASSISTANT_RUN)/loss.png $(ASSISTANT_RUN)/train_config.json $(ASSISTANT_DIR)/
-	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_DIR)/training_summary.json
+	  $(ASSISTANT_RUN)/loss.png $(ASSISTANT_RUN)/train_config.json $(ASSISTANT_RUN)/training_summary.json $(ASSISTANT_DIR)/
 
 # Re-evaluate the shipped assistant (50 conversations per task, ~1.7 hours on two cores) and refresh its eval.json /
 # eval.md: after a change to the runtime (decoding, tools) rather than to the adapter.

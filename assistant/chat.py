@@ -119,7 +119,8 @@ class Assistant:
         turn = Turn("")
         for _ in range(MAX_ROUNDS):
             values = [v for c in turn.calls if "result" in c.result for v in stated(c.name, c.result["result"])]
-            out = self.model.complete(self.messages, self.schemas, self.tools.calls(self.refs), values or None)
+            said = [m["content"] for m in self.messages if m["role"] == "user"]
+            out = self.model.complete(self.messages, self.schemas, self.tools.calls(self.refs, said), values or None)
             turn.outputs.append(out)
             content, calls = parse_output(out)
             if not calls:

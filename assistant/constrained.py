@@ -47,11 +47,29 @@ def build_trie(complete: list[list[int]], opened: list[list[int]]) -> Node:
 class CallGrammar:
     """Token sequences of tool calls, rendered by `tok`'s chat template (tries cached by the calls they hold)."""
 
+    TRIES = 16  # tries kept (a turn's free-text choices, the user's words, make a new one)
+
     def __init__(self, tok):
-        self.tok, self._tries = tok, {}
+        self.tok, self._tries, self._shapes = tok, {}, {}
 
     def text(self, call: dict) -> str:
-        """What the template writes for an assistant turn making `call` (a content-less turn; no end-of-turn)."""
+        """What the template writes for an assistant turn making `call` (a content-less turn; no end-of-turn).
+        Rendered once per shape (tool, argument keys, non-text values) with markers for the text values, which
+        are then written in as the template's `tojson` writes them: hundreds of quoted-span calls cost no more
+        template renders than one."""
+        args = call["arguments"]
+        texts = {k: v for k, v in args.items() if isinstance(v, str) and v != OPEN}
+        shape = json.dumps([call["name"], {k: None if k in texts else v for k, v in args.items()}], sort_keys=True)
+        if shape not in self._shapes:
+            marked = {k: f"\u2063{i}\u2063" if k in texts else v for i, (k, v) in enumerate(args.items())}
+            self._shapes[shape] = self._render({"name": call["name"], "arguments": marked})
+        out = self._shapes[shape]
+        for i, (k, v) in enumerate(args.items()):
+            if k in texts:
+                out = out.replace(f"\u2063{i}\u2063", json.dumps(v, ensure_ascii=False)[1:-1])
+        return out
+
+    def _render(self, call: dict) -> str:
         from .chat import call_message
 
         system = [{"role": "system", "content": ""}]
@@ -76,7 +94,10 @@ class CallGrammar:
                 if OPEN not in text:
                     raise ValueError(f"an open call must hold {OPEN!r} as its free-text argument: {call}")
                 heads.append(self.ids(text[: text.index(OPEN)]))
-            self._tries[key] = build_trie([self.ids(self.text(c)) for c in complete], heads)
+            whole = self.tok([self.text(c) for c in complete], add_special_tokens=False)["input_ids"]
+            if len(self._tries) >= self.TRIES:
+                self._tries.pop(next(iter(self._tries)))
+            self._tries[key] = build_trie(whole, heads)
         return self._tries[key]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import warnings
 from collections.abc import Callable
 from functools import cached_property
@@ -29,17 +30,21 @@ from tasks.rules import find_orfs as orf_spans
 from tasks.rules import translate as translate_rule
 
 from .constrained import OPEN
-from .references import References, UnknownReference, short_references
+from .references import REFERENCE, References, UnknownReference, short_references
 
 # GenomicLLM's learned classifiers (the paper's; GUE's yeast histone task is left out of a human-DNA assistant)
 LEARNED = tuple(n for n, t in TASKS.items() if t.kind == "classify" and t.paper)
 LearnedTask = Literal[LEARNED]  # the enum of classify's schema, read from the registry
 STORED = {"reverse": "sequence", "complement": "sequence", "reverse_complement": "sequence", "translate": "protein"}
 TEXT_FIELDS = ("summary", "description")  # long text results, stored and referenced
+QUERY_WORDS = 6  # a free-text argument is a run of at most this many of the user's words ...
+QUERY_SPANS = 400  # ... one of at most this many runs
+QUOTE_ENDS = " \t?!.,;:\"'()"  # stripped from a run's ends
 # what a reply may write in bold about each tool's result (as the LLM read it); others: the result itself
 STATED: dict[str, Callable[[Any], list]] = {
     "classify": lambda r: [r["answer"]],
-    "gene_lookup": lambda r: [r["full_name"], r["summary"], r["symbol"]],
+    "gene_name": lambda r: [r["full_name"]],
+    "gene_summary": lambda r: [r["summary"]],
     "describe_gene": lambda r: [r["description"]],
     "base_counts": lambda r: [", ".join(f"{k} {v}" for k, v in r.items())],
     "find_orfs": lambda r: [r["count"]],
@@ -58,8 +63,10 @@ class Toolbox:
     (columns full_name, summary, synonyms), read on first look-up; None: no gene look-up here."""
 
     NAMES = ("gc_content", "length", "base_counts", "reverse", "complement", "reverse_complement", "translate",
-             "find_orfs", "classify", "describe_gene", "gene_lookup")
-    CHOICES = {"frame": (1, 2, 3)}  # optional arguments a call may write, with their values (others keep defaults)
+             "find_orfs", "classify", "describe_gene", "gene_name", "gene_summary")
+    # optional arguments a call may write (others keep their defaults): value -> the words that name it; once the
+    # user's words are known, a call may only write a value the user named ("frame 2", "the third base")
+    CHOICES = {"frame": {1: ("1", "one", "first"), 2: ("2", "two", "second"), 3: ("3", "three", "third")}}
 
     def __init__(self, genomicllm: Callable[[], tuple] | None = None, genes: Callable[[], Any] | None = None):
         self._genomicllm = genomicllm
@@ -165,20 +172,33 @@ class Toolbox:
 
         return describe(*self.genomicllm, sequence)
 
-    def gene_lookup(self, query: str) -> dict:
-        """NCBI full name and summary of a gene.
+    def gene_name(self, query: str) -> dict:
+        """NCBI full name of a gene.
 
         Args:
-            query: Gene symbol or full name.
+            query: Gene symbol or name.
         """
+        symbol, row = self._gene(query)
+        return {"symbol": symbol, "full_name": row["full_name"]}
+
+    def gene_summary(self, query: str) -> dict:
+        """NCBI summary of what a gene does.
+
+        Args:
+            query: Gene symbol or name.
+        """
+        symbol, row = self._gene(query)
+        return {"symbol": symbol, "full_name": row["full_name"], "summary": row["summary"] or "(no NCBI summary)"}
+
+    def _gene(self, query: str) -> tuple:
+        """(symbol, NCBI row) of a symbol, synonym or full name (case-blind); LookupError naming close symbols."""
         table, index = self.genes
         key = query.strip().upper()
         symbol = index.get(key)
         if symbol is None:
             close = difflib.get_close_matches(key, list(table.index), n=3)
             raise LookupError(f"no gene {query!r} in the NCBI table" + (f"; close: {', '.join(close)}" if close else ""))
-        row = table.loc[symbol]
-        return {"symbol": symbol, "full_name": row["full_name"], "summary": row["summary"] or "(no NCBI summary)"}
+        return symbol, table.loc[symbol]
 
     # ------------------------------------------------------------------------------------------- backends
     @cached_property
@@ -210,12 +230,16 @@ class Toolbox:
 
         return [get_json_schema(getattr(self, name)) for name in self.NAMES]
 
-    def calls(self, refs: References) -> tuple[list[dict], list[dict]]:
+    def calls(self, refs: References, said: list[str] | None = None) -> tuple[list[dict], list[dict]]:
         """Every call the model may write now, for constrained decoding (`constrained`): (whole calls, calls whose
         free-text argument is left `OPEN`). Arguments in the schema's order, as training writes them; a sequence is
         one the conversation holds (or "1" when it holds none, so the tool's own error explains that); an enum takes
-        its values, an optional argument of `CHOICES` is absent or one of its values."""
+        its values, an optional argument of `CHOICES` is absent or one of its values (with `said`, one the user
+        named); a free-text argument (a gene look-up's query) is a run of words the user `said` (`quoted_spans`), so
+        a symbol is copied, never misspelt, or free text where the user said nothing."""
         numbers = [str(e.number) for e in refs.entries if e.kind == "sequence"] or ["1"]
+        spans = quoted_spans(said or [])
+        words = None if said is None else set(re.findall(r"[a-z0-9]+", REFERENCE.sub(" ", " ".join(said)).lower()))
         whole, opened = [], []
         for schema in self.schemas():
             f = schema["function"]
@@ -227,9 +251,9 @@ class Toolbox:
                 elif "enum" in p:
                     values = p["enum"]
                 elif key in self.CHOICES:
-                    values = list(self.CHOICES[key])
+                    values = [v for v, names in self.CHOICES[key].items() if words is None or words & set(names)]
                 elif key in required:
-                    values = [OPEN]
+                    values = spans or [OPEN]
                 else:
                     continue
                 values = values if key in required else [None, *values]
@@ -269,6 +293,22 @@ class Toolbox:
 
         return {p.name: p.default for p in inspect.signature(getattr(Toolbox, name)).parameters.values()
                 if p.default is not p.empty}
+
+
+def quoted_spans(texts: list[str]) -> list[str]:
+    """The runs of up to `QUERY_WORDS` words of `texts` (oldest first), punctuation at their ends stripped and no
+    placeholder inside: what a free-text argument may be. At most `QUERY_SPANS`, the newest text's first."""
+    out: dict[str, None] = {}
+    for text in reversed(texts):
+        words = text.split()
+        for i in range(len(words)):
+            for j in range(i + 1, min(i + QUERY_WORDS, len(words)) + 1):
+                run = " ".join(words[i:j]).strip(QUOTE_ENDS)
+                if run and "[" not in run and "]" not in run:
+                    out.setdefault(run)
+                if len(out) >= QUERY_SPANS:
+                    return list(out)
+    return list(out)
 
 
 def present(name: str, value, refs: References):

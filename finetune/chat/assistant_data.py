@@ -30,7 +30,7 @@ from dataset_scripts.annotation import ncbi_gene_table
 from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
 
-from . import assistant_phrasings as P
+from . import assistant_phrasings, assistant_phrasings_more
 from . import assistant_templates as A
 from . import chat_data
 from . import chat_templates as T
@@ -46,6 +46,8 @@ TRAIN_RATES = {**RATES, "follow_up": 0.3, "refuse": 0.1, "clarify": 0.08, "no_ta
                "off_topic": 0.02}
 NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
+# training-only phrasings, each set written by a session shown only the training templates (never the held-out ones)
+PHRASINGS = (assistant_phrasings, assistant_phrasings_more)
 NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
 
 
@@ -65,8 +67,9 @@ class OracleToolbox(Toolbox):
 TOOLS = OracleToolbox(genes=ncbi_gene_table)
 
 
-GENE_TASKS = ("gene_name", "gene_description", "gene_lookup_name", "gene_lookup_summary")
-STATES = {"gene_description": 1, "gene_lookup_summary": 1}  # which of the tool's `stated` values the reply bolds
+# gene questions -> the look-up answering them
+GENE_TASKS = {"gene_name": "gene_name", "gene_lookup_name": "gene_name", "gene_description": "gene_summary",
+              "gene_lookup_summary": "gene_summary"}
 
 
 def tool_of(task: str) -> str | None:
@@ -76,7 +79,7 @@ def tool_of(task: str) -> str | None:
     if task in LEARNED:
         return "classify"
     if task in GENE_TASKS:
-        return "gene_lookup"
+        return GENE_TASKS[task]
     return "translate" if task in ("nt2aa", "translate_frame") else task
 
 
@@ -87,7 +90,7 @@ def expected_call(task: str, ref: str = "1", **kw) -> dict | None:
         return None
     if name == "classify":
         return {"name": name, "arguments": {"task": task, "sequence": ref}}
-    if name == "gene_lookup":
+    if task in GENE_TASKS:
         return {"name": name, "arguments": {"query": kw["symbol"]}}
     return {"name": name, "arguments": {"sequence": ref, **({"frame": kw["frame"]} if "frame" in kw else {})}}
 
@@ -95,7 +98,7 @@ def expected_call(task: str, ref: str = "1", **kw) -> dict | None:
 def bold_value(task: str, result) -> str:
     """The value the reply writes in bold: one of `tools.stated` of the tool's result as the LLM read it (a stored
     value by its short reference: `[sequence 2]`), so the runtime's bold constraint allows what training wrote."""
-    return stated(tool_of(task), result)[STATES.get(task, 0)]
+    return stated(tool_of(task), result)[0]
 
 
 def reply(task: str, result, rng: np.random.Generator, **kw) -> str:
@@ -145,9 +148,15 @@ class Dialogue:
                                       extra={"user": self.user, "calls": self.calls, **extra})
 
 
+def training_only(table: str, task: str | None = None) -> list[str]:
+    """The training-only phrasings of `table` ("ASK", "SECOND", …; of `task` for ASK and FOLLOW_UP), from every
+    `PHRASINGS` module."""
+    return [t for m in PHRASINGS for t in (getattr(m, table).get(task, []) if task else getattr(m, table))]
+
+
 def templates(table: list[str], extra: list[str], held_out: bool) -> list[str]:
     """The question templates of one table: its held-out ones for evaluation; for training the others plus the
-    training-only phrasings (`assistant_phrasings`)."""
+    training-only phrasings (`training_only`)."""
     return T.eval_templates(table) if held_out else T.train_templates(table) + extra
 
 
@@ -176,11 +185,14 @@ def _symbol(row) -> str:
     return chat_data._fields(row).get("symbol", "")
 
 
-def single(task: str, row, rng: np.random.Generator, held_out: bool) -> tuple[chat_data.Conversation, Dialogue]:
-    """One question about one record, its tool call and the reply (and the dialogue, to continue it)."""
+def single(task: str, row, rng: np.random.Generator, held_out: bool, ask: dict | None = None
+           ) -> tuple[chat_data.Conversation, Dialogue]:
+    """One question about one record, its tool call and the reply (and the dialogue, to continue it); `ask`:
+    question templates to use instead of the tables' (a second held-out set, `assistant_eval_phrasings`)."""
     source = TOOL_TASKS.get(task, task)
     table = A.ASK[task] if task in A.ASK else T.ASK[task]
-    template = chat_data._pick(rng, templates(table, P.ASK.get(task, []), held_out))
+    options = ask[task] if ask and task in ask else templates(table, training_only("ASK", task), held_out)
+    template = chat_data._pick(rng, options)
     seq_text = chat_data.format_sequence(row.sequence, chat_data._pick(rng, list(chat_data.STYLES)), rng)
     kw = {"symbol": _symbol(row)} if source in ("gene_name", "gene_description") else {}
     if task == "translate_frame":
@@ -210,9 +222,9 @@ def single(task: str, row, rng: np.random.Generator, held_out: bool) -> tuple[ch
 def follow_up(first: chat_data.Conversation, d: Dialogue, rng: np.random.Generator, held_out: bool
               ) -> chat_data.Conversation:
     """The same sequence, another exact question (`chat_templates.FOLLOW_UP`), by reference 1."""
-    tasks = T.FOLLOW_UP if held_out else {**T.FOLLOW_UP, **P.FOLLOW_UP}
+    tasks = T.FOLLOW_UP if held_out else {**T.FOLLOW_UP, **{t: None for m in PHRASINGS for t in m.FOLLOW_UP}}
     task = chat_data._pick(rng, [t for t in tasks if t != first.task])
-    template = chat_data._pick(rng, templates(T.FOLLOW_UP.get(task, []), P.FOLLOW_UP.get(task, []), held_out))
+    template = chat_data._pick(rng, templates(T.FOLLOW_UP.get(task, []), training_only("FOLLOW_UP", task), held_out))
     d = copy.deepcopy(d)
     d.ask(template)
     if task in LEARNED:  # the record has no label for this task: a made-up answer (the LoRA learns to copy it)
@@ -226,7 +238,7 @@ def follow_up(first: chat_data.Conversation, d: Dialogue, rng: np.random.Generat
 def second(first: chat_data.Conversation, d: Dialogue, row, rng: np.random.Generator, held_out: bool
            ) -> chat_data.Conversation:
     """The same question about another sequence: reference 2."""
-    template = chat_data._pick(rng, templates(A.SECOND, P.SECOND, held_out))
+    template = chat_data._pick(rng, templates(A.SECOND, training_only("SECOND"), held_out))
     d = copy.deepcopy(d)
     d.ask(template.format(seq=row.sequence))
     call = json.loads(json.dumps(first.extra["calls"][0]))
@@ -241,7 +253,7 @@ def second(first: chat_data.Conversation, d: Dialogue, row, rng: np.random.Gener
 def refusal(row, rng: np.random.Generator, held_out: bool) -> chat_data.Conversation:
     seq = list(row.sequence[:120])
     seq[int(rng.integers(len(seq)))] = chat_data._pick(rng, list(NOT_BASES))
-    template = chat_data._pick(rng, templates(T.REFUSE_ASK, P.REFUSE_ASK, held_out))
+    template = chat_data._pick(rng, templates(T.REFUSE_ASK, training_only("REFUSE_ASK"), held_out))
     d = Dialogue()
     d.ask(template.format(seq=chat_data.format_sequence("".join(seq), chat_data._pick(rng, ["raw", "groups"]), rng)))
     d.calls.append(None)
@@ -259,20 +271,20 @@ def no_tool(kind: str, rng: np.random.Generator, held_out: bool, row=None) -> ch
     pick = chat_data._pick
     d = Dialogue()
     if kind == "clarify":
-        template = pick(rng, templates(T.CLARIFY_ASK, P.CLARIFY_ASK, held_out))
+        template = pick(rng, templates(T.CLARIFY_ASK, training_only("CLARIFY_ASK"), held_out))
         d.ask(template)
         answer = pick(rng, T.CLARIFY_ANSWER)
     elif kind == "no_task":
-        template = pick(rng, templates(A.NO_TASK_ASK, P.NO_TASK_ASK, held_out))
+        template = pick(rng, templates(A.NO_TASK_ASK, training_only("NO_TASK_ASK"), held_out))
         d.ask(template.format(seq=row.sequence))
         answer = pick(rng, A.NO_TASK_ANSWER)
     elif kind == "concept":
         concept = pick(rng, list(A.CONCEPTS))
-        template = pick(rng, templates(A.CONCEPT_ASK, P.CONCEPT_ASK, held_out))
+        template = pick(rng, templates(A.CONCEPT_ASK, training_only("CONCEPT_ASK"), held_out))
         article, answer = A.CONCEPTS[concept]
         d.ask(re.sub(r"\s+", " ", template.format(a=article, concept=concept)))
     else:
-        template = pick(rng, templates(A.OFF_TOPIC_ASK, P.OFF_TOPIC_ASK, held_out))
+        template = pick(rng, templates(A.OFF_TOPIC_ASK, training_only("OFF_TOPIC_ASK"), held_out))
         d.ask(template)
         answer = pick(rng, A.OFF_TOPIC_ANSWER)
     d.calls.append(None)
@@ -281,10 +293,10 @@ def no_tool(kind: str, rng: np.random.Generator, held_out: bool, row=None) -> ch
 
 
 def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, held_out: bool | None = None,
-          tasks: list[str] | None = None) -> list[chat_data.Conversation]:
+          tasks: list[str] | None = None, ask: dict | None = None) -> list[chat_data.Conversation]:
     """`per_task` single-turn conversations per task (dataset tasks and tool tasks), plus the other kinds at
     `RATES` per single (`TRAIN_RATES` in training). `held_out` (default: split != "train") picks the
-    evaluation-only templates."""
+    evaluation-only templates; `ask` replaces the single questions' templates (`single`)."""
     held_out = split != "train" if held_out is None else held_out
     rates = RATES if held_out else TRAIN_RATES
     rng = np.random.default_rng([seed, 2 if held_out else 3])
@@ -293,7 +305,7 @@ def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, h
         df = chat_data.load_records(TOOL_TASKS.get(task, task), split, root)
         rows = list(df.iloc[rng.permutation(len(df))[:per_task]].itertuples())
         for row in rows:
-            conv, d = single(task, row, rng, held_out)
+            conv, d = single(task, row, rng, held_out, ask)
             out.append(conv)
             extra = rows[int(rng.integers(len(rows)))]
             if conv.extra["calls"][0] and "sequence" in conv.extra["calls"][0]["arguments"]:

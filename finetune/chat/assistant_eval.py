@@ -2,7 +2,8 @@
 
     python -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval [--per-task 50]
 
-Conversations are `assistant_data.build("test")`: test records asked with the evaluation-only templates. Each is
+Conversations are `assistant_data.build("test")`: test records asked with the evaluation-only templates (with
+`--fresh`, the single questions with a second held-out set, `assistant_eval_phrasings`). Each is
 replayed through a fresh `Assistant` (the real LoRA, the real tools: GenomicLLM answers the learned tasks), one user
 turn after another; the last turn is scored:
 - routing: the first tool call is the expected tool (and task, for `classify`); no call where none is expected;
@@ -36,7 +37,7 @@ from tasks.metrics import score
 from tasks.paths import LORA_DIR
 from tasks.registry import TASKS
 
-from . import assistant_data, chat_data
+from . import assistant_data, assistant_eval_phrasings, chat_data
 
 OLD_EVAL = LORA_DIR / "eval.json"
 _ASKS_BACK = re.compile(r"\?|\b(paste|send|which sequence)\b", re.I)
@@ -217,6 +218,7 @@ def run_workers(args, n_convs: int) -> tuple[list[Turn], list[dict]]:
                                "--datasets", str(args.datasets), "--per-task", str(args.per_task),
                                "--seed", str(args.seed), "--split", args.split, "--out", str(d),
                                *(["--tasks", *args.tasks] if args.tasks else []), "--shard", f"{k}/{args.workers}",
+                               *(["--fresh"] if args.fresh else []),
                                *(["--base", str(args.base)] if args.base else [])], env=env)
              for k, d in enumerate(shard_dirs)]
     if any(p.wait() for p in procs):
@@ -257,11 +259,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tasks", nargs="*", help="only these tasks' conversations (default: every task)")
     p.add_argument("--split", default="test", help="records to ask about (held-out phrasings on every split)")
+    p.add_argument("--fresh", action="store_true", help="ask the single questions with the second held-out set "
+                   "(assistant_eval_phrasings), written without sight of any template")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="one-thread processes sharing the conversations (latency is then one core's)")
     p.add_argument("--shard", help=argparse.SUPPRESS)  # "k/N": one worker's share, rows to <out>/rows.jsonl
     args = p.parse_args(argv)
-    convs = assistant_data.build(args.split, args.per_task, args.seed, args.datasets, tasks=args.tasks)
+    convs = assistant_data.build(args.split, args.per_task, args.seed, args.datasets, tasks=args.tasks,
+                                 ask=assistant_eval_phrasings.ASK if args.fresh else None)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.workers > 1 and not args.shard:
         turns, scores = run_workers(args, len(convs))

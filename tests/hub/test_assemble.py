@@ -304,7 +304,7 @@ def test_space_imports_without_the_repository(hub, tmp_path):
         refs.ingest("GC of ACGTACGTACGTACGTACGT?")
         print("assistant", os.path.basename(os.environ["GENOMICLLM_ASSISTANT"]), "tool_call" in TEMPLATE,
               Toolbox().call("gc_content", {{"sequence": "1"}}, refs),
-              Toolbox().call("gene_lookup", {{"query": "TP53"}}, refs))
+              Toolbox().call("gene_name", {{"query": "TP53"}}, refs))
         root = {str(ROOT)!r} + os.sep
         leaked = sorted(n for n, m in list(sys.modules.items()) if (getattr(m, "__file__", None) or "").startswith(root)
                         and os.sep + ".venv" + os.sep not in m.__file__)

@@ -169,17 +169,24 @@ def test_training_replies_bold_only_what_the_runtime_lets_them(train_convs):
 
 
 def test_held_out_templates_stay_out_of_training(corpus_root, train_convs):
-    from finetune.chat import assistant_phrasings as P
     from finetune.chat import assistant_templates as A
 
     tables = [*T.ASK.values(), *A.ASK.values(), *T.FOLLOW_UP.values(), T.REFUSE_ASK, T.CLARIFY_ASK, A.SECOND,
               A.NO_TASK_ASK, A.CONCEPT_ASK, A.OFF_TOPIC_ASK]
     held_out = {t for table in tables for t in T.eval_templates(table)}
     assert all(c.template not in held_out for c in train_convs)
-    extra = [*P.ASK.values(), *P.FOLLOW_UP.values(), P.REFUSE_ASK, P.CLARIFY_ASK, P.SECOND, P.NO_TASK_ASK,
-             P.CONCEPT_ASK, P.OFF_TOPIC_ASK]
+    extra = [table for P in assistant_data.PHRASINGS for table in [*P.ASK.values(), *P.FOLLOW_UP.values(),
+             P.REFUSE_ASK, P.CLARIFY_ASK, P.SECOND, P.NO_TASK_ASK, P.CONCEPT_ASK, P.OFF_TOPIC_ASK]]
     assert not held_out & {t for table in extra for t in table}  # the training-only phrasings hold none of them
-    assert any(c.template in P.ASK[c.task] for c in train_convs if c.kind == "single")
+    for P in assistant_data.PHRASINGS:  # every set is drawn from
+        assert any(c.template in P.ASK.get(c.task, []) for c in train_convs if c.kind == "single")
+    from finetune.chat import assistant_eval_phrasings
+
+    fresh = {t for table in assistant_eval_phrasings.ASK.values() for t in table}  # the second held-out set
+    assert fresh and not fresh & ({c.template for c in train_convs} | {t for table in extra for t in table}
+                                  | {t for table in tables for t in T.train_templates(table)})
+    asked = assistant_data.build("validation", 2, 0, corpus_root, tasks=EXACT_TASKS, ask=assistant_eval_phrasings.ASK)
+    assert all(c.template in fresh for c in asked if c.kind == "single")
     evals = assistant_data.build("validation", 4, 0, corpus_root, tasks=EXACT_TASKS)
     assert all(c.template in held_out for c in evals)
 

@@ -51,14 +51,43 @@ def test_every_call_training_writes_is_a_path_of_the_grammar(tiny, corpus_root):
     tasks = ["gc_content", "reverse_complement", "translate_frame", "splice_site", "find_orfs", "gene_lookup_name"]
     calls = [c for conv in assistant_data.build("train", 6, 0, corpus_root, tasks=tasks)
              for c in conv.extra["calls"] if c]
-    assert {c["name"] for c in calls} >= {"gc_content", "translate", "classify", "find_orfs", "gene_lookup"}
+    assert {c["name"] for c in calls} >= {"gc_content", "translate", "classify", "find_orfs", "gene_name"}
     for call in calls:
         ids = grammar.ids(grammar.text(call))
         node, k = walk(root, ids)
-        if call["name"] == "gene_lookup":  # free text from the query on
+        if call["name"] in ("gene_name", "gene_summary"):  # free text from the query on
             assert node is not None and node.open and call["arguments"]["query"] in tok.decode(ids[k:])
         else:
             assert node is not None and node.end and k == len(ids), call
+
+
+def test_a_gene_query_is_a_run_of_the_users_words_rendered_as_the_template_writes_it(tiny):
+    tok, _ = tiny
+    said = ["What does PCYT1B-AS1 do, and [sequence 1: 93 nt]?", "and proliferating cell nuclear antigen?"]
+    whole, opened = Toolbox().calls(refs_with(1), said)
+    queries = {c["arguments"]["query"] for c in whole if c["name"] == "gene_name"}
+    assert not opened and {"PCYT1B-AS1", "proliferating cell nuclear antigen", "What does"} <= queries
+    assert not any("[" in q or q.endswith("?") or q.endswith(",") for q in queries)
+    grammar = CallGrammar(tok)
+    for call in [c for c in whole if c["name"] == "gene_summary"][:20] + whole[:5]:
+        assert grammar.text(call) == grammar._render(call)  # the shape's markers written in exactly
+    quoted = {"name": "gene_name", "arguments": {"query": 'a "quoted" \\ name'}}
+    assert grammar.text(quoted) == grammar._render(quoted)
+    root = grammar.trie(whole, opened)
+    node, k = walk(root, grammar.ids(grammar.text({"name": "gene_name", "arguments": {"query": "PCYT1B-AS1"}})))
+    assert node is not None and node.end
+    assert walk(root, grammar.ids(grammar.text({"name": "gene_name", "arguments": {"query": "PYT1B-AS1"}})))[0] is None
+
+
+def test_a_frame_is_written_only_when_the_user_named_it():
+    def frames(said):
+        whole, _ = Toolbox().calls(refs_with(2), said)
+        return {c["arguments"].get("frame") for c in whole if c["name"] == "translate"}
+
+    assert frames(["Translate [sequence 2: 93 nt], an in-frame coding fragment"]) == {None}  # not the reference's 2
+    assert frames(["Translate [sequence 1: 93 nt] in frame 2"]) == {None, 2}
+    assert frames(["Start at the third base of [sequence 1: 93 nt]", "and the first?"]) == {None, 1, 3}
+    assert frames(None) == {None, 1, 2, 3}  # words unknown: every value
 
 
 def test_the_grammar_holds_only_real_tools_and_the_conversations_sequences():
@@ -67,7 +96,7 @@ def test_the_grammar_holds_only_real_tools_and_the_conversations_sequences():
     assert {c["arguments"].get("sequence") for c in whole} == {"1", "2"}
     translate = [c["arguments"] for c in whole if c["name"] == "translate" and c["arguments"]["sequence"] == "1"]
     assert translate == [{"sequence": "1"}, *({"sequence": "1", "frame": f} for f in (1, 2, 3))]
-    assert [c["name"] for c in opened] == ["gene_lookup"]
+    assert [c["name"] for c in opened] == ["gene_name", "gene_summary"]
     assert {c["arguments"].get("sequence") for c in Toolbox().calls(References())[0]} == {"1"}
 
 
@@ -116,8 +145,8 @@ def test_valid_calls_and_free_text_come_out_as_the_model_writes_them(tiny):
     text = CallGrammar(tok).text(call)
     assert constrained_output(tiny, text, n_refs=2) == text
     assert constrained_output(tiny, "Hello, which sequence?") == "Hello, which sequence?"
-    lookup = '<tool_call>{"name": "gene_lookup", "arguments": {"query": "PCNA"}}</tool_call>'
-    assert parse_output(constrained_output(tiny, lookup))[1] == [{"name": "gene_lookup", "arguments": {"query": "PCNA"}}]
+    lookup = '<tool_call>{"name": "gene_name", "arguments": {"query": "PCNA"}}</tool_call>'
+    assert parse_output(constrained_output(tiny, lookup))[1] == [{"name": "gene_name", "arguments": {"query": "PCNA"}}]
 
 
 def test_a_stated_value_is_only_ever_continued_by_itself():
@@ -130,9 +159,9 @@ def test_a_stated_value_is_only_ever_continued_by_itself():
 
 
 def test_a_reply_states_the_tools_value_even_when_the_model_would_misquote_it(tiny):
-    values = stated("gene_lookup", {"symbol": "PCNA", "full_name": "proliferating cell nuclear antigen",
-                                    "summary": "[text 1: 80 words]"})
-    assert values == ["proliferating cell nuclear antigen", "[text 1]", "PCNA"]
+    gene = {"symbol": "PCNA", "full_name": "proliferating cell nuclear antigen"}
+    values = [*stated("gene_name", gene), *stated("gene_summary", {**gene, "summary": "[text 1: 80 words]"})]
+    assert values == ["proliferating cell nuclear antigen", "[text 1]"]
     assert constrained_output(tiny, "It is **[text 1]**.", values=values) == "It is **[text 1]**."  # as written
     assert constrained_output(tiny, "GC: **0.412**.", values=["0.597"]).startswith("GC: **0.597**")
     reply = constrained_output(tiny, "It stands for **proliferating nuclear antigen**.", values=values)
