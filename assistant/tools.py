@@ -188,7 +188,8 @@ class Toolbox:
             query: Gene symbol or name.
         """
         symbol, row = self._gene(query)
-        return {"symbol": symbol, "full_name": row["full_name"], "summary": row["summary"] or "(no NCBI summary)"}
+        summary = str(row["summary"] or "").strip()  # NCBI summaries can end in a space: the value is the text
+        return {"symbol": symbol, "full_name": row["full_name"], "summary": summary or "(no NCBI summary)"}
 
     def _gene(self, query: str) -> tuple:
         """(symbol, NCBI row) of a symbol, synonym or full name (case-blind); LookupError naming close symbols."""

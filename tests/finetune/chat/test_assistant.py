@@ -47,6 +47,24 @@ def test_exact_tools_follow_the_registry_rules():
         tb.translate(CDS, frame=4)
 
 
+def test_gene_look_ups_answer_one_fact_each_from_the_table():
+    import pandas as pd
+
+    table = pd.DataFrame({"full_name": ["proliferating cell nuclear antigen"], "synonyms": ["ATLD2"],
+                          "summary": ["Cofactor of DNA polymerase delta. "]}, index=pd.Index(["PCNA"], name="symbol"))
+    tb = Toolbox(genes=lambda: table)
+    assert tb.gene_name("pcna") == {"symbol": "PCNA", "full_name": "proliferating cell nuclear antigen"}
+    assert tb.gene_summary("ATLD2")["summary"] == "Cofactor of DNA polymerase delta."  # a synonym; the text, unpadded
+    assert stated("gene_summary", tb.gene_summary("PCNA")) == ["Cofactor of DNA polymerase delta."]
+    with pytest.raises(LookupError, match="close: PCNA"):
+        tb.gene_name("PCNB")
+
+
+def test_a_bold_value_may_hold_stop_codons():
+    assert assistant_eval.bold("Frame 3: **LV**GF*** (two stops inside, one at the end).") == "LV**GF*"
+    assert assistant_eval.bold("It is **yes** (probability 0.7), not **no**.") == "yes"
+
+
 # ------------------------------------------------------------------------------------------------- references
 @pytest.mark.parametrize("pasted", [CDS, CDS.lower(), ">my read\n" + "\n".join(CDS[i:i + 60] for i in range(0, 93, 60)),
                                     " ".join(CDS[i:i + 10] for i in range(0, 93, 10)), CDS.replace("T", "U")])
