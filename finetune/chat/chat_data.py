@@ -49,9 +49,9 @@ SOURCES: dict[str, tuple[str, str, int]] = {
 }
 FOLLOW_UP_RATE, REFUSE_RATE, CLARIFY_RATE = 0.2, 0.05, 0.02
 STYLES = ("raw", "raw", "lower", "fasta", "groups", "wrapped")
-# a bold span closes at "**" not followed by another "*" or a letter: "**MA***" is MA* (a stop codon), and in
-# "**LV**GF**" two stops stand inside the protein LV**GF
-BOLD = re.compile(r"\*\*(.+?)\*\*(?![*\w])", re.S)
+# a bold span closes at "**" not followed by another "*": "**MA***" is MA* (a stop codon); and not where "**" stands
+# between two capitals: in "**LV**GF**" two stops stand inside the protein LV**GF ("**0.509**C." is 0.509)
+BOLD = re.compile(r"\*\*(.+?)\*\*(?!\*)(?!(?<=[A-Z]\*\*)[A-Z])", re.S)
 _DNA_CHUNK = re.compile(r"[ACGTNacgtn]+")
 _RUN = re.compile(r"(?<![A-Za-z0-9])[ACGTNacgtn]+(?![A-Za-z0-9])(?:[ \t]*\n?[ \t]*[ACGTNacgtn]+(?![A-Za-z0-9]))*")
 _INVALID = "BDEFHIJKLMOPQRSUVWXYZ0123456789-*"

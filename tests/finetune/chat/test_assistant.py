@@ -63,6 +63,7 @@ def test_gene_look_ups_answer_one_fact_each_from_the_table():
 def test_a_bold_value_may_hold_stop_codons():
     assert assistant_eval.bold("Frame 3: **LV**GF*** (two stops inside, one at the end).") == "LV**GF*"
     assert assistant_eval.bold("It is **yes** (probability 0.7), not **no**.") == "yes"
+    assert assistant_eval.bold("The GC content is **0.509**C.") == "0.509"  # a stray letter after a number
 
 
 # ------------------------------------------------------------------------------------------------- references
