@@ -117,9 +117,9 @@ class Assistant:
         start = time.perf_counter()
         self.messages.append({"role": "user", "content": self.refs.ingest(text)})
         turn = Turn("")
+        said = [m["content"] for m in self.messages if m["role"] == "user"]  # what call arguments may quote
         for _ in range(MAX_ROUNDS):
             values = [v for c in turn.calls if "result" in c.result for v in stated(c.name, c.result["result"])]
-            said = [m["content"] for m in self.messages if m["role"] == "user"]
             out = self.model.complete(self.messages, self.schemas, self.tools.calls(self.refs, said), values or None)
             turn.outputs.append(out)
             content, calls = parse_output(out)

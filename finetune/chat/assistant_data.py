@@ -222,7 +222,7 @@ def single(task: str, row, rng: np.random.Generator, held_out: bool, ask: dict |
 def follow_up(first: chat_data.Conversation, d: Dialogue, rng: np.random.Generator, held_out: bool
               ) -> chat_data.Conversation:
     """The same sequence, another exact question (`chat_templates.FOLLOW_UP`), by reference 1."""
-    tasks = T.FOLLOW_UP if held_out else {**T.FOLLOW_UP, **{t: None for m in PHRASINGS for t in m.FOLLOW_UP}}
+    tasks = T.FOLLOW_UP if held_out else dict.fromkeys([*T.FOLLOW_UP, *(t for m in PHRASINGS for t in m.FOLLOW_UP)])
     task = chat_data._pick(rng, [t for t in tasks if t != first.task])
     template = chat_data._pick(rng, templates(T.FOLLOW_UP.get(task, []), training_only("FOLLOW_UP", task), held_out))
     d = copy.deepcopy(d)
