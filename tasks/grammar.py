@@ -24,6 +24,7 @@ from .registry import Task, get_task
 
 SEP = " = "
 FIELD_SEP = ", "
+KEY_SEP = "="  # key=value
 DNA = re.compile(r"^[ACGTN]+$")
 THREE_LETTER = re.compile(r"[A-Z][a-z]{2}")
 _AA3 = {seq3(a) for a in "ACDEFGHIKLMNPQRSTVWYUO"} | {"Ter", "Xaa"}
@@ -37,7 +38,7 @@ def render_fields(fields: dict[str, Any]) -> list[str]:
             raise ValueError(f"field name {key!r} must be an identifier")
         if SEP in text or FIELD_SEP in text or "\n" in text or text == "":
             raise ValueError(f"field {key}={text!r}: values may not be empty or contain {SEP!r}, {FIELD_SEP!r} or newlines")
-        out.append(f"{key}={text}")
+        out.append(f"{key}{KEY_SEP}{text}")
     return out
 
 

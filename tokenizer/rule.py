@@ -56,21 +56,31 @@ def chunk_pattern(scheme: str, k: int | None = None) -> str:
     raise ValueError(f"unknown DNA scheme {scheme!r}; known: {SCHEMES}")
 
 
-def split_pattern(scheme: str, k: int | None = None) -> str:
+def split_pattern(scheme: str, k: int | None = None, answers_apart: bool = True) -> str:
     """Pass 1: one regex that covers every character, so the scan never skips text.
 
     Order matters: (1) the first DNA chunk of a run, at a word start whose whole word is a run; (2) further chunks,
     only reachable when the scan resumes right after a DNA chunk (text words are consumed whole by (3), so a scan
     position preceded by a run letter is always inside a run); (3) a whole word with at most one leading space, unless
-    that word is a run (the space then stays its own token); (4) punctuation with an optional leading space;
-    (5) whitespace, GPT-2 style (a run of spaces leaves the last one to the next word).
+    that word is a run (the space then stays its own token); (4) one punctuation character with an optional leading
+    space; (5) whitespace, GPT-2 style (a run of spaces leaves the last one to the next word).
+
+    `answers_apart`: a space right after "=", or at the very start of a text, never joins what follows it (the
+    start: training encodes a row as the pair (prompt, " " + answer), and the answer must be cut as in the whole). The grammar writes a field `key=value` and
+    an answer `question = value`, so an answer is then cut exactly as the same value inside the prompt
+    (`end=249498` -> `=`, `2`, `4`, ...; ` = 249498` -> ` =`, ` `, `2`, `4`, ...): reading a field back is a
+    token-for-token copy, which an induction head can learn, instead of a map from `2` to ` 2` or from `=+,` to ` +`
+    (studies/results/copy_tokens.md). `answers_apart=False` is the pass the vocabulary was learnt on (a space joins
+    every word, punctuation runs are one piece): the merges stay those of the first per-base model.
     """
     chunk = chunk_pattern(scheme, k)
+    space = "(?:(?<=[^=]) )?" if answers_apart else " ?"  # a space after "=", or opening the text, stands alone
+    punctuation = r"[^\s\p{L}\p{N}\p{M}]" + ("" if answers_apart else "+")
     return (
         f"(?<!{WORD})(?={RUN_AHEAD})(?:{chunk})"
         f"|(?<={XI})(?:{chunk})"
-        f"| ?(?!{RUN_AHEAD}){WORD}+"
-        r"| ?[^\s\p{L}\p{N}\p{M}]+"
+        f"|{space}(?!{RUN_AHEAD}){WORD}+"
+        f"|{space}{punctuation}"
         r"|\s+(?!\S)|\s+"
     )
 

@@ -64,7 +64,12 @@ def encode_row(tok, prompt: str, answer: str) -> tuple[np.ndarray, int]:
 class MadeUpSource:
     """What the sources that make rows up share: `draw` calls `_make`; as with the train splits, a row over
     `max_tokens` is never cut: it is left out, counted in `dropped_for_length`, and drawn again (`too_long` says
-    what to change when 100 in a row are)."""
+    what to change when 100 in a row are). Their sequence windows follow a length curriculum: the longest grows
+    linearly from `start_len` to `max_len` over the first `ramp` of the run (then stays)."""
+
+    def longest(self, progress: float) -> int:
+        grown = self.start_len + (self.max_len - self.start_len) * min(1.0, progress / self.ramp)
+        return int(min(self.max_len, grown))
 
     def draw(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
         for _ in range(100):
@@ -95,10 +100,6 @@ class CropSource(MadeUpSource):
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def longest(self, progress: float) -> int:
-        grown = self.start_len + (self.max_len - self.start_len) * min(1.0, progress / self.ramp)
-        return int(min(self.max_len, grown))
-
     def too_long(self) -> str:
         return (f"{self.name}: 100 crops in a row exceeded {self.max_tokens} tokens; lower the crops' max_len "
                 f"({self.max_len} bases) or raise the training max_len")
@@ -119,13 +120,18 @@ class FieldCropSource(MadeUpSource):
     """Reading-comprehension rows made from the train records: the fields of one record, each value taken from
     another random record (integers, the coordinates, redrawn: a start, and an end up to 2 Mb after it), a window
     of a train sequence, a random field asked, answered by the exact rule (the field read back). Thousands of
-    records then teach copying a value out of the prompt rather than the genes' own values."""
+    records then teach copying a value out of the prompt rather than the genes' own values. The window starts short
+    (8-24 bases: rows of ~60 tokens, three times as many questions per CPU-second as full records) and grows to
+    the whole sequence over the first `ramp` of the run."""
 
     name: str
     task: Task
     records: list[tuple[str, dict]]  # (sequence, fields) of the train rows
     tok: object
-    min_len: int = 30
+    min_len: int = 8
+    start_len: int = 24
+    max_len: int = 200
+    ramp: float = 0.3
     max_tokens: int | None = None
     dropped_for_length: int = 0
 
@@ -140,7 +146,8 @@ class FieldCropSource(MadeUpSource):
 
     def _make(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
         seq, layout = self._pick(rng)
-        n = int(rng.integers(min(self.min_len, len(seq)), len(seq) + 1))
+        longest = min(self.longest(progress), len(seq))
+        n = int(rng.integers(min(self.min_len, longest), longest + 1))
         start = int(rng.integers(0, len(seq) - n + 1))
         fields, begin = {}, int(rng.integers(1, 250_000_000))
         for key, value in layout.items():

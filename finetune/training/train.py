@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from modeling.inference import dna_kmer
-from tasks.grammar import SEP
+from tasks.grammar import FIELD_SEP, KEY_SEP, SEP
 from tokenizer import rule
 
 from ..loop import (
@@ -107,13 +107,15 @@ def load_init_weights(model, run: Path) -> None:
 def stream_token_ids(tok) -> dict[str, list[int]]:
     """What the run-relative position streams read from the tokenizer: the ids of its nucleotide tokens (the run
     letters, and the k-mers of a k-mer scheme; text merges such as "CAT" are not) and of the grammar's
-    question/answer separator " =" """
+    question/answer separator " =", and of what opens ("=") and closes (",") a field's value"""
     letters, k = set(rule.RUN_LETTERS + rule.IUPAC_UPPER), dna_kmer(tok)
     dna = sorted(i for t, i in tok.get_vocab().items() if t and set(t) <= letters and len(t) in (1, k))
-    marker = tok.convert_tokens_to_ids(ANSWER_MARKER)
-    if not dna or marker is None or marker == tok.unk_token_id:
-        raise ValueError(f"{tok.name_or_path}: no nucleotide tokens or no {ANSWER_MARKER!r} token")
-    return {"dna_token_ids": dna, "answer_marker_token_ids": [marker]}
+    marker, opener, closer = tok.convert_tokens_to_ids([ANSWER_MARKER, KEY_SEP, FIELD_SEP.strip()])
+    if not dna or tok.unk_token_id in (marker, opener, closer) or None in (marker, opener, closer):
+        raise ValueError(f"{tok.name_or_path}: no nucleotide tokens, or no {ANSWER_MARKER!r}, {KEY_SEP!r} or "
+                         f"{FIELD_SEP.strip()!r} token")
+    return {"dna_token_ids": dna, "answer_marker_token_ids": [marker], "field_open_token_ids": [opener],
+            "field_close_token_ids": [closer]}
 
 
 def base_token_ids(tok) -> list[int]:

@@ -23,7 +23,7 @@ from modeling.modeling_genomicllm import (
 )
 from modeling.release import ReleaseError, check_release, write_release
 
-ALPHABET = "ACGTN" + "abcdefghijklmnopqrstuvwxyz" + " ,=0123456789."
+ALPHABET = "ACGTN" + "abcdefghijklmnopqrstuvwxyz" + " ,=0123456789.:"
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 VOCAB = 4 + len(ALPHABET)  # 49
 

@@ -15,6 +15,7 @@ from .test_modeling import EOS, left_pad, tiny_char_tokenizer, tiny_config
 TOK = tiny_char_tokenizer()
 DNA_IDS = TOK.convert_tokens_to_ids(list("ACGTN"))
 MARKER = TOK.convert_tokens_to_ids("=")
+OPEN, CLOSE = TOK.convert_tokens_to_ids([":", ","])  # a field's value: key:value, (the real grammar: key=value,)
 FAR = 1000
 STREAM = {name: i for i, name in enumerate(STREAMS)}
 
@@ -30,12 +31,15 @@ def ids_of(text: str, answer: str = "", eos: bool = False) -> torch.Tensor:
 def positions(ids: torch.Tensor, real: torch.Tensor | None = None, min_run: int = 4) -> torch.Tensor:
     ids = ids[None] if ids.dim() == 1 else ids
     real = torch.ones_like(ids, dtype=torch.bool) if real is None else real
-    return stream_positions(ids, real, token_table(64, DNA_IDS), token_table(64, [MARKER]), EOS, min_run, FAR)
+    return stream_positions(ids, real, token_table(64, DNA_IDS), token_table(64, [MARKER]), EOS, min_run, FAR,
+                            token_table(64, [OPEN]), token_table(64, [CLOSE]))
 
 
 def stream_config(**overrides) -> GenomicLLMConfig:
-    kwargs = dict(num_key_value_heads=4, position_streams=list(STREAMS), dna_token_ids=DNA_IDS,
-                  answer_marker_token_ids=[MARKER], dna_run_min_tokens=4, far_offset=FAR, conv_kernel_size=3)
+    kwargs = dict(num_attention_heads=len(STREAMS), num_key_value_heads=len(STREAMS), head_dim=8,
+                  position_streams=list(STREAMS), dna_token_ids=DNA_IDS, answer_marker_token_ids=[MARKER],
+                  field_open_token_ids=[OPEN], field_close_token_ids=[CLOSE], dna_run_min_tokens=4, far_offset=FAR,
+                  conv_kernel_size=3)
     kwargs.update(overrides)
     return tiny_config(**kwargs)
 
@@ -62,6 +66,28 @@ def test_answer_tokens_align_with_their_source_bases():
     assert p[STREAM["token"]].tolist() == list(range(len(p[0])))
     for s in ("run_start", "run_end", "codon"):
         assert p[STREAM[s], 0] == FAR and p[STREAM[s], 6] == FAR + 6
+
+
+def test_answer_tokens_align_with_the_field_they_copy():
+    # <s> s y : a b , e n d : 4 2 9 , A C G T , e n d = 4 2 9 </s>: the answer copies the value of "end"
+    prompt, answer = "sy:ab,end:429,ACGT,end=", "429"
+    p = positions(ids_of(prompt, answer, eos=True))[0]
+    first, second = slice(4, 6), slice(11, 14)  # "ab", "429" in the prompt
+    eq = 1 + len(prompt) - 1
+    assert p[STREAM["field"], first].tolist() == [0, 1]
+    assert p[STREAM["field"], second].tolist() == [0, 1, 2]
+    assert p[STREAM["field"], eq:].tolist() == [-1, 0, 1, 2, 3]  # like the run streams: "=" at -1
+    # answer token j sits where the value token it copies sits, in every field at once ...
+    assert p[STREAM["field"], eq + 1:eq + 4].tolist() == p[STREAM["field"], second].tolist()
+    # ... and "field_key" tells the fields apart: every token of a value sits where its opener does, one step from its
+    # key's last token; every answer token where "=" does, one step from the key the question names (the real
+    # grammar has "?" between: two steps)
+    assert p[STREAM["field_key"], second].tolist() == [10, 10, 10]  # the ":" of end:
+    assert p[STREAM["field_key"], eq:].tolist() == [eq] * 5
+    assert p[STREAM["field_key"], eq - 1] == eq - 1  # everything else at its ordinary position
+    # text and DNA sit far in "field"; the opener and closer are not in the value
+    for i in (1, 3, 6, 10, 14, 16):
+        assert p[STREAM["field"], i] >= FAR
 
 
 def test_short_open_and_repeated_runs():
@@ -93,7 +119,9 @@ def test_config_checks_streams():
     with pytest.raises(ValueError, match="one per query head"):
         stream_config(position_streams=["token", "run_end"])
     with pytest.raises(ValueError, match="unknown"):
-        stream_config(position_streams=["token", "token", "token", "diagonal"])
+        stream_config(position_streams=["token"] * (len(STREAMS) - 1) + ["diagonal"])
+    with pytest.raises(ValueError, match="field_open_token_ids"):
+        stream_config(field_open_token_ids=None)
     with pytest.raises(ValueError, match="answer_marker_token_ids"):
         stream_config(answer_marker_token_ids=None)
     with pytest.raises(ValueError, match="num_key_value_heads"):

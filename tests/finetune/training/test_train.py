@@ -211,6 +211,9 @@ def test_reading_comprehension_crops_are_answered_from_the_prompt_not_the_gene(t
         assert int(fields["start"]) < int(fields["end"])
         made_up += (fields["symbol"], int(fields["start"])) not in genes  # ... but not the gene's own
     assert made_up == 40
+    # the sequence window starts short (more questions per CPU-second) and grows to whole records
+    dna = [len(tok.decode(src.draw(rng, p)[0]).split(", ")[-2]) for p in [0.0] * 30 + [1.0] * 30]
+    assert max(dna[:30]) <= src.start_len < max(dna[30:])
 
 
 def test_a_second_phase_may_add_kmers_and_starts_from_the_same_function(tiny_setup, tmp_path):
