@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     done = {(r["candidate"], r["budget"]) for r in fresh}
     rows = [r for r in kept if (r["candidate"], r.get("budget", 600.0)) not in done] + fresh
     rows.sort(key=lambda r: (r.get("budget", 600.0), list(CANDIDATES).index(r["candidate"])))
-    lines = ["| candidate | heads' streams | budget (CPU-s) | steps | tokens | reading comprehension (dev exact) |",
+    lines = ["| candidate | heads' streams | CPU-s | steps | tokens | reading comprehension (dev exact) |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "
               f"{r['tokens']:,} | {r['dev']:.3f} |" for r in rows]
