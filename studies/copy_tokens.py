@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
+from tokenizer import rule
 
 from .runs import train_then_score
 from .tables import write_results
@@ -44,35 +45,23 @@ SHIPPED = Path("release/GenomicLLM")
 SOURCES = ["GenomicLLM_GRCh38/reading_comprehension"]
 WORD_WITH_SPACE = "| ?(?!(?:"  # pass 1's word alternative: an optional leading space, then a non-run word
 PUNCT_RUN = r"| ?[^\s\p{L}\p{N}\p{M}]+"  # pass 1's punctuation alternative: a run of punctuation
-VARIANTS = {  # name -> pass 1's (word, punctuation) alternatives
-    "spaced": ("|(?!(?:", r"| ?[^\s\p{L}\p{N}\p{M}]"),
-    "after_equals": ("|(?:(?<=[^=]) )?(?!(?:", r"|(?:(?<=[^=]) )?[^\s\p{L}\p{N}\p{M}]"),
-}
+SPACED = ("|(?!(?:", r"| ?[^\s\p{L}\p{N}\p{M}]")  # pass 1's (word, punctuation) alternatives in `spaced`
 
 
 def variant_tokenizer(source: Path, out: Path, variant: str) -> Path:
-    """A copy of the tokenizer at `source` whose pass 1 has `VARIANTS[variant]` for its word and punctuation
-    alternatives."""
+    """A copy of the tokenizer at `source` with `variant`'s pass 1: `after_equals` is the rule's own
+    (`rule.split_pattern(..., answers_apart=True)`), `spaced` edits the word and punctuation alternatives."""
     shutil.copytree(source, out, dirs_exist_ok=True)
     spec = json.loads((out / "tokenizer.json").read_text())
     split = spec["pre_tokenizer"]["pretokenizers"][0]["pattern"]
-    for old, new in zip((WORD_WITH_SPACE, PUNCT_RUN), VARIANTS[variant]):
-        if split["Regex"].count(old) != 1:
-            raise ValueError(f"{source}: pass 1 does not hold {old!r} once; the tokenizer rule changed")
+    if split["Regex"] != rule.split_pattern("char"):
+        raise ValueError(f"{source}: pass 1 is not the rule's per-base pattern; the tokenizer rule changed")
+    if variant == "after_equals":
+        split["Regex"] = rule.split_pattern("char", answers_apart=True)
+    for old, new in zip((WORD_WITH_SPACE, PUNCT_RUN), SPACED if variant == "spaced" else ()):
         split["Regex"] = split["Regex"].replace(old, new)
     (out / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
     return out
-
-
-FIELD_HEADS = {1: "field", 7: "field_key"}  # heads given the field streams: a token head and a codon head
-CANDIDATES = {  # name -> (tokenizer variant, or None for the shipped one; whether heads read the field streams)
-    "shipped": (None, False),
-    "spaced": ("spaced", False),
-    # trained after the field crops got their length curriculum (short windows first: ~3x the questions per
-    # CPU-second); `shipped` and `spaced` were trained before it (windows of 30 nt up to the whole record)
-    "after_equals_short": ("after_equals", False),
-    "after_equals_fields_short": ("after_equals", True),
-}
 
 
 def tokenizer(variant: str | None) -> Path:

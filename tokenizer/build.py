@@ -13,7 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import candidates, corpus
+from . import candidates, corpus, pipeline
 from .tokenization_genomicllm import GenomicLLMTokenizerFast
 
 DEFAULT_CANDIDATE = "char"  # one token per base: what the position streams need (tokenizer/README.md, "The pick now")
@@ -40,12 +40,16 @@ def save(tok, out: Path) -> Path:
 
 
 def build(name: str = DEFAULT_CANDIDATE, texts: list[str] | None = None, out: Path = DEFAULT_OUT,
-          root: Path = corpus.DEFAULT_ROOT, n_fit: int = 20_000) -> Path:
+          root: Path = corpus.DEFAULT_ROOT, n_fit: int = 20_000, answers_apart: bool = False) -> Path:
+    """`answers_apart`: the same vocabulary, answers cut as the prompt's values (`rule.split_pattern`)."""
     if texts is None:
         texts, _ = corpus.fit_and_eval(root, n_fit=n_fit, n_eval=0)
-    if candidates.CANDIDATES[name].scheme == "spm":
+    spec = candidates.CANDIDATES[name]
+    if spec.scheme == "spm":
         raise ValueError("spm512 is the baseline; it is built by the benchmark, not shipped")
     tok = candidates.build_candidate(name, texts, cls=GenomicLLMTokenizerFast)
+    if answers_apart:
+        tok.backend_tokenizer.pre_tokenizer = pipeline.pre_tokenizer(spec.scheme, spec.k, answers_apart=True)
     return save(tok, out)
 
 
@@ -58,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--datasets", type=Path, default=corpus.DEFAULT_ROOT, help="folder with built datasets")
     ap.add_argument("--rows", type=int, default=20_000, help="training rows (train splits, spread over configs)")
+    ap.add_argument("--answers-apart", action="store_true",
+                    help="cut answers as the prompt's values (for the field position streams; rule.split_pattern)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    out = build(args.candidate, out=args.out, root=args.datasets, n_fit=args.rows)
+    out = build(args.candidate, out=args.out, root=args.datasets, n_fit=args.rows, answers_apart=args.answers_apart)
     print(f"tokenizer {args.candidate} -> {out} ({time.perf_counter() - t0:.1f} s)")

@@ -26,7 +26,7 @@ BYTE_TOKENS = tuple(f"<0x{i:02X}>" for i in range(256))
 BASE_CHARS = tuple(dict.fromkeys([chr(i) for i in range(32, 127)] + ["\t", "\n", "\r"] + list(rule.RUN_LETTERS)))
 
 
-def pre_tokenizer(scheme: str, k: int | None = None, answers_apart: bool = True) -> pre_tokenizers.PreTokenizer:
+def pre_tokenizer(scheme: str, k: int | None = None, answers_apart: bool = False) -> pre_tokenizers.PreTokenizer:
     return pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(rule.split_pattern(scheme, k, answers_apart)), behavior="isolated"),
         pre_tokenizers.Split(Regex(rule.WORD_PARTS), behavior="isolated"),

@@ -56,7 +56,7 @@ def chunk_pattern(scheme: str, k: int | None = None) -> str:
     raise ValueError(f"unknown DNA scheme {scheme!r}; known: {SCHEMES}")
 
 
-def split_pattern(scheme: str, k: int | None = None, answers_apart: bool = True) -> str:
+def split_pattern(scheme: str, k: int | None = None, answers_apart: bool = False) -> str:
     """Pass 1: one regex that covers every character, so the scan never skips text.
 
     Order matters: (1) the first DNA chunk of a run, at a word start whose whole word is a run; (2) further chunks,
@@ -65,13 +65,15 @@ def split_pattern(scheme: str, k: int | None = None, answers_apart: bool = True)
     that word is a run (the space then stays its own token); (4) one punctuation character with an optional leading
     space; (5) whitespace, GPT-2 style (a run of spaces leaves the last one to the next word).
 
-    `answers_apart`: a space right after "=", or at the very start of a text, never joins what follows it (the
-    start: training encodes a row as the pair (prompt, " " + answer), and the answer must be cut as in the whole). The grammar writes a field `key=value` and
-    an answer `question = value`, so an answer is then cut exactly as the same value inside the prompt
+    `answers_apart` (off: the shipped tokenizer): a space right after "=", or at the very start of a text, never
+    joins what follows it (the start: training encodes a row as the pair (prompt, " " + answer), and the answer must
+    be cut as in the whole), and punctuation is cut one character at a time. The grammar writes a field `key=value`
+    and an answer `question = value`, so an answer is then cut exactly as the same value inside the prompt
     (`end=249498` -> `=`, `2`, `4`, ...; ` = 249498` -> ` =`, ` `, `2`, `4`, ...): reading a field back is a
-    token-for-token copy, which an induction head can learn, instead of a map from `2` to ` 2` or from `=+,` to ` +`
-    (studies/results/copy_tokens.md). `answers_apart=False` is the pass the vocabulary was learnt on (a space joins
-    every word, punctuation runs are one piece): the merges stay those of the first per-base model.
+    token-for-token copy instead of a map from `2` to ` 2` or from `=+,` to ` +`; the field position streams need it.
+    Not the default: alone it did not help reading comprehension, and a phase 2 trained on it lost NT2AA and several
+    classifiers (studies/results/copy_tokens.md, fields_phase.md). Either way the vocabulary is learnt with it off,
+    so both cut with the same merges.
     """
     chunk = chunk_pattern(scheme, k)
     space = "(?:(?<=[^=]) )?" if answers_apart else " ?"  # a space after "=", or opening the text, stands alone

@@ -22,7 +22,7 @@ SEP = "\x00"  # joins training words; the trainer splits on it (a NUL inside a w
 
 def split_pieces(texts: Iterable[str]) -> Iterator[tuple[list[str], list[str]]]:
     """Per text: (its text pieces, the upper-case ACGTN stretches of its DNA runs)."""
-    pre = pipeline.pre_tokenizer("bpe", answers_apart=False)  # the vocabulary is learnt on the first pass 1
+    pre = pipeline.pre_tokenizer("bpe", answers_apart=False)  # the vocabulary is learnt with words as written
     finder = pre_tokenizers.Split(Regex(rule.RUN_PATTERN), behavior="removed", invert=True)
     for text in texts:
         spans = [span for _, span in finder.pre_tokenize_str(text)]

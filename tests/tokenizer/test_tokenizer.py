@@ -253,6 +253,31 @@ def test_pair_encoding_is_the_training_text_with_an_answer_mask(reloaded, texts)
         assert pair["token_type_ids"] == [0] * (len(pair["input_ids"]) - n_answer) + [1] * n_answer
 
 
+def test_answers_apart_cuts_an_answer_as_its_value_in_the_prompt(toks, texts):
+    from tokenizer import pipeline
+
+    tok = toks["char"]
+    plain = tok.backend_tokenizer.pre_tokenizer
+    tok.backend_tokenizer.pre_tokenizer = pipeline.pre_tokenizer("char", answers_apart=True)
+    try:
+        for text in texts[0][:200]:  # the pair encoding still equals the whole text's
+            prompt, answer = text.split(" = ", 1)
+            pair = tok(prompt + " =", " " + answer)["input_ids"]
+            assert pair == tok(prompt + " = " + answer + "</s>")["input_ids"]
+            assert tok.decode(pair, skip_special_tokens=True) == prompt + " = " + answer
+        record = "symbol=RP5-1103G7.10, end=249498, strand=+, biotype=lncRNA, ACGTTGCAAC, what is the {} ="
+        for key, value in (("symbol", "RP5-1103G7.10"), ("end", "249498"), ("strand", "+"), ("biotype", "lncRNA")):
+            ids = tok(record.format(key), " " + value, add_special_tokens=False)["input_ids"]
+            answer = tok.convert_ids_to_tokens(ids[-len(tok(" " + value, add_special_tokens=False)["input_ids"]):])
+            in_prompt = tok.convert_ids_to_tokens(tok(record.format(key), add_special_tokens=False)["input_ids"])
+            assert answer[0] == " " and "".join(answer[1:]) == value
+            start = in_prompt.index(answer[1], in_prompt.index("=", in_prompt.index(key if key == "symbol" else
+                                                                                   " " + key)))
+            assert in_prompt[start:start + len(answer) - 1] == answer[1:]  # token for token
+    finally:
+        tok.backend_tokenizer.pre_tokenizer = plain
+
+
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_batch_padding_and_attention_mask(reloaded, texts, side):
     batch = texts[1][:16]
