@@ -68,9 +68,12 @@ class GenomicLLMConfig(PreTrainedConfig):
         classifier_dropout: Dropout before the classification head.
         position_streams: The rotary position stream of each query head, one of ``"token"`` (ordinary positions),
             ``"run_start"``, ``"run_end"``, ``"codon"`` (run-relative positions that align answer tokens with the
-            prompt's bases; ``positions_genomicllm.py``). ``None``: ordinary positions in every head (plain RoPE).
+            prompt's bases), ``"field"``, ``"field_key"`` (align them with a field's value and its key;
+            ``positions_genomicllm.py``). ``None``: ordinary positions in every head (plain RoPE).
             Run-relative streams need ``dna_token_ids`` and ``answer_marker_token_ids``.
         answer_marker_token_ids: Token ids of the separator between question and answer (the grammar's ``" ="``).
+        field_open_token_ids / field_close_token_ids: Token ids that open (``"="``) and close (``","``) a field's
+            value in the prompt, for the ``"field"`` and ``"field_key"`` streams.
         dna_run_min_tokens: Shortest DNA-id stretch that counts as a sequence for the run-relative streams.
         far_offset: Where the run-relative streams put every token that is neither prompt DNA nor answer.
         conv_kernel_size: Width of the short gated causal depthwise convolution that opens every block (LFM2's
@@ -140,6 +143,8 @@ class GenomicLLMConfig(PreTrainedConfig):
     classifier_dropout: float = 0.0
     position_streams: list[str] | None = None
     answer_marker_token_ids: list[int] | None = None
+    field_open_token_ids: list[int] | None = None
+    field_close_token_ids: list[int] | None = None
     dna_run_min_tokens: int = 8
     far_offset: int = 4096
     conv_kernel_size: int = 0
@@ -241,6 +246,11 @@ class GenomicLLMConfig(PreTrainedConfig):
                 raise ValueError("run-relative position streams rotate keys per head: num_key_value_heads must "
                                  "equal num_attention_heads")
             self.answer_marker_token_ids = sorted({int(i) for i in self.answer_marker_token_ids})
+        if {"field", "field_key"} & set(self.position_streams):
+            if not self.field_open_token_ids or not self.field_close_token_ids:
+                raise ValueError("the field streams need field_open_token_ids and field_close_token_ids")
+            self.field_open_token_ids = sorted({int(i) for i in self.field_open_token_ids})
+            self.field_close_token_ids = sorted({int(i) for i in self.field_close_token_ids})
         _check_positive_int("dna_run_min_tokens", self.dna_run_min_tokens)
         _check_positive_int("far_offset", self.far_offset)
 

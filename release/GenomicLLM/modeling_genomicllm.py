@@ -363,7 +363,7 @@ class GenomicLLMKmerEmbedding(nn.Module):
 class GenomicLLMPositionStreams(nn.Module):
     """Per-head positions from the token ids (``positions_genomicllm.stream_positions``): (B, S) -> (B, N, S).
 
-    ``is_dna`` / ``is_marker`` are non-persistent (V,) tables recomputed in ``_init_weights``; ``head_stream`` (H,)
+    ``is_dna`` / ``is_marker`` / ``is_open`` / ``is_close`` are non-persistent (V,) tables recomputed in ``_init_weights``; ``head_stream`` (H,)
     says which stream each head reads.
     """
 
@@ -372,6 +372,9 @@ class GenomicLLMPositionStreams(nn.Module):
         self.config = config
         self.register_buffer("is_dna", token_table(config.vocab_size, config.dna_token_ids), persistent=False)
         self.register_buffer("is_marker", token_table(config.vocab_size, config.answer_marker_token_ids),
+                             persistent=False)
+        self.register_buffer("is_open", token_table(config.vocab_size, config.field_open_token_ids), persistent=False)
+        self.register_buffer("is_close", token_table(config.vocab_size, config.field_close_token_ids),
                              persistent=False)
         self.register_buffer("head_stream", self.compute_head_stream(config), persistent=False)
 
@@ -382,7 +385,7 @@ class GenomicLLMPositionStreams(nn.Module):
     def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
         c = self.config
         return stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id, c.dna_run_min_tokens,
-                                c.far_offset)
+                                c.far_offset, self.is_open, self.is_close)
 
     def per_head(self, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, T, Hd) tables -> (B, H, T, Hd): each head gets its stream's."""
@@ -430,6 +433,8 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             c, device = self.config, module.is_dna.device
             init.copy_(module.is_dna, token_table(c.vocab_size, c.dna_token_ids, device))
             init.copy_(module.is_marker, token_table(c.vocab_size, c.answer_marker_token_ids, device))
+            init.copy_(module.is_open, token_table(c.vocab_size, c.field_open_token_ids, device))
+            init.copy_(module.is_close, token_table(c.vocab_size, c.field_close_token_ids, device))
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
         elif isinstance(module, nn.Conv1d):
             init.normal_(module.weight, mean=0.0, std=std)

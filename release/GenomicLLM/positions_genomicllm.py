@@ -15,6 +15,18 @@ so the source of answer token j lies at a constant offset in one stream: complem
 reverse complement in ``run_end``, the codon of residue j in ``codon``. "Far" (``far_offset`` + position) keeps text
 tokens apart from both.
 
+Two more streams do the same for a field read back from the prompt (``key=value`` in the grammar; a value runs from
+a field opener ``=`` to the next closer ``,`` or the marker):
+
+    stream     a field's value (after "=")               the answer                          anything else
+    field      index from the value's first token        index since " ="                    far + position
+    field_key  the position of the value's "="           the position of " ="                ordinary position
+
+In ``field`` the value token that answer token j copies (with a tokenizer that cuts answers as values: token j + 1 of
+the answer after its leading space) lies at offset 0, in every field at once; ``field_key`` tells them apart: there
+every token of a value sits one step from its key, and every answer token two steps from the key it was asked
+(``what is the end? =``), whatever its index.
+
 A run is a maximal stretch of DNA-token ids before the answer; it counts once a non-DNA token follows it (a run at
 the very end of the input is still open and sits far). Positions are a function of the whole input, so cached
 generation passes the full history (``GenomicLLMForCausalLM.prepare_inputs_for_generation``) and gets exactly the
@@ -28,7 +40,7 @@ from __future__ import annotations
 
 import torch
 
-STREAMS = ("token", "run_start", "run_end", "codon")
+STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key")
 
 
 def _cummax(x: torch.Tensor) -> torch.Tensor:
@@ -47,6 +59,8 @@ def stream_positions(
     eos_token_id: int | None,
     min_run: int,
     far_offset: int,
+    is_open: torch.Tensor | None = None,  # (V,) bool: field openers "="
+    is_close: torch.Tensor | None = None,  # (V,) bool: field closers ","
 ) -> torch.LongTensor:
     """(B, N, S) positions, one row per stream of ``STREAMS`` (see the module docstring)."""
     batch, seq = input_ids.shape
@@ -77,12 +91,22 @@ def stream_positions(
     far = far_offset + pos
     from_start = torch.where(in_run, idx - run_start, far)
     from_end = torch.where(in_run, run_end - idx, far)
+
+    # Field values: after an opener, up to the next closer or marker, outside the answer.
+    opener = (is_open[input_ids] & real) if is_open is not None else torch.zeros_like(real)
+    closer = (is_close[input_ids] & real) if is_close is not None else torch.zeros_like(real)
+    last_open = _cummax(torch.where(opener, idx, -1))
+    last_close = _cummax(torch.where(closer | marker, idx, -1))
+    in_value = (last_open > last_close) & ~opener & real & ~answer
+    open_pos = pos.gather(1, last_open.clamp(min=0))
     return torch.stack(
         [
             pos,
             torch.where(answer, since_marker, from_start),
             torch.where(answer, since_marker, from_end),
             torch.where(answer, 3 * since_marker, from_start),
+            torch.where(answer, since_marker, torch.where(in_value, pos - open_pos - 1, far)),
+            torch.where(answer, marker_pos, torch.where(in_value, open_pos, pos)),
         ],
         dim=1,
     )
