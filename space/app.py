@@ -25,6 +25,7 @@ import csv
 import os
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -57,40 +58,44 @@ CLASSIFY_TASKS = [n for n, t in TASKS.items() if t.kind == "classify"]
 DNA_TASKS = [n for n, t in TASKS.items() if t.answer == "dna"]  # the Reverse complement tab's operations
 TEXT_TASKS = [n for n, t in TASKS.items() if t.answer == "text"]  # the Describe gene tab's questions
 STATE: dict = {}
+LOADING = threading.RLock()  # concurrent first requests load once (parallel loads race in import checks)
 
 
 def get_model():
-    if "model" not in STATE:
-        location, revision = model_location()
-        STATE["tok"], STATE["model"] = load_model(location, revision)
-    return STATE["tok"], STATE["model"]
+    with LOADING:
+        if "model" not in STATE:
+            location, revision = model_location()
+            STATE["tok"], STATE["model"] = load_model(location, revision)
+        return STATE["tok"], STATE["model"]
 
 
 def get_adapters() -> dict[str, adapters.Adapter]:
     """The fine-tuned tasks served beside the model ($GENOMICLLM_ADAPTERS), loaded once on the same base."""
-    if "adapters" not in STATE:
-        location, revision = model_location()
-        STATE["adapters"] = adapters.load_all(adapters.locations(), location, revision)
-    return STATE["adapters"]
+    with LOADING:
+        if "adapters" not in STATE:
+            location, revision = model_location()
+            STATE["adapters"] = adapters.load_all(adapters.locations(), location, revision)
+        return STATE["adapters"]
 
 
 def get_assistant():
     """The chat assistant where $GENOMICLLM_ASSISTANT is "on" (the shipped LoRA) or names a LoRA folder, else None
     (the keyword router answers: the default while the assistant routes worse than it, eval.md). Its tools use the
     served model; its base is the converted SmolLM2, else the Hub id."""
-    if "assistant" not in STATE:
-        STATE["assistant"] = None
-        where = os.environ.get("GENOMICLLM_ASSISTANT", "")  # opt-in until its routing beats the router's
-        adapter = ASSISTANT_DIR if where.lower() in ("on", "1", "yes") else Path(where)
-        if where.lower() not in ("", "off", "0", "no") and (adapter / "adapter_config.json").is_file():
-            from assistant.chat import load_assistant
-            from assistant.tools import Toolbox
+    with LOADING:
+        if "assistant" not in STATE:
+            STATE["assistant"] = None
+            where = os.environ.get("GENOMICLLM_ASSISTANT", "")  # opt-in until its routing beats the router's
+            adapter = ASSISTANT_DIR if where.lower() in ("on", "1", "yes") else Path(where)
+            if where.lower() not in ("", "off", "0", "no") and (adapter / "adapter_config.json").is_file():
+                from assistant.chat import load_assistant
+                from assistant.tools import Toolbox
 
-            try:
-                STATE["assistant"] = load_assistant(adapter, None, Toolbox(get_model))  # no gene table in a Space
-            except (OSError, ValueError) as e:  # no base at hand (offline, not converted): the router answers
-                print(f"Chat tab: the assistant is unavailable ({e}); answering with the keyword router")
-    return STATE["assistant"]
+                try:
+                    STATE["assistant"] = load_assistant(adapter, None, Toolbox(get_model))  # no gene table in a Space
+                except (OSError, ValueError) as e:  # no base at hand (offline, not converted): the router answers
+                    print(f"Chat tab: the assistant is unavailable ({e}); answering with the keyword router")
+        return STATE["assistant"]
 
 
 def _plain(content) -> str:

@@ -105,9 +105,10 @@ def hub(tiny_datasets, tiny_lora, tmp_path_factory):
 
 def run_fresh(code: str, tmp_path: Path, cwd: Path | None = None, **env) -> str:
     """Run `code` in a fresh interpreter, offline, with an empty HF_HOME; return its stdout."""
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+    inherited = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GENOMICLLM_ASSISTANT")}  # another
+    # test's fixture may have set the Chat tab's mode; the launcher's own default is what is tested here
+    full_env = {**inherited, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                 "HF_HOME": str(tmp_path / "hf_home"), "OMP_NUM_THREADS": "1", **env}
-    full_env.pop("PYTHONPATH", None)
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd or tmp_path, env=full_env,
                           check=False, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-4000:]
