@@ -31,17 +31,17 @@ import argparse
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 from tokenizer import rule
 
-from .runs import train_then_score
+from .runs import SHIPPED, focus_config, shipped_start, train_and_read
 from .tables import write_results
 
 OUT = Path("build/studies/copy_tokens")
 TABLE = Path("studies/results/copy_tokens")
-SHIPPED = Path("release/GenomicLLM")
 SOURCES = ["GenomicLLM_GRCh38/reading_comprehension"]
 WORD_WITH_SPACE = "| ?(?!(?:"  # pass 1's word alternative: an optional leading space, then a non-run word
 PUNCT_RUN = r"| ?[^\s\p{L}\p{N}\p{M}]+"  # pass 1's punctuation alternative: a run of punctuation
@@ -64,34 +64,36 @@ def variant_tokenizer(source: Path, out: Path, variant: str) -> Path:
     return out
 
 
+FIELD_HEADS = {1: "field", 7: "field_key"}  # heads given the field streams: a token head and a codon head
+CANDIDATES = {  # name -> (tokenizer variant, or None for the shipped one; whether heads read the field streams)
+    "shipped": (None, False),
+    "spaced": ("spaced", False),
+    # trained after the field crops got their length curriculum (short windows first: ~3x the questions per
+    # CPU-second); `shipped` and `spaced` were trained before it (windows of 30 nt up to the whole record)
+    "after_equals_short": ("after_equals", False),
+    "after_equals_fields_short": ("after_equals", True),
+}
+
+
+@cache  # built once in main, before two candidates race for it
 def tokenizer(variant: str | None) -> Path:
     return SHIPPED if variant is None else variant_tokenizer(SHIPPED, OUT / f"tokenizer_{variant}", variant)
 
 
-def config(variant: str | None, fields: bool, budget: float) -> dict:
-    shipped = json.loads((SHIPPED / "train_config.json").read_text())
-    keep = ("model", "max_len", "microbatch_tokens", "min_lr_ratio", "weight_decay", "prompt_weight", "temperature")
-    model = dict(shipped["model"])
+def config(start: Path, variant: str | None, fields: bool, budget: float) -> dict:
+    model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
     if fields:
         model["position_streams"] = [FIELD_HEADS.get(i, s) for i, s in enumerate(model["position_streams"])]
-    return {**{k: shipped[k] for k in keep}, "model": model, "tokenizer": str(tokenizer(variant)),
-            "init_from": str(OUT / "from"), "only_sources": SOURCES, "crops": ["reading_comprehension"],
-            "source_weights": {"crops/reading_comprehension": 4.0}, "tokens_per_batch": 4096, "steps": 100_000,
-            "cpu_budget_s": budget, "lr": 6e-4, "warmup_steps": 20, "checkpoint_every": 50, "keep_checkpoints": 1,
-            "seed": 3}
+    return focus_config(start, SOURCES, ["reading_comprehension"], budget, seed=3, model=model,
+                        tokenizer=str(tokenizer(variant)), source_weights={"crops/reading_comprehension": 4.0})
 
 
-def run(name: str, budget: float, rows: int) -> dict:
-    out = OUT / f"{name}-{budget:.0f}s"
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = config(*CANDIDATES[name], budget)
-    (out / "config.json").write_text(json.dumps(cfg, indent=1))
-    train_then_score(out, rows, SOURCES)
-    last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
-    result = next(iter(json.loads((out / "eval/results.json").read_text()).values()))  # the one benchmark
-    return {"candidate": name, "budget": budget, "tokenizer": cfg["tokenizer"], "position_streams": cfg["model"]["position_streams"],
-            "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
-            "dev": result["ours"][main_metric(result["task"])]}
+def run(name: str, start: Path, budget: float, rows: int) -> dict:
+    cfg = config(start, *CANDIDATES[name], budget)
+    last, result = train_and_read(OUT / f"{name}-{budget:.0f}s", cfg, rows, SOURCES)
+    return {"candidate": name, "budget": budget, "tokenizer": cfg["tokenizer"],
+            "position_streams": cfg["model"]["position_streams"], "cpu_s": round(last["cpu_s"], 1),
+            "steps": last["step"], "tokens": last["tokens"], "dev": result["ours"][main_metric(result["task"])]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,17 +102,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rows", type=int, default=200, help="dev rows")
     p.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
     args = p.parse_args(argv)
-    (OUT / "from").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(SHIPPED, OUT / "from" / "release", dirs_exist_ok=True)  # init_from reads a run folder's release/
-    for variant in {CANDIDATES[name][0] for name in args.candidates}:  # once, before two candidates race for it
+    start = shipped_start(OUT)
+    for variant in {CANDIDATES[name][0] for name in args.candidates}:
         tokenizer(variant)
     with ThreadPoolExecutor(2) as pool:
-        fresh = list(pool.map(lambda name: run(name, args.budget, args.rows), args.candidates))
+        fresh = list(pool.map(lambda name: run(name, start, args.budget, args.rows), args.candidates))
     # the table keeps the rows of earlier invocations (other candidates, other budgets)
     kept = json.loads(TABLE.with_suffix(".json").read_text()) if TABLE.with_suffix(".json").is_file() else []
     done = {(r["candidate"], r["budget"]) for r in fresh}
-    rows = [r for r in kept if (r["candidate"], r.get("budget", 600.0)) not in done] + fresh
-    rows.sort(key=lambda r: (r.get("budget", 600.0), list(CANDIDATES).index(r["candidate"])))
+    rows = [r for r in kept if (r["candidate"], r["budget"]) not in done] + fresh
+    rows.sort(key=lambda r: (r["budget"], list(CANDIDATES).index(r["candidate"])))
     lines = ["| candidate | heads' streams | CPU-s | steps | tokens | reading comprehension (dev exact) |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "

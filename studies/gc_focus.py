@@ -16,39 +16,23 @@ model's way of writing a count as digits.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 
-from .runs import train_then_score
+from .runs import focus_config, shipped_start, train_and_read
 from .tables import write_results
 
 OUT = Path("build/studies/gc_focus")
 TABLE = Path("studies/results/gc_focus")
-SHIPPED = Path("release/GenomicLLM")
 SOURCES = ["GenomicLLM_GRCh38/gc_content"]
 CANDIDATES = {"answers": 0.2, "answers_only": 0.0}  # name -> prompt weight
 
 
-def config(prompt_weight: float, budget: float) -> dict:
-    shipped = json.loads((SHIPPED / "train_config.json").read_text())
-    keep = ("model", "max_len", "microbatch_tokens", "min_lr_ratio", "weight_decay", "temperature")
-    return {**{k: shipped[k] for k in keep}, "tokenizer": str(SHIPPED), "init_from": str(OUT / "from"),
-            "only_sources": SOURCES, "crops": ["gc_content"], "source_weights": {"crops/gc_content": 1.0},
-            "prompt_weight": prompt_weight, "tokens_per_batch": 4096, "steps": 100_000, "cpu_budget_s": budget,
-            "lr": 6e-4, "warmup_steps": 20, "checkpoint_every": 50, "keep_checkpoints": 1, "seed": 4}
-
-
-def run(name: str, budget: float, rows: int) -> dict:
-    out = OUT / f"{name}-{budget:.0f}s"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config(CANDIDATES[name], budget), indent=1))
-    train_then_score(out, rows, SOURCES)
-    last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
-    result = next(iter(json.loads((out / "eval/results.json").read_text()).values()))  # the one benchmark
+def run(name: str, start: Path, budget: float, rows: int) -> dict:
+    config = focus_config(start, SOURCES, ["gc_content"], budget, seed=4, prompt_weight=CANDIDATES[name])
+    last, result = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SOURCES)
     return {"candidate": name, "prompt_weight": CANDIDATES[name], "cpu_s": round(last["cpu_s"], 1),
             "steps": last["step"], "tokens": last["tokens"], "mae": result["ours"][main_metric(result["task"])],
             "pearson": result["ours"]["pearson"]}
@@ -59,10 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--budget", type=float, default=600.0, help="process CPU-seconds per candidate")
     p.add_argument("--rows", type=int, default=200, help="dev rows")
     args = p.parse_args(argv)
-    (OUT / "from").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(SHIPPED, OUT / "from" / "release", dirs_exist_ok=True)  # init_from reads a run folder's release/
+    start = shipped_start(OUT)
     with ThreadPoolExecutor(2) as pool:
-        rows = list(pool.map(lambda name: run(name, args.budget, args.rows), CANDIDATES))
+        rows = list(pool.map(lambda name: run(name, start, args.budget, args.rows), CANDIDATES))
     lines = ["| candidate | prompt weight | CPU-s | steps | tokens | GC content dev MAE | Pearson |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['candidate']} | {r['prompt_weight']} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | "
