@@ -29,8 +29,9 @@ from assistant.tools import LEARNED, Toolbox, stated
 from dataset_scripts.annotation import ncbi_gene_table
 from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
+from tokenizer.rule import MIN_RUN
 
-from . import assistant_phrasings, assistant_phrasings_more
+from . import assistant_phrasings, assistant_phrasings_contrast, assistant_phrasings_more
 from . import assistant_templates as A
 from . import chat_data
 from . import chat_templates as T
@@ -47,7 +48,7 @@ TRAIN_RATES = {**RATES, "follow_up": 0.3, "refuse": 0.1, "clarify": 0.08, "no_ta
 NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
 # training-only phrasings, each set written by a session shown only the training templates (never the held-out ones)
-PHRASINGS = (assistant_phrasings, assistant_phrasings_more)
+PHRASINGS = (assistant_phrasings, assistant_phrasings_more, assistant_phrasings_contrast)
 NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
 
 
@@ -292,6 +293,18 @@ def no_tool(kind: str, rng: np.random.Generator, held_out: bool, row=None) -> ch
     return d.conversation(kind, kind, "", template, concept=concept if kind == "concept" else None)
 
 
+def usable_rows(df, order, n: int) -> list:
+    """The first `n` records of `df` in `order`, each too short to be asked about replaced in place by the next
+    unused one: a question must hold a sequence the runtime sees as one (a DNA run of >= `MIN_RUN` letters), and a
+    6-nt nt2aa fragment would teach a failed call. Records in place keep their positions (and conversations)."""
+    ok = df.sequence.str.len().to_numpy() >= MIN_RUN
+    spare = (i for i in order[n:] if ok[i])
+    picked = [i if ok[i] else next(spare, None) for i in order[:n]]
+    if None in picked:
+        raise ValueError(f"fewer than {n} records of at least {MIN_RUN} nt to ask about")
+    return list(df.iloc[picked].itertuples())
+
+
 def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, held_out: bool | None = None,
           tasks: list[str] | None = None, ask: dict | None = None) -> list[chat_data.Conversation]:
     """`per_task` single-turn conversations per task (dataset tasks and tool tasks), plus the other kinds at
@@ -303,7 +316,7 @@ def build(split: str, per_task: int, seed: int = 0, root: Path = DATASETS_DIR, h
     out: list[chat_data.Conversation] = []
     for task in tasks or [*chat_data.SOURCES, *TOOL_TASKS]:
         df = chat_data.load_records(TOOL_TASKS.get(task, task), split, root)
-        rows = list(df.iloc[rng.permutation(len(df))[:per_task]].itertuples())
+        rows = usable_rows(df, rng.permutation(len(df)), per_task)
         for row in rows:
             conv, d = single(task, row, rng, held_out, ask)
             out.append(conv)

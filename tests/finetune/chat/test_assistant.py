@@ -165,6 +165,17 @@ def test_training_conversations_call_the_right_tools(train_convs):
         assert not re.search(r"[ACGT]{20}", json.dumps(c.messages)), "bases reached the LLM's messages"
 
 
+def test_records_too_short_to_reference_are_replaced_in_place():
+    import pandas as pd
+
+    df = pd.DataFrame({"sequence": ["ACGTACGTAC", "CTTTAA", "GGGGCCCCAA", "ACG", "TTTTGGGGCC"]})
+    rows = assistant_data.usable_rows(df, [1, 0, 3, 2, 4], 2)
+    assert [r.Index for r in rows] == [2, 0]  # the 6-nt record's place goes to the next long one, skipping 3 nt
+    assert References().ingest(df.sequence[1]) == df.sequence[1]  # why: the runtime does not see 6 nt as DNA
+    with pytest.raises(ValueError, match="fewer than 3 records"):
+        assistant_data.usable_rows(df, [1, 3, 0], 3)  # not enough long records: an error, not fewer rows
+
+
 def test_training_replies_bold_only_what_the_runtime_lets_them(train_convs):
     """Every bold span of a reply after tool results is one of `tools.stated` (what `constrained.Stated` allows)."""
     checked = 0
