@@ -298,10 +298,11 @@ class Toolbox:
 
 def quoted_spans(texts: list[str]) -> list[str]:
     """The runs of up to `QUERY_WORDS` words of `texts` (oldest first), punctuation at their ends stripped and no
-    placeholder inside: what a free-text argument may be. At most `QUERY_SPANS`, the newest text's first."""
+    placeholder or piece of one inside: what a free-text argument may be. At most `QUERY_SPANS`, the newest text's
+    first."""
     out: dict[str, None] = {}
     for text in reversed(texts):
-        words = text.split()
+        words = REFERENCE.sub(" [] ", text).split()  # no piece of a placeholder ("1:" of "[sequence 1: 93 nt]")
         for i in range(len(words)):
             for j in range(i + 1, min(i + QUERY_WORDS, len(words)) + 1):
                 run = " ".join(words[i:j]).strip(QUOTE_ENDS)

@@ -68,6 +68,7 @@ def test_a_gene_query_is_a_run_of_the_users_words_rendered_as_the_template_write
     queries = {c["arguments"]["query"] for c in whole if c["name"] == "gene_name"}
     assert not opened and {"PCYT1B-AS1", "proliferating cell nuclear antigen", "What does"} <= queries
     assert not any("[" in q or q.endswith("?") or q.endswith(",") for q in queries)
+    assert not queries & {"1", "93", "1: 93", "nt", "and 1"}  # no piece of the placeholder: a symbol is never "1"
     grammar = CallGrammar(tok)
     for call in [c for c in whole if c["name"] == "gene_summary"][:20] + whole[:5]:
         assert grammar.text(call) == grammar._render(call)  # the shape's markers written in exactly
