@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None, api=None) -> list[HubRepo]:
     p.add_argument("--space", type=Path, default=Path("space"))
     p.add_argument("--assistant", type=Path, nargs="?", const=ASSISTANT_DIR,
                    help="bundle the assistant's LoRA (default folder: %(const)s) into the Space for its Chat tab "
-                   "(opt-in while it routes worse than the keyword router)")
+                   "(opt-in: the Space then also loads SmolLM2 from the Hub)")
     p.add_argument("--results", type=Path, help="folder with results.json + baselines.json (default: build/eval, "
                    "else release/eval)")
     p.add_argument("--allow-missing", nargs="*", default=[], choices=["lora"])

@@ -9,8 +9,9 @@ loaded with AutoTokenizer / AutoModelForCausalLM.from_pretrained(..., trust_remo
 Fine-tuned folders of `genomicllm finetune` (`--adapter`, or GENOMICLLM_ADAPTERS="a,b") add their tasks to the
 Classify tab (`space.adapters`).
 
-Tabs: Chat (words -> task by keyword rules, `tasks.router`; or, with $GENOMICLLM_ASSISTANT "on" or naming a LoRA
-folder, the assistant, `assistant.chat`: SmolLM2 + LoRA calling the tools),
+Tabs: Chat (the assistant, `assistant.chat`: SmolLM2 + LoRA calling the tools, where its base is at hand or
+$GENOMICLLM_ASSISTANT is "on" or names a LoRA folder; else, or with "off", words -> task by keyword rules,
+`tasks.router`),
 Classify, GC content, Translate, Reverse complement,
 Describe gene, Batch (FASTA -> CSV). Endpoints (gradio_client api_name): /chat, /classify, /gc_content, /translate,
 /reverse_complement, /describe, /batch. The app imports only `tasks`, `modeling.inference`, `modeling.scores`, `space.core`,
@@ -36,7 +37,7 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 import gradio as gr
 
 from modeling.inference import load_model
-from tasks.paths import ASSISTANT_DIR, model_location
+from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_MARKER, model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.router import EXAMPLES, route
 
@@ -79,15 +80,17 @@ def get_adapters() -> dict[str, adapters.Adapter]:
 
 
 def get_assistant():
-    """The chat assistant where $GENOMICLLM_ASSISTANT is "on" (the shipped LoRA) or names a LoRA folder, else None
-    (the keyword router answers: the default while the assistant routes worse than it, eval.md). Its tools use the
-    served model; its base is the converted SmolLM2, else the Hub id."""
+    """The chat assistant where $GENOMICLLM_ASSISTANT is "on" (the shipped LoRA) or names a LoRA folder, or, unset
+    ("auto"), where its base is at hand (`make chat-base` converted it); else None: the keyword router answers (no
+    base, "off"). Its tools use the served model; its base is the converted SmolLM2, else the Hub id."""
     with LOADING:
         if "assistant" not in STATE:
             STATE["assistant"] = None
-            where = os.environ.get("GENOMICLLM_ASSISTANT", "")  # opt-in until its routing beats the router's
+            where = os.environ.get("GENOMICLLM_ASSISTANT", "") or "auto"
+            if where.lower() == "auto":
+                where = "on" if (CHAT_BASE_DIR / CHAT_BASE_MARKER).is_file() else "off"
             adapter = ASSISTANT_DIR if where.lower() in ("on", "1", "yes") else Path(where)
-            if where.lower() not in ("", "off", "0", "no") and (adapter / "adapter_config.json").is_file():
+            if where.lower() not in ("off", "0", "no") and (adapter / "adapter_config.json").is_file():
                 from assistant.chat import load_assistant
                 from assistant.tools import Toolbox
 
