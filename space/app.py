@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 import gradio as gr
 
 from modeling.inference import load_model
-from tasks.paths import ASSISTANT_DIR, CHAT_BASE_DIR, CHAT_BASE_MARKER, model_location
+from tasks.paths import ASSISTANT_DIR, chat_base_converted, model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.router import EXAMPLES, route
 
@@ -88,7 +88,7 @@ def get_assistant():
             STATE["assistant"] = None
             where = os.environ.get("GENOMICLLM_ASSISTANT", "") or "auto"
             if where.lower() == "auto":
-                where = "on" if (CHAT_BASE_DIR / CHAT_BASE_MARKER).is_file() else "off"
+                where = "on" if chat_base_converted() else "off"
             adapter = ASSISTANT_DIR if where.lower() in ("on", "1", "yes") else Path(where)
             if where.lower() not in ("off", "0", "no") and (adapter / "adapter_config.json").is_file():
                 from assistant.chat import load_assistant

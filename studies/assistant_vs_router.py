@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from finetune.chat import assistant_data, assistant_eval, assistant_eval_phrasings, chat_data
+from finetune.chat import assistant_data, assistant_eval, chat_data
 from tasks.router import route
 
 from .tables import write_results
 
 
 def compare(eval_dir: Path, per_task: int, fresh: bool, datasets: Path, seed: int = 0) -> list[dict]:
-    convs = assistant_data.build("test", per_task, seed, datasets, ask=assistant_eval_phrasings.ASK if fresh else None)
+    convs = assistant_eval.conversations("test", per_task, seed, datasets, fresh=fresh)
     rows = assistant_eval.shard_rows(sorted(eval_dir.glob("shard-*")))
     if [r["index"] for r in rows] != list(range(len(convs))):
         raise ValueError(f"{eval_dir} was not evaluated on these conversations (per-task, seed or --fresh differ)")

