@@ -66,7 +66,12 @@ class Toolbox:
              "find_orfs", "classify", "describe_gene", "gene_name", "gene_summary")
     # optional arguments a call may write (others keep their defaults): value -> the words that name it; once the
     # user's words are known, a call may only write a value the user named ("frame 2", "the third base")
-    CHOICES = {"frame": {1: ("1", "one", "first"), 2: ("2", "two", "second"), 3: ("3", "three", "third")}}
+    CHOICES = {"frame": {1: ("1", "one", "first", "1st"), 2: ("2", "two", "second", "2nd"),
+                         3: ("3", "three", "third", "3rd")}}
+    # ... and where the newest message states one beside a word that says what it is ("frame 2", "from position 3",
+    # "the second base"), the call must write one of the stated values: the user's number is read, not left to the
+    # LLM to retype or drop (as a sequence is referenced, never retyped)
+    STATES = {"frame": ("frame", "position", "base", "nucleotide", "nt", "offset", "letter")}
 
     def __init__(self, genomicllm: Callable[[], tuple] | None = None, genes: Callable[[], Any] | None = None):
         self._genomicllm = genomicllm
@@ -240,7 +245,7 @@ class Toolbox:
         a symbol is copied, never misspelt, or free text where the user said nothing."""
         numbers = [str(e.number) for e in refs.entries if e.kind == "sequence"] or ["1"]
         spans = quoted_spans(said or [])
-        words = None if said is None else set(re.findall(r"[a-z0-9]+", REFERENCE.sub(" ", " ".join(said)).lower()))
+        words = None if said is None else set(user_words(" ".join(said)))
         whole, opened = [], []
         for schema in self.schemas():
             f = schema["function"]
@@ -252,6 +257,10 @@ class Toolbox:
                 elif "enum" in p:
                     values = p["enum"]
                 elif key in self.CHOICES:
+                    values = self.stated(key, said[-1]) if said else []
+                    if values:  # written, and only as stated
+                        arguments = [{**a, key: v} for a in arguments for v in values]
+                        continue
                     values = [v for v, names in self.CHOICES[key].items() if words is None or words & set(names)]
                 elif key in required:
                     values = spans or [OPEN]
@@ -262,6 +271,16 @@ class Toolbox:
             for a in arguments:
                 (opened if OPEN in a.values() else whole).append({"name": f["name"], "arguments": a})
         return whole, opened
+
+    @classmethod
+    def stated(cls, key: str, text: str) -> list:
+        """The values of `CHOICES[key]` that `text` states next to one of `STATES[key]`'s words, in that order."""
+        words, out = user_words(text), []
+        for i, w in enumerate(words):
+            if w in cls.STATES[key]:
+                for near in words[max(i - 1, 0) : i] + words[i + 1 : i + 2]:
+                    out += [v for v, names in cls.CHOICES[key].items() if near in names and v not in out]
+        return out
 
     def run(self, name: str, arguments: dict):
         """The tool's plain value (bases already resolved); subclasses may answer differently (training data)."""
@@ -294,6 +313,11 @@ class Toolbox:
 
         return {p.name: p.default for p in inspect.signature(getattr(Toolbox, name)).parameters.values()
                 if p.default is not p.empty}
+
+
+def user_words(text: str) -> list[str]:
+    """The user's words, lower case, placeholders left out (the "2" of "[sequence 2: 93 nt]" is no word of theirs)."""
+    return re.findall(r"[a-z0-9]+", REFERENCE.sub(" ", text).lower())
 
 
 def quoted_spans(texts: list[str]) -> list[str]:

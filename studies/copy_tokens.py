@@ -90,7 +90,8 @@ def config(start: Path, variant: str | None, fields: bool, budget: float) -> dic
 
 def run(name: str, start: Path, budget: float, rows: int) -> dict:
     cfg = config(start, *CANDIDATES[name], budget)
-    last, result = train_and_read(OUT / f"{name}-{budget:.0f}s", cfg, rows, SOURCES)
+    last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", cfg, rows, SOURCES)
+    result, = results.values()
     return {"candidate": name, "budget": budget, "tokenizer": cfg["tokenizer"],
             "position_streams": cfg["model"]["position_streams"], "cpu_s": round(last["cpu_s"], 1),
             "steps": last["step"], "tokens": last["tokens"], "dev": result["ours"][main_metric(result["task"])]}

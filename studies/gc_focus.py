@@ -32,7 +32,8 @@ CANDIDATES = {"answers": 0.2, "answers_only": 0.0}  # name -> prompt weight
 
 def run(name: str, start: Path, budget: float, rows: int) -> dict:
     config = focus_config(start, SOURCES, ["gc_content"], budget, seed=4, prompt_weight=CANDIDATES[name])
-    last, result = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SOURCES)
+    last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SOURCES)
+    result, = results.values()
     return {"candidate": name, "prompt_weight": CANDIDATES[name], "cpu_s": round(last["cpu_s"], 1),
             "steps": last["step"], "tokens": last["tokens"], "mae": result["ours"][main_metric(result["task"])],
             "pearson": result["ours"]["pearson"]}

@@ -14,13 +14,15 @@ from pathlib import Path
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def train_then_score(out: Path, rows: int, only: list[str]) -> None:
-    """Train (resumable: a spent budget does no step) from `out/config.json`, then score `only` on dev."""
+def train_then_score(out: Path, rows: int, only: list[str], datasets: Path | None = None) -> None:
+    """Train (resumable: a spent budget does no step) from `out/config.json`, then score `only` on dev (of the
+    built datasets, or of those under `datasets`)."""
     env = {**os.environ, **ONE_THREAD}
+    where = ["--datasets", str(datasets)] if datasets else []
     for args, log in ((["finetune.training.train", "--config", str(out / "config.json"), "--out", str(out / "run")],
                        "train.log"),
                       (["finetune.evaluation.evaluate", "--model", str(out / "run/release"), "--split", "dev",
-                        "--max-rows", str(rows), "--only", *only, "--out", str(out / "eval")], "eval.log")):
+                        "--max-rows", str(rows), "--only", *only, "--out", str(out / "eval"), *where], "eval.log")):
         with (out / log).open("a") as f:
             subprocess.run([sys.executable, "-m", *args], env=env, stdout=f, stderr=subprocess.STDOUT, check=True)
 
@@ -46,12 +48,11 @@ def focus_config(start: Path, sources: list[str], crops: list[str], budget: floa
             "checkpoint_every": 50, "keep_checkpoints": 1, "seed": seed, **overrides}
 
 
-def train_and_read(out: Path, config: dict, rows: int, only: list[str]) -> tuple[dict, dict]:
-    """Write `config`, train then score (`train_then_score`); return the last log row and the one benchmark's
-    results."""
+def train_and_read(out: Path, config: dict, rows: int, only: list[str],
+                   datasets: Path | None = None) -> tuple[dict, dict]:
+    """Write `config`, train then score (`train_then_score`); return the last log row and {benchmark: results}."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config, indent=1))
-    train_then_score(out, rows, only)
+    train_then_score(out, rows, only, datasets)
     last = json.loads((out / "run/log.jsonl").read_text().splitlines()[-1])
-    result, = json.loads((out / "eval/results.json").read_text()).values()
-    return last, result
+    return last, json.loads((out / "eval/results.json").read_text())

@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--split", default="test", choices=("test", "dev"),
                    help="dev = each benchmark's dev/validation split, for model selection only")
     p.add_argument("--out", type=Path, default=EVAL_DIR)
+    p.add_argument("--datasets", type=Path, default=DATASETS_DIR,
+                   help="the built datasets to score (default: %(default)s)")
     args = p.parse_args(argv)
     if args.data or args.task:
         if not (args.data and args.task):
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.render:
         results = json.loads((args.out / "results.json").read_text())
     else:
-        results = evaluate_all(args.model, args.out, max_rows=args.max_rows, only=args.only, split=args.split)
+        results = evaluate_all(args.model, args.out, args.datasets, args.max_rows, args.only, split=args.split)
     baselines_path = args.out / "baselines.json"
     baselines = json.loads(baselines_path.read_text()) if baselines_path.is_file() else {}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -86,9 +86,22 @@ def test_a_frame_is_written_only_when_the_user_named_it():
         return {c["arguments"].get("frame") for c in whole if c["name"] == "translate"}
 
     assert frames(["Translate [sequence 2: 93 nt], an in-frame coding fragment"]) == {None}  # not the reference's 2
-    assert frames(["Translate [sequence 1: 93 nt] in frame 2"]) == {None, 2}
     assert frames(["Start at the third base of [sequence 1: 93 nt]", "and the first?"]) == {None, 1, 3}
+    assert frames(["Translate [sequence 1: 93 nt] in frame two, or is it the first?"]) == {2}  # stated: written
     assert frames(None) == {None, 1, 2, 3}  # words unknown: every value
+
+
+def test_a_frame_the_newest_message_states_is_written_as_stated():
+    def frames(*said):
+        whole, _ = Toolbox().calls(refs_with(2), list(said))
+        return {c["arguments"].get("frame") for c in whole if c["name"] == "translate"}
+
+    assert frames("Translate [sequence 1: 93 nt] in frame 2") == {2}
+    assert frames("Read [sequence 1: 93 nt] from position 3 and translate it.") == {3}
+    assert frames("translate sequence 2 from the 3rd nucleotide") == {3}  # "sequence 2" names no frame
+    assert frames("Translate it in frame 2", "and in frame 3?") == {3}
+    assert frames("Translate it in frame 2", "now the reverse complement") == {None, 2}  # named before: may repeat
+    assert frames("Translate [sequence 1: 93 nt] in frame 2 or frame 3") == {2, 3}  # the LLM picks between them
 
 
 def test_the_grammar_holds_only_real_tools_and_the_conversations_sequences():
