@@ -68,10 +68,12 @@ class Toolbox:
     # user's words are known, a call may only write a value the user named ("frame 2", "the third base")
     CHOICES = {"frame": {1: ("1", "one", "first", "1st"), 2: ("2", "two", "second", "2nd"),
                          3: ("3", "three", "third", "3rd")}}
-    # ... and where the newest message states one beside a word that says what it is ("frame 2", "from position 3",
-    # "the second base"), the call must write one of the stated values: the user's number is read, not left to the
-    # LLM to retype or drop (as a sequence is referenced, never retyped)
-    STATES = {"frame": ("frame", "position", "base", "nucleotide", "nt", "offset", "letter")}
+    # ... and where the newest message states one right after a word that says what it is ("frame 2", "from position
+    # 3") or as an ordinal right before it ("the second base"), the call must write one of the stated values: the
+    # user's number is read, not left to the LLM to retype or drop (as a sequence is referenced, never retyped).
+    # A count is no position: "two bases", "three-letter codes" state nothing.
+    STATES = {"frame": ("frame", "position", "base", "nucleotide", "nt", "offset")}
+    ORDINALS = ("first", "1st", "second", "2nd", "third", "3rd")
 
     def __init__(self, genomicllm: Callable[[], tuple] | None = None, genes: Callable[[], Any] | None = None):
         self._genomicllm = genomicllm
@@ -274,11 +276,12 @@ class Toolbox:
 
     @classmethod
     def stated(cls, key: str, text: str) -> list:
-        """The values of `CHOICES[key]` that `text` states next to one of `STATES[key]`'s words, in that order."""
+        """The values of `CHOICES[key]` that `text` states beside one of `STATES[key]`'s words, in that order."""
         words, out = user_words(text), []
         for i, w in enumerate(words):
             if w in cls.STATES[key]:
-                for near in words[max(i - 1, 0) : i] + words[i + 1 : i + 2]:
+                before = [words[i - 1]] if i and words[i - 1] in cls.ORDINALS else []
+                for near in before + words[i + 1 : i + 2]:
                     out += [v for v, names in cls.CHOICES[key].items() if near in names and v not in out]
         return out
 

@@ -259,12 +259,14 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
 
 
 def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float) -> dict[str, torch.Tensor]:
-    """Right-padded batch: input_ids, attention_mask, and per-token loss weights aligned with input_ids."""
+    """Right-padded batch: input_ids, attention_mask, per-token loss weights aligned with input_ids, and each row's
+    prompt length (tokens before the answer)."""
     weighted = []
     for ids, n_prompt in examples:
         w = np.ones(len(ids), dtype=np.float32)
         w[:n_prompt] = prompt_weight
         weighted.append((ids, w))
-    return collate_weighted(weighted, pad_id)
+    return {**collate_weighted(weighted, pad_id),
+            "prompt_lengths": torch.tensor([n for _, n in examples], dtype=torch.long)}
 
 

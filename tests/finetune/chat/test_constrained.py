@@ -102,6 +102,7 @@ def test_a_frame_the_newest_message_states_is_written_as_stated():
     assert frames("Translate it in frame 2", "and in frame 3?") == {3}
     assert frames("Translate it in frame 2", "now the reverse complement") == {None, 2}  # named before: may repeat
     assert frames("Translate [sequence 1: 93 nt] in frame 2 or frame 3") == {2, 3}  # the LLM picks between them
+    assert None in frames("Translate it (three-letter codes), skipping two bases")  # counts state no position
 
 
 def test_the_grammar_holds_only_real_tools_and_the_conversations_sequences():
