@@ -243,8 +243,9 @@ class Toolbox:
         free-text argument is left `OPEN`). Arguments in the schema's order, as training writes them; a sequence is
         one the conversation holds (or "1" when it holds none, so the tool's own error explains that); an enum takes
         its values, an optional argument of `CHOICES` is absent or one of its values (with `said`, one the user
-        named); a free-text argument (a gene look-up's query) is a run of words the user `said` (`quoted_spans`), so
-        a symbol is copied, never misspelt, or free text where the user said nothing."""
+        named; one the newest message states, and then never absent: `stated`); a free-text argument (a gene
+        look-up's query) is a run of words the user `said` (`quoted_spans`), so a symbol is copied, never misspelt,
+        or free text where the user said nothing."""
         numbers = [str(e.number) for e in refs.entries if e.kind == "sequence"] or ["1"]
         spans = quoted_spans(said or [])
         words = None if said is None else set(user_words(" ".join(said)))
