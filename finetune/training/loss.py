@@ -4,8 +4,9 @@ Why: with one token per base most targets are prompt bases (weight `prompt_weigh
 the whole vocabulary costs a (D x V) product and a V-way softmax per position: about a quarter of a training step's
 CPU time for the 5.3M model (V = 8,454). What that part of the loss teaches is which base comes next; asked over the
 DNA letters alone (a softmax over ~15 columns of the tied output matrix) it costs almost nothing. Everything else (the
-answer, its end, the prompt's words, the base after which the DNA run ends) keeps the full softmax, so generation is
-trained exactly as before.
+answer, its end, the prompt's words, the token that ends a DNA run) keeps the full softmax, so generation is trained
+exactly as before. Measured: 1.27x the tokens per CPU-second, but no better dev metrics at equal CPU-seconds so far
+(`studies/results/narrow_softmax.md`, `narrow_phase.md`), so it is off by default.
 
     loss_of = NarrowPromptDNALoss(dna_token_ids, vocab_size)   # finetune.loop.optimizer_step(..., loss_of=loss_of)
 
