@@ -33,9 +33,10 @@ def throughput(steps: int) -> dict:
     """Tokens per process CPU-second of the shipped shape, plain vs narrow, on the same batches (one thread)."""
     import numpy as np
     import torch
+    from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from finetune.loop import length_groups, lm_loss, optimizer_step
+    from finetune.loop import answer_weight, length_groups, lm_loss, optimizer_step
     from finetune.training.data import collate, load_mixture
     from finetune.training.loss import NarrowPromptDNALoss
     from finetune.training.train import TrainConfig, build_model, stream_token_ids
@@ -46,8 +47,6 @@ def throughput(steps: int) -> dict:
     mix = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, None, None, cfg.seed,
                        cfg.source_weights, cfg.crops)
     model = build_model(cfg, tok)
-    from accelerate import Accelerator
-
     acc = Accelerator()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
     losses = {"plain": lm_loss,
@@ -59,7 +58,7 @@ def throughput(steps: int) -> dict:
             rng = np.random.default_rng([cfg.seed, step])
             groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
                       for g in length_groups(mix.sample(rng, cfg.tokens_per_batch, 0.5), cfg.microbatch_tokens)]
-            total = sum(b["loss_weights"][:, 1:].sum() for b in groups)
+            total = sum(answer_weight(b) for b in groups)
             t0 = time.process_time()
             _, seen = optimizer_step(acc, model, opt, groups, total, 1e-5, model.parameters(), loss_of)
             if step:

@@ -36,11 +36,12 @@ class NarrowPromptDNALoss:
         target, weight = batch["input_ids"][:, 1:], batch["loss_weights"][:, 1:]  # (B, T-1)
         index = torch.arange(1, target.shape[1] + 1, device=target.device)  # each target's place in input_ids
         in_prompt = index[None, :] < batch["prompt_lengths"][:, None]
-        narrow = in_prompt & (self.column.to(target.device)[target] >= 0) & (weight > 0)
+        column = self.column.to(target.device)[target]  # (B, T-1): each target's DNA column, -1 if none
+        narrow = in_prompt & (column >= 0) & (weight > 0)
         wide = ~narrow & (weight > 0)
         matrix = getattr(model, "module", model).lm_head.weight  # (V, D), through a DDP wrapper too
         loss = (cross_entropy(hidden[wide] @ matrix.T, target[wide], reduction="none") * weight[wide]).sum()
-        columns = self.column.to(target.device)[target[narrow]]
+        columns = column[narrow]
         dna_rows = matrix[self.dna.to(target.device)]  # (K, D)
         loss = loss + (cross_entropy(hidden[narrow] @ dna_rows.T, columns, reduction="none") * weight[narrow]).sum()
         return loss / torch.as_tensor(total).clamp_min(1e-8)
