@@ -106,6 +106,21 @@ def test_short_open_and_repeated_runs():
     assert p[STREAM["run_start"], second_run].tolist() == [0, 1, 2, 3]
 
 
+def test_content_heads_read_a_bag_of_tokens():
+    # "content" puts every token at 0 (rotary is the identity) ...
+    p = positions(ids_of("ACGTTG,rc=", "ab"))[0]
+    assert (p[STREAM["content"]] == 0).all()
+    # ... so one layer of content-only heads (no convolution) answers the same whatever the order of the bases before
+    # its last token: the mean a count needs, at any length; ordinary positions (the control) do not
+    bases, shuffled = ids_of("ACGTTGCAAT,gc="), ids_of("TTAACGGCAT,gc=")
+    for streams, same in ((["content"] * 2, True), (["token"] * 2, False)):
+        model = stream_model(num_layers=1, conv_kernel_size=0, num_attention_heads=2, num_key_value_heads=2,
+                             position_streams=streams)
+        with torch.no_grad():
+            a, b = (model(input_ids=ids[None]).logits[0, -1] for ids in (bases, shuffled))
+        assert torch.allclose(a, b, atol=1e-5) == same
+
+
 def test_left_padding_does_not_move_positions():
     rows = [ids_of("ACGTTG,rc=", "ab"), ids_of("AC,x=", "b")]
     ids, mask = left_pad(rows)

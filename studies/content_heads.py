@@ -1,0 +1,70 @@
+"""Do heads without positions help the tasks that read a whole sequence as a bag? (issue 15)
+
+GC content (a count over the run), sequence direction and TF binding (what a k-mer logistic regression reads well: a
+sum of per-k-mer weights) all ask the " =" to weigh every base of the run alike. Every head of the shipped model turns
+its keys with a rotary position, so uniform weights over 20-300 bases must be found in the slowest rotary pairs. A
+``content`` head (``positions_genomicllm.py``: every token at 0) weighs keys by content alone: the mean over the run
+is one softmax away, and the short convolution already hands each base its 4-mer.
+
+Each candidate continues the shipped model on GC content (+ its crops), sequence direction and GUE tf_0 for `--budget`
+process CPU-seconds, one thread each, two side by side, and is scored on dev:
+
+- `shipped`: the shipped heads' streams;
+- `content`: head 1 (an ordinary-position head) of every layer reads the ``content`` stream instead.
+
+    python -m studies.content_heads --budget 600     # -> studies/results/content_heads.{md,json}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from finetune.evaluation.evaluate import main_metric
+
+from .runs import SHIPPED, focus_config, shipped_start, train_and_read
+from .tables import write_results
+
+OUT = Path("build/studies/content_heads")
+TABLE = Path("studies/results/content_heads")
+SOURCES = ["GenomicLLM_GRCh38/gc_content", "GenomicLLM_GRCh38/sequence_direction", "GUE/tf_0"]
+CANDIDATES = {"shipped": {}, "content": {1: "content"}}  # name -> {head: stream} changed from the shipped model
+
+
+def run(name: str, start: Path, budget: float, rows: int) -> dict:
+    model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
+    model["position_streams"] = [CANDIDATES[name].get(i, s) for i, s in enumerate(model["position_streams"])]
+    config = focus_config(start, SOURCES, ["gc_content"], budget, seed=5, model=model)
+    last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SOURCES)
+    return {"candidate": name, "position_streams": model["position_streams"], "budget": budget,
+            "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
+            "dev": {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
+                    for b, r in results.items()}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--budget", type=float, default=600.0, help="process CPU-seconds per candidate")
+    p.add_argument("--rows", type=int, default=200, help="dev rows per benchmark")
+    args = p.parse_args(argv)
+    start = shipped_start(OUT)
+    with ThreadPoolExecutor(2) as pool:
+        rows = list(pool.map(lambda name: run(name, start, args.budget, args.rows), CANDIDATES))
+    benchmarks = list(rows[0]["dev"])
+    lines = ["| candidate | heads' streams | CPU-s | steps | tokens | "
+             + " | ".join(f"{b} ({rows[0]['dev'][b]['metric']})" for b in benchmarks) + " |",
+             "|---|---|---|---|---|" + "---|" * len(benchmarks)]
+    lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "
+              f"{r['tokens']:,} | " + " | ".join(f"{r['dev'][b]['value']:.3f}" for b in benchmarks) + " |"
+              for r in rows]
+    write_results(TABLE, rows,
+                  f"Heads without positions: GC content (+ crops), sequence direction and tf_0, {args.budget:.0f} "
+                  f"process CPU-seconds from the shipped model, one thread each, side by side; {args.rows} dev rows "
+                  f"per benchmark (`python -m studies.content_heads --budget {args.budget:.0f}`).\n\n"
+                  + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
