@@ -22,6 +22,15 @@ a field opener ``=`` to the next closer ``,`` or the marker):
     field      index from the value's first token        index since " ="                    far + position
     field_key  the position of the value's "="           the position of " ="                ordinary position
 
+One stream has no position at all:
+
+    stream     every token
+    content    0
+
+so its heads rank keys by content alone (rotary is the identity): the " =" can weigh every base of the run alike
+and read their mean, which is what a count (GC content) or a bag of k-mers (the short convolution's features; what a
+k-mer logistic regression reads) needs, at any length, where a rotary head's weights drift with distance.
+
 In ``field`` the value token that answer token j copies (with a tokenizer that cuts answers as values: token j + 1 of
 the answer after its leading space) lies at offset 0, in every field at once; ``field_key`` tells them apart: there
 every token of a value sits one step from its key, and every answer token two steps from the key it was asked
@@ -40,7 +49,7 @@ from __future__ import annotations
 
 import torch
 
-STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key")
+STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key", "content")
 
 
 def _cummax(x: torch.Tensor) -> torch.Tensor:
@@ -107,6 +116,7 @@ def stream_positions(
             torch.where(answer, 3 * since_marker, from_start),
             torch.where(answer, since_marker, torch.where(in_value, pos - open_pos - 1, far)),
             torch.where(answer, marker_pos, torch.where(in_value, open_pos, pos)),
+            torch.zeros_like(pos),
         ],
         dim=1,
     )
