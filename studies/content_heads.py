@@ -12,7 +12,11 @@ process CPU-seconds, one thread each, two side by side, and is scored on dev:
 - `shipped`: the shipped heads' streams;
 - `content`: head 1 (an ordinary-position head) of every layer reads the ``content`` stream instead.
 
-    python -m studies.content_heads --budget 600     # -> studies/results/content_heads.{md,json}
+Continuing weights trained with rotary in every head may hide what the mechanism can do; `--scratch` trains both
+shapes from random weights on GC content alone (train rows + crops) instead, to see how far a count gets.
+
+    python -m studies.content_heads --budget 600               # -> studies/results/content_heads.{md,json}
+    python -m studies.content_heads --budget 1200 --scratch    # -> studies/results/content_heads_scratch.{md,json}
 """
 
 from __future__ import annotations
@@ -30,14 +34,19 @@ from .tables import write_results
 OUT = Path("build/studies/content_heads")
 TABLE = Path("studies/results/content_heads")
 SOURCES = ["GenomicLLM_GRCh38/gc_content", "GenomicLLM_GRCh38/sequence_direction", "GUE/tf_0"]
+SCRATCH_SOURCES = ["GenomicLLM_GRCh38/gc_content"]
 CANDIDATES = {"shipped": {}, "content": {1: "content"}}  # name -> {head: stream} changed from the shipped model
 
 
-def run(name: str, start: Path, budget: float, rows: int) -> dict:
+def run(name: str, start: Path | None, budget: float, rows: int) -> dict:
+    """Train candidate `name` from `start` (None: random weights, on GC content alone) and score it on dev."""
     model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
     model["position_streams"] = [CANDIDATES[name].get(i, s) for i, s in enumerate(model["position_streams"])]
-    config = focus_config(start, SOURCES, ["gc_content"], budget, seed=5, model=model)
-    last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SOURCES)
+    sources = SOURCES if start else SCRATCH_SOURCES
+    config = focus_config(start, sources, ["gc_content"], budget, seed=5, model=model,
+                          **({} if start else {"init_from": None, "warmup_steps": 30, "lr": 1e-3}))
+    out = OUT / f"{name}-{budget:.0f}s{'' if start else '-scratch'}"
+    last, results = train_and_read(out, config, rows, sources)
     return {"candidate": name, "position_streams": model["position_streams"], "budget": budget,
             "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
             "dev": {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
@@ -48,23 +57,29 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", type=float, default=600.0, help="process CPU-seconds per candidate")
     p.add_argument("--rows", type=int, default=200, help="dev rows per benchmark")
+    p.add_argument("--scratch", action="store_true", help="from random weights, on GC content alone")
     args = p.parse_args(argv)
-    start = shipped_start(OUT)
+    start = None if args.scratch else shipped_start(OUT)
     with ThreadPoolExecutor(2) as pool:
-        rows = list(pool.map(lambda name: run(name, start, args.budget, args.rows), CANDIDATES))
+        fresh = list(pool.map(lambda name: run(name, start, args.budget, args.rows), CANDIDATES))
+    table = TABLE.with_name(TABLE.name + ("_scratch" if args.scratch else ""))
+    # the table keeps the rows of earlier budgets: a learning curve, one invocation per point
+    kept = json.loads(table.with_suffix(".json").read_text()) if table.with_suffix(".json").is_file() else []
+    rows = [r for r in kept if r["budget"] != args.budget] + fresh
+    rows.sort(key=lambda r: (r["budget"], list(CANDIDATES).index(r["candidate"])))
     benchmarks = list(rows[0]["dev"])
     lines = ["| candidate | heads' streams | CPU-s | steps | tokens | "
              + " | ".join(f"{b} ({rows[0]['dev'][b]['metric']})" for b in benchmarks) + " |",
              "|---|---|---|---|---|" + "---|" * len(benchmarks)]
     lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "
-              f"{r['tokens']:,} | " + " | ".join(f"{r['dev'][b]['value']:.3f}" for b in benchmarks) + " |"
+              f"{r['tokens']:,} | " + " | ".join(f"{r['dev'][b]['value']:.4f}" for b in benchmarks) + " |"
               for r in rows]
-    write_results(TABLE, rows,
-                  f"Heads without positions: GC content (+ crops), sequence direction and tf_0, {args.budget:.0f} "
-                  f"process CPU-seconds from the shipped model, one thread each, side by side; {args.rows} dev rows "
-                  f"per benchmark (`python -m studies.content_heads --budget {args.budget:.0f}`).\n\n"
-                  + "\n".join(lines) + "\n")
-
+    what = ("GC content (+ crops) alone, from random weights (lr 1e-3)" if args.scratch else
+            "GC content (+ crops), sequence direction and tf_0, from the shipped model")
+    write_results(table, rows,
+                  f"Heads without positions: {what}, one thread each, two candidates side by side; {args.rows} dev "
+                  f"rows per benchmark (`python -m studies.content_heads --budget B{' --scratch' if args.scratch else ''}`"
+                  f", one invocation per budget B in process CPU-seconds).\n\n" + "\n".join(lines) + "\n")
 
 if __name__ == "__main__":
     main()
