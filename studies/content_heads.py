@@ -29,7 +29,7 @@ from pathlib import Path
 from finetune.evaluation.evaluate import main_metric
 
 from .runs import SHIPPED, focus_config, shipped_start, train_and_read
-from .tables import write_results
+from .tables import STREAMS_HEADER, streams_cells, with_earlier_rows, write_results
 
 OUT = Path("build/studies/content_heads")
 TABLE = Path("studies/results/content_heads")
@@ -63,16 +63,11 @@ def main(argv: list[str] | None = None) -> None:
     with ThreadPoolExecutor(2) as pool:
         fresh = list(pool.map(lambda name: run(name, start, args.budget, args.rows), CANDIDATES))
     table = TABLE.with_name(TABLE.name + ("_scratch" if args.scratch else ""))
-    # the table keeps the rows of earlier budgets: a learning curve, one invocation per point
-    kept = json.loads(table.with_suffix(".json").read_text()) if table.with_suffix(".json").is_file() else []
-    rows = [r for r in kept if r["budget"] != args.budget] + fresh
-    rows.sort(key=lambda r: (r["budget"], list(CANDIDATES).index(r["candidate"])))
+    rows = with_earlier_rows(table, fresh, list(CANDIDATES))
     benchmarks = list(rows[0]["dev"])
-    lines = ["| candidate | heads' streams | CPU-s | steps | tokens | "
-             + " | ".join(f"{b} ({rows[0]['dev'][b]['metric']})" for b in benchmarks) + " |",
+    lines = [STREAMS_HEADER + " " + " | ".join(f"{b} ({rows[0]['dev'][b]['metric']})" for b in benchmarks) + " |",
              "|---|---|---|---|---|" + "---|" * len(benchmarks)]
-    lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "
-              f"{r['tokens']:,} | " + " | ".join(f"{r['dev'][b]['value']:.4f}" for b in benchmarks) + " |"
+    lines += [streams_cells(r) + " " + " | ".join(f"{r['dev'][b]['value']:.4f}" for b in benchmarks) + " |"
               for r in rows]
     what = ("GC content (+ crops) alone, from random weights (lr 1e-3)" if args.scratch else
             "GC content (+ crops), sequence direction and tf_0, from the shipped model")
@@ -80,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"Heads without positions: {what}, one thread each, two candidates side by side; {args.rows} dev "
                   f"rows per benchmark (`python -m studies.content_heads --budget B{' --scratch' if args.scratch else ''}`"
                   f", one invocation per budget B in process CPU-seconds).\n\n" + "\n".join(lines) + "\n")
+
 
 if __name__ == "__main__":
     main()

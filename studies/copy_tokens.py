@@ -38,7 +38,7 @@ from finetune.evaluation.evaluate import main_metric
 from tokenizer import rule
 
 from .runs import SHIPPED, focus_config, shipped_start, train_and_read
-from .tables import write_results
+from .tables import STREAMS_HEADER, streams_cells, with_earlier_rows, write_results
 
 OUT = Path("build/studies/copy_tokens")
 TABLE = Path("studies/results/copy_tokens")
@@ -108,15 +108,9 @@ def main(argv: list[str] | None = None) -> None:
         tokenizer(variant)
     with ThreadPoolExecutor(2) as pool:
         fresh = list(pool.map(lambda name: run(name, start, args.budget, args.rows), args.candidates))
-    # the table keeps the rows of earlier invocations (other candidates, other budgets)
-    kept = json.loads(TABLE.with_suffix(".json").read_text()) if TABLE.with_suffix(".json").is_file() else []
-    done = {(r["candidate"], r["budget"]) for r in fresh}
-    rows = [r for r in kept if (r["candidate"], r["budget"]) not in done] + fresh
-    rows.sort(key=lambda r: (r["budget"], list(CANDIDATES).index(r["candidate"])))
-    lines = ["| candidate | heads' streams | CPU-s | steps | tokens | reading comprehension (dev exact) |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['candidate']} | {' '.join(r['position_streams'])} | {r['cpu_s']:.0f} | {r['steps']} | "
-              f"{r['tokens']:,} | {r['dev']:.3f} |" for r in rows]
+    rows = with_earlier_rows(TABLE, fresh, list(CANDIDATES))
+    lines = [STREAMS_HEADER + " reading comprehension (dev exact) |", "|---|---|---|---|---|---|"]
+    lines += [streams_cells(r) + f" {r['dev']:.3f} |" for r in rows]
     write_results(TABLE, rows,
                   f"Reading comprehension alone (train rows + field crops) from the shipped model, one thread each, "
                   f"two side by side; {args.rows} dev rows (`python -m studies.copy_tokens --budget B "
