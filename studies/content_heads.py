@@ -22,13 +22,12 @@ shapes from random weights on GC content alone (train rows + crops) instead, to 
 from __future__ import annotations
 
 import argparse
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from finetune.evaluation.evaluate import main_metric
 
-from .runs import SHIPPED, focus_config, shipped_start, train_and_read
+from .runs import focus_config, shipped_model, shipped_start, train_and_read
 from .tables import STREAMS_HEADER, streams_cells, with_earlier_rows, write_results
 
 OUT = Path("build/studies/content_heads")
@@ -40,8 +39,7 @@ CANDIDATES = {"shipped": {}, "content": {1: "content"}}  # name -> {head: stream
 
 def run(name: str, start: Path | None, budget: float, rows: int) -> dict:
     """Train candidate `name` from `start` (None: random weights, on GC content alone) and score it on dev."""
-    model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
-    model["position_streams"] = [CANDIDATES[name].get(i, s) for i, s in enumerate(model["position_streams"])]
+    model = shipped_model(CANDIDATES[name])
     sources = SOURCES if start else SCRATCH_SOURCES
     config = focus_config(start, sources, ["gc_content"], budget, seed=5, model=model,
                           **({} if start else {"init_from": None, "warmup_steps": 30, "lr": 1e-3}))

@@ -37,7 +37,7 @@ from pathlib import Path
 from finetune.evaluation.evaluate import main_metric
 from tokenizer import rule
 
-from .runs import SHIPPED, focus_config, shipped_start, train_and_read
+from .runs import SHIPPED, focus_config, shipped_model, shipped_start, train_and_read
 from .tables import STREAMS_HEADER, streams_cells, with_earlier_rows, write_results
 
 OUT = Path("build/studies/copy_tokens")
@@ -81,10 +81,8 @@ def tokenizer(variant: str | None) -> Path:
 
 
 def config(start: Path, variant: str | None, fields: bool, budget: float) -> dict:
-    model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
-    if fields:
-        model["position_streams"] = [FIELD_HEADS.get(i, s) for i, s in enumerate(model["position_streams"])]
-    return focus_config(start, SOURCES, ["reading_comprehension"], budget, seed=3, model=model,
+    return focus_config(start, SOURCES, ["reading_comprehension"], budget, seed=3,
+                        model=shipped_model(FIELD_HEADS if fields else None),
                         tokenizer=str(tokenizer(variant)), source_weights={"crops/reading_comprehension": 4.0})
 
 

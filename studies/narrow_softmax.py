@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from finetune.evaluation.evaluate import main_metric
 from tasks.paths import DATASETS_DIR
 
 from .runs import SHIPPED, focus_config, shipped_start, train_and_read
@@ -71,7 +72,7 @@ def run(name: str, start: Path, sources: list[str], budget: float, rows: int) ->
     config = focus_config(start, sources, ["gc_content"], budget, seed=6, narrow_prompt_dna=name == "narrow")
     last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, sources)
     return {"candidate": name, "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
-            "metrics": {k: v["ours"]["mae" if k == GC else "mcc"] for k, v in results.items()}}
+            "metrics": {k: v["ours"][main_metric(v["task"])] for k, v in results.items()}}
 
 
 def main(argv: list[str] | None = None) -> None:

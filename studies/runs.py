@@ -38,6 +38,13 @@ def shipped_start(out: Path) -> Path:
     return out / "from"
 
 
+def shipped_model(heads: dict[int, str] | None = None) -> dict:
+    """The shipped model's shape (its training config's `model`), with head i reading stream `heads[i]` instead."""
+    model = json.loads((SHIPPED / "train_config.json").read_text())["model"]
+    model["position_streams"] = [(heads or {}).get(i, s) for i, s in enumerate(model["position_streams"])]
+    return model
+
+
 def focus_config(start: Path, sources: list[str], crops: list[str], budget: float, seed: int, **overrides) -> dict:
     """The shipped model's shape and objective, continued from `start` on `sources` (+ `crops`, weight 1 unless
     overridden) alone for `budget` process CPU-seconds: a focus study's training config."""

@@ -69,7 +69,8 @@ class GenomicLLMConfig(PreTrainedConfig):
         position_streams: The rotary position stream of each query head, one of ``"token"`` (ordinary positions),
             ``"run_start"``, ``"run_end"``, ``"codon"`` (run-relative positions that align answer tokens with the
             prompt's bases), ``"field"``, ``"field_key"`` (align them with a field's value and its key),
-            ``"content"`` (no position: attention by content alone; ``positions_genomicllm.py``). ``None``: ordinary positions in every head (plain RoPE).
+            ``"content"`` (no position: attention by content alone; ``positions_genomicllm.py``). ``None``: ordinary
+            positions in every head (plain RoPE).
             Run-relative streams need ``dna_token_ids`` and ``answer_marker_token_ids``.
         answer_marker_token_ids: Token ids of the separator between question and answer (the grammar's ``" ="``).
         field_open_token_ids / field_close_token_ids: Token ids that open (``"="``) and close (``","``) a field's

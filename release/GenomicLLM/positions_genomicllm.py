@@ -22,6 +22,11 @@ a field opener ``=`` to the next closer ``,`` or the marker):
     field      index from the value's first token        index since " ="                    far + position
     field_key  the position of the value's "="           the position of " ="                ordinary position
 
+In ``field`` the value token that answer token j copies (with a tokenizer that cuts answers as values: token j + 1 of
+the answer after its leading space) lies at offset 0, in every field at once; ``field_key`` tells them apart: there
+every token of a value sits one step from its key, and every answer token two steps from the key it was asked
+(``what is the end? =``), whatever its index.
+
 One stream has no position at all:
 
     stream     every token
@@ -30,11 +35,6 @@ One stream has no position at all:
 so its heads rank keys by content alone (rotary is the identity): the " =" can weigh every base of the run alike
 and read their mean, which is what a count (GC content) or a bag of k-mers (the short convolution's features; what a
 k-mer logistic regression reads) needs, at any length, where a rotary head's weights drift with distance.
-
-In ``field`` the value token that answer token j copies (with a tokenizer that cuts answers as values: token j + 1 of
-the answer after its leading space) lies at offset 0, in every field at once; ``field_key`` tells them apart: there
-every token of a value sits one step from its key, and every answer token two steps from the key it was asked
-(``what is the end? =``), whatever its index.
 
 A run is a maximal stretch of DNA-token ids before the answer; it counts once a non-DNA token follows it (a run at
 the very end of the input is still open and sits far). Positions are a function of the whole input, so cached
