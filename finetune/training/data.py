@@ -211,11 +211,16 @@ class Mixture:
 
     def sample(self, rng: np.random.Generator, tokens: int, progress: float = 0.0) -> list[tuple[np.ndarray, int]]:
         """Examples until about `tokens` tokens (at least one); `progress` (0..1) sets the crops' lengths."""
+        return [ex for _, ex in self.sample_named(rng, tokens, progress)]
+
+    def sample_named(self, rng: np.random.Generator, tokens: int,
+                     progress: float = 0.0) -> list[tuple[str, tuple[np.ndarray, int]]]:
+        """`sample`'s examples, each with the name of its source."""
         out, n = [], 0
         while n < tokens:
             src = self.sources[rng.choice(len(self.sources), p=self.weights)]
             ex = src.draw(rng, progress)
-            out.append(ex)
+            out.append((src.name, ex))
             n += len(ex[0])
         return out
 
@@ -258,13 +263,20 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
     return Mixture(sources, temperature, dict(source_weights or {}))
 
 
-def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float) -> dict[str, torch.Tensor]:
+def collate(examples: list[tuple[np.ndarray, int]], pad_id: int, prompt_weight: float,
+            row_balance: float = 0.0) -> dict[str, torch.Tensor]:
     """Right-padded batch: input_ids, attention_mask, per-token loss weights aligned with input_ids, and each row's
-    prompt length (tokens before the answer)."""
+    prompt length (tokens before the answer).
+
+    `row_balance` b scales each row's answer tokens by (answer tokens)^-b and its prompt tokens by (prompt
+    tokens)^-b: at 0 every token counts alike, so a 300-base copy answer outweighs a 1-token label 300 to 1 in the
+    step's loss; at 1 every row's answer weighs 1 in all and its prompt `prompt_weight`, whatever their lengths.
+    """
     weighted = []
     for ids, n_prompt in examples:
-        w = np.ones(len(ids), dtype=np.float32)
-        w[:n_prompt] = prompt_weight
+        n_answer = len(ids) - n_prompt
+        w = np.full(len(ids), float(n_answer) ** -row_balance, dtype=np.float32)
+        w[:n_prompt] = prompt_weight * float(max(n_prompt, 1)) ** -row_balance
         weighted.append((ids, w))
     return {**collate_weighted(weighted, pad_id),
             "prompt_lengths": torch.tensor([n for _, n in examples], dtype=torch.long)}

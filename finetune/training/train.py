@@ -70,6 +70,7 @@ class TrainConfig(JsonConfig):
     warmup_steps: int = 100
     weight_decay: float = 0.01
     prompt_weight: float = 0.0
+    row_balance: float = 0.0  # 0: every loss token alike; 1: every row's answer alike, whatever its length (collate)
     narrow_prompt_dna: bool = False  # prompt bases predicted over the DNA letters alone (loss.py: ~1/4 less compute)
     temperature: float = 0.5
     source_weights: dict = field(default_factory=dict)  # {"dataset/config": factor} on top of the temperature
@@ -185,7 +186,7 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
             break
         rng = np.random.default_rng([cfg.seed, step, acc.process_index])
         fraction = progress if progress is not None else step / cfg.steps
-        groups = [collate(g, tok.pad_token_id, cfg.prompt_weight)
+        groups = [collate(g, tok.pad_token_id, cfg.prompt_weight, cfg.row_balance)
                   for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch, fraction), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
         lr = lr_at(cfg, step, progress)

@@ -39,3 +39,13 @@ def test_micro_batch_losses_add_up_to_the_step_loss():
     split = sum(weighted_lm_loss(table[b["input_ids"]], b["input_ids"], b["loss_weights"], total) for b in parts)
     assert torch.allclose(split, weighted_lm_loss(table[whole["input_ids"]], whole["input_ids"], whole["loss_weights"]))
 
+
+
+def test_row_balance_gives_every_row_the_same_answer_and_prompt_weight():
+    short, long = (np.arange(3, 9, dtype=np.int32), 5), (np.arange(3, 303, dtype=np.int32), 150)  # 1 vs 150 answer tokens
+    plain = collate([short, long], 0, prompt_weight=0.2)["loss_weights"]
+    assert plain[1].sum() / plain[0].sum() > 20  # every token alike: the long row outweighs the short one
+    balanced = collate([short, long], 0, prompt_weight=0.2, row_balance=1.0)["loss_weights"]
+    for row, (ids, n_prompt) in zip(balanced, [short, long]):
+        assert np.isclose(float(row[:n_prompt].sum()), 0.2) and np.isclose(float(row[n_prompt:len(ids)].sum()), 1.0)
+        assert float(row[len(ids):].sum()) == 0.0  # padding stays unweighted
