@@ -4,7 +4,8 @@ gradient each task gets, with every token weighed alike (`row_balance` 0) or eve
 Samples `--steps` batches of the config's mixture at mid-run (the crops' length curriculum at `--progress`) and
 collates them as the trainer does (`finetune.training.data.collate`); no model is run.
 
-    python -m studies.loss_shares --config finetune/training/configs/genomicllm.json   # -> studies/results/loss_shares.md
+    python -m studies.loss_shares --config finetune/training/configs/genomicllm.json
+        # -> studies/results/loss_shares-genomicllm.{md,json} (one table per config)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from finetune.training.train import TrainConfig
 
 from .tables import write_results
 
-TABLE = Path("studies/results/loss_shares")
+RESULTS = Path("studies/results")
 BALANCES = (0.0, 1.0)
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = ["| source | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     lines += [f"| {name} | " + " | ".join(f"{100 * v[c]:.1f}%" for c in columns) + " |"
               for name, v in sorted(table.items(), key=lambda kv: -kv[1]["answer weight b=0"])]
-    write_results(TABLE, table,
+    write_results(RESULTS / f"loss_shares-{args.config.stem}", table,
                   f"Each source's share of `{args.config}`'s sampled rows, tokens and answer loss weight, every token "
                   f"alike (b=0, `row_balance` 0, as shipped) or every row's answer alike (b=1); {args.steps} batches "
                   f"at progress {args.progress} (`python -m studies.loss_shares --config {args.config}`).\n\n"
