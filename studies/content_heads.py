@@ -25,9 +25,7 @@ import argparse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from finetune.evaluation.evaluate import main_metric
-
-from .runs import focus_config, shipped_model, shipped_start, train_and_read
+from .runs import dev_values, focus_config, shipped_model, shipped_start, train_and_read
 from .tables import STREAMS_HEADER, streams_cells, with_earlier_rows, write_results
 
 OUT = Path("build/studies/content_heads")
@@ -47,8 +45,7 @@ def run(name: str, start: Path | None, budget: float, rows: int) -> dict:
     last, results = train_and_read(out, config, rows, sources)
     return {"candidate": name, "position_streams": model["position_streams"], "budget": budget,
             "cpu_s": round(last["cpu_s"], 1), "steps": last["step"], "tokens": last["tokens"],
-            "dev": {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
-                    for b, r in results.items()}}
+            "dev": dev_values(results)}
 
 
 def main(argv: list[str] | None = None) -> None:

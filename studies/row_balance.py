@@ -21,9 +21,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from finetune.evaluation.evaluate import main_metric
-
-from .runs import train_and_read
+from .runs import dev_values, train_and_read
 from .tables import with_earlier_rows, write_results
 
 FIRST_PHASE = Path("finetune/training/configs/genomicllm.json")
@@ -42,8 +40,7 @@ def run(name: str, budget: float, rows: int) -> dict:
     last, results = train_and_read(OUT / f"{name}-{budget:.0f}s", config, rows, SCORED)
     return {"candidate": name, "row_balance": CANDIDATES[name], "budget": budget, "cpu_s": round(last["cpu_s"], 1),
             "steps": last["step"], "tokens": last["tokens"],
-            "dev": {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
-                    for b, r in results.items()}}
+            "dev": dev_values(results)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,6 +55,15 @@ def focus_config(start: Path, sources: list[str], crops: list[str], budget: floa
             "checkpoint_every": 50, "keep_checkpoints": 1, "seed": seed, **overrides}
 
 
+def dev_values(results: dict) -> dict:
+    """{benchmark: {"metric", "value"}}: each benchmark's main metric (`evaluate.main_metric`) in an evaluation's
+    results, what a study's table shows."""
+    from finetune.evaluation.evaluate import main_metric
+
+    return {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
+            for b, r in results.items()}
+
+
 def train_and_read(out: Path, config: dict, rows: int, only: list[str],
                    datasets: Path | None = None) -> tuple[dict, dict]:
     """Write `config`, train then score (`train_then_score`); return the last log row and {benchmark: results}."""
