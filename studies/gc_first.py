@@ -63,9 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     lines += [f"| {r['candidate']} | {r['gc_factor']:g} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | "
               f"{r['mae']:.4f} | {r['pearson']:.3f} |" for r in rows]
     write_results(TABLE, rows,
-                  f"A GC model first, then the first phase's mix: from `{GC_MODEL}` (GC content alone, 1,200 CPU-s from "
-                  f"random weights: dev MAE 0.0056), one thread each, two candidates side by side; {args.rows} dev rows "
-                  f"(`python -m studies.gc_first --budget B`, one invocation per budget B in process CPU-seconds).\n\n"
+                  f"A GC model first, then the first phase's mix: from `{GC_MODEL}` (GC content alone, 1,200 CPU-s "
+                  f"from random weights: dev MAE 0.0056), one thread each, two candidates side by side; {args.rows} dev "
+                  f"rows (`python -m studies.gc_first --budget B`, one invocation per budget B in process CPU-seconds).\n\n"
                   + "\n".join(lines) + "\n")
 
 

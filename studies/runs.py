@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from finetune.evaluation.evaluate import main_metric
+
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -58,8 +60,6 @@ def focus_config(start: Path, sources: list[str], crops: list[str], budget: floa
 def dev_values(results: dict) -> dict:
     """{benchmark: {"metric", "value"}}: each benchmark's main metric (`evaluate.main_metric`) in an evaluation's
     results, what a study's table shows."""
-    from finetune.evaluation.evaluate import main_metric
-
     return {b: {"metric": main_metric(r["task"]), "value": r["ours"][main_metric(r["task"])]}
             for b, r in results.items()}
 

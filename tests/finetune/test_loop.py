@@ -40,9 +40,9 @@ def test_micro_batch_losses_add_up_to_the_step_loss():
     assert torch.allclose(split, weighted_lm_loss(table[whole["input_ids"]], whole["input_ids"], whole["loss_weights"]))
 
 
-
 def test_row_balance_gives_every_row_the_same_answer_and_prompt_weight():
-    short, long = (np.arange(3, 9, dtype=np.int32), 5), (np.arange(3, 303, dtype=np.int32), 150)  # 1 vs 150 answer tokens
+    # (ids, prompt length): 1 answer token vs 150
+    short, long = (np.arange(3, 9, dtype=np.int32), 5), (np.arange(3, 303, dtype=np.int32), 150)
     plain = collate([short, long], 0, prompt_weight=0.2)["loss_weights"]
     assert plain[1].sum() / plain[0].sum() > 20  # every token alike: the long row outweighs the short one
     balanced = collate([short, long], 0, prompt_weight=0.2, row_balance=1.0)["loss_weights"]
