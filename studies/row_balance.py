@@ -12,6 +12,7 @@ rate) from random weights for `--budget` process CPU-seconds, one thread each, t
 `row_balance`, and is scored on dev:
 
     python -m studies.row_balance --budget 2000     # -> studies/results/row_balance.{md,json}
+    python -m studies.row_balance --budget 2000 --candidates half     # one more row in the same table
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .tables import with_earlier_rows, write_results
 FIRST_PHASE = Path("finetune/training/configs/genomicllm.json")
 OUT = Path("build/studies/row_balance")
 TABLE = Path("studies/results/row_balance")
-CANDIDATES = {"tokens": 0.0, "rows": 1.0}  # name -> row_balance
+CANDIDATES = {"tokens": 0.0, "half": 0.5, "rows": 1.0}  # name -> row_balance (0.5 ships in phase 2)
 SCORED = ["GenomicLLM_GRCh38/gc_content", "GenomicLLM_GRCh38/reading_comprehension",
           "GenomicLLM_GRCh38/sequence_direction", "GenomicLLM_GRCh38/orf_frame", "GenomicLLM_GRCh38/splice_site",
           "GUE/tf_0", "GenomicLLM_GRCh38/reverse_complement", "GenomicLLM_GRCh38/nt2aa"]
@@ -47,9 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", type=float, default=2000.0, help="process CPU-seconds per candidate")
     p.add_argument("--rows", type=int, default=100, help="dev rows per benchmark")
+    p.add_argument("--candidates", nargs="+", default=["tokens", "rows"], choices=list(CANDIDATES))
     args = p.parse_args(argv)
     with ThreadPoolExecutor(2) as pool:
-        fresh = list(pool.map(lambda name: run(name, args.budget, args.rows), CANDIDATES))
+        fresh = list(pool.map(lambda name: run(name, args.budget, args.rows), args.candidates))
     rows = with_earlier_rows(TABLE, fresh, list(CANDIDATES))
     benchmarks = list(rows[0]["dev"])
     lines = ["| candidate | row_balance | CPU-s | steps | tokens | "
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     lines += [f"| {r['candidate']} | {r['row_balance']:g} | {r['cpu_s']:.0f} | {r['steps']} | {r['tokens']:,} | "
               + " | ".join(f"{r['dev'][b]['value']:.3f}" for b in benchmarks) + " |" for r in rows]
     write_results(TABLE, rows,
-                  f"Each row's answer weighed alike (`rows`, row_balance 1) or each token (`tokens`, as shipped): the "
+                  f"Each row's answer weighed alike (`rows`, row_balance 1), by the square root of its length "
+                  f"(`half`, 0.5) or each token (`tokens`, as the first phase ships): the "
                   f"first phase's config from random weights, one thread each, two candidates side by side; "
                   f"{args.rows} dev rows per benchmark (`python -m studies.row_balance --budget B`, one invocation "
                   f"per budget B in process CPU-seconds).\n\n" + "\n".join(lines) + "\n")
