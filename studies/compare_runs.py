@@ -38,8 +38,8 @@ def compare(runs: dict[str, Path]) -> tuple[list[dict], str]:
     fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
     lines = ["| benchmark | metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 2)]
     lines += [f"| {r['benchmark']} | {r['metric']} | " + " | ".join(fmt(r[n]) for n in names) + " |" for r in rows]
-    # One summary number: the mean MCC over the benchmarks every run has an MCC for (a model's own all-zero sets,
-    # such as one that answers a single class, count: they are what it scores).
+    # One summary number: the mean MCC over the benchmarks every run has an MCC for. A benchmark a model scores 0
+    # on (one class answered, or nothing parseable, as on the GUE emp_* sets) counts: it is what the model scores.
     mcc = [r for r in rows if r["metric"] == "mcc" and all(r[n] is not None for n in names)]
     if mcc:
         lines.append(f"\nmean MCC over the {len(mcc)} MCC benchmarks all runs scored: "

@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['mae']:.4f} | {r['pearson']:.3f} |" for r in rows]
     write_results(TABLE, rows,
                   f"A GC model first, then the first phase's mix: from `{GC_MODEL}` (GC content alone, 1,200 CPU-s "
-                  f"from random weights: dev MAE 0.0056), one thread each, two candidates side by side; {args.rows} dev "
-                  f"rows (`python -m studies.gc_first --budget B`, one invocation per budget B in process CPU-seconds).\n\n"
+                  f"from random weights: dev MAE 0.0056), one thread each, two candidates side by side; "
+                  f"{args.rows} dev rows (`python -m studies.gc_first --budget B`, one invocation per budget B in "
+                  f"process CPU-seconds).\n\n"
                   + "\n".join(lines) + "\n")
 
 
