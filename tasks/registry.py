@@ -7,7 +7,10 @@ of its entry, read by the grammar, metrics, inference and the Space alike:
   as long as the question's), "protein" (one residue per codon, written in 3-letter codes), "text" or "field" (the
   value of a field of the prompt, asked by name: reading comprehension);
 - `rule`: the exact rule (`tasks.rules`) that computes the answer from the sequence, for the exact-computable tasks;
-- `value_range`: the valid interval of a "number" answer.
+- `value_range`: the valid interval of a "number" answer;
+- `strand_symmetric`: the label is a property of the double-stranded region (a ChIP-seq peak, open chromatin, an
+  enhancer), so a sequence and its reverse complement have the same answer; false where the strand written is part
+  of the question (promoters and splice sites face their gene, ORFs and direction read one strand).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Task:
     answer: str = "label"
     rule: Callable[[str], object] | None = None
     value_range: tuple[float, float] | None = None
+    strand_symmetric: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -56,14 +60,15 @@ TASKS: dict[str, Task] = {
     for t in [
         Task("splice_site", "classify", "splice site", ("donor", "acceptor", "none"), ("mcc", "accuracy"),
              "Is the centre of a 400 nt window a splice donor, a splice acceptor, or neither?"),
-        Task("enhancer", "classify", "enhancer", YES_NO, ("accuracy", "mcc"), "Is this sequence an enhancer?"),
+        Task("enhancer", "classify", "enhancer", YES_NO, ("accuracy", "mcc"), "Is this sequence an enhancer?",
+             strand_symmetric=True),
         Task("promoter", "classify", "promoter", YES_NO, ("mcc",), "Is this sequence a promoter?"),
         Task("open_chromatin", "classify", "open chromatin region", YES_NO, ("accuracy", "mcc"),
-             "Is this sequence an open chromatin region?"),
+             "Is this sequence an open chromatin region?", strand_symmetric=True),
         Task("regulatory", "classify", "regulatory element", ("enhancer", "promoter", "ocr"), ("accuracy", "macro_f1"),
-             "Which kind of Ensembl regulatory element is this?"),
+             "Which kind of Ensembl regulatory element is this?", strand_symmetric=True),
         Task("tf_binding", "classify", "transcription factor binding site", YES_NO, ("mcc",),
-             "Does a transcription factor bind this sequence?"),
+             "Does a transcription factor bind this sequence?", strand_symmetric=True),
         Task("orf_frame", "classify", "coding frame", ("1", "2", "3", "none"), ("mcc",),
              "At which position (1, 2 or 3) does the first whole codon of the coding frame start, or is it non-coding?"),
         Task("sequence_direction", "classify", "sequence direction", ("forward", "reversed"), ("mcc",),
@@ -88,7 +93,7 @@ TASKS: dict[str, Task] = {
         Task("reading_comprehension", "extract", "", (), ("exact_match",),
              "Return the value of a field present in the prompt; the phrase is the question itself.", answer="field"),
         Task("histone_mark", "classify", "histone mark", YES_NO, ("mcc",),
-             "Is this yeast nucleosome enriched in the histone mark? (GUE EMP)", paper=False),
+             "Is this yeast nucleosome enriched in the histone mark? (GUE EMP)", paper=False, strand_symmetric=True),
     ]
 }
 
