@@ -9,8 +9,8 @@ says how many windows were used.
 from __future__ import annotations
 
 from modeling.inference import ask, window_align, window_size
-from modeling.scores import label_logprobs, softmax
-from tasks.grammar import Unparseable, render_prompt
+from modeling.scores import label_probabilities
+from tasks.grammar import Unparseable
 from tasks.registry import Task, get_task
 
 
@@ -28,7 +28,7 @@ def classify(tok, model, task: str | Task, sequence: str) -> dict:
     wins = windows(tok, model, t, sequence)
     probs = dict.fromkeys(t.labels, 0.0)
     for start, end, seq in wins:
-        for lab, p in softmax(label_logprobs(model, tok, render_prompt(t, seq), t.labels)).items():
+        for lab, p in label_probabilities(model, tok, t, seq).items():
             probs[lab] += p * (end - start) / len(sequence)
     answer = max(probs, key=probs.get)
     out = {"answer": answer, "probabilities": {k: round(v, 3) for k, v in probs.items()}}

@@ -108,8 +108,9 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
     for name, r in ev.scored.items():
         dataset, config, sub = _split_name(name)
         headline = main_metric(r["task"], name)
-        notes = (f"{METRICS.get(headline, (headline, headline))[1]} on the {r['split']} split (n={r['ours']['n']}), "
-                 "greedy generation through the released folder, unparseable answers counted wrong")
+        how = ("the most probable label (the task's label head where the model has one)" if "greedy" in r
+               else "greedy generation through the released folder, unparseable answers counted wrong")
+        notes = f"{METRICS.get(headline, (headline, headline))[1]} on the {r['split']} split (n={r['ours']['n']}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(
             dataset_id=dataset_ids[dataset], task_id=f"{config}:{sub}" if sub else config,
             value=round(float(r["ours"][headline]), 4), notes=notes))

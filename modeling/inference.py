@@ -5,7 +5,8 @@
 is how many new tokens an answer may need, from the task's answer kind; `ask(tok, model, task, sequence)` cleans a
 pasted sequence (FASTA header, spaces, line breaks, lower case, RNA U), renders the question with the prompt grammar,
 refuses a question that does not fit the model's context (naming both lengths; nothing is truncated), answers and
-parses the answer with the grammar. Evaluation, the Space and the `genomicllm` command all answer through here.
+parses the answer with the grammar; a classification question is answered with its most probable label
+(`modeling.scores`: the task's label head where the model has one). Evaluation, the Space and the `genomicllm` command all answer through here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from modeling.scores import label_probabilities
 from tasks import Task, Unparseable, get_task, parse_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
 
@@ -34,7 +36,7 @@ class QuestionTooLongError(ValueError):
 class Answer:
     task: str
     prompt: str
-    text: str  # the model's raw answer
+    text: str  # the model's raw answer (a classification's: its most probable label)
     value: Any  # parsed: label, number, sequence, protein (1-letter) or text; an Unparseable when it could not be
 
     @property
@@ -152,6 +154,10 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
         raise QuestionTooLongError(
             f"the question is {n_prompt} tokens and its answer may need {budget} more, over the model's {limit}-token "
             "context; nothing was truncated. Ask about a shorter piece of the sequence.")
+    if task.kind == "classify":  # the most probable label (the task's label head where the model has one)
+        probs = label_probabilities(model, tok, task, seq, fields)
+        best = max(probs, key=probs.get)
+        return Answer(task.name, prompt, best, best)
     text = generate(model, tok, [prompt], [budget], batch_size=1)[0]
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 
@@ -186,7 +192,7 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
     auto = AutoModelForSequenceClassification if meta["objective"] == "head" else AutoModelForCausalLM
     tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
     if not (folder / "adapter_config.json").is_file():  # a full fine-tune: a model folder of its own
-        return tok, auto.from_pretrained(folder, trust_remote_code=True).eval(), task, meta
+        return tok, _without_heads(auto.from_pretrained(folder, trust_remote_code=True).eval()), task, meta
     from peft import PeftModel
 
     where, where_revision = (str(base), base_revision) if base else model_location()
@@ -212,7 +218,13 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
     with warnings.catch_warnings():  # peft asks transformers a deprecated question (is_gradient_checkpointing)
         warnings.simplefilter("ignore", FutureWarning)
         model = PeftModel.from_pretrained(model, folder)
-    return tok, (model.merge_and_unload() if merge else model).eval(), task, meta
+    return tok, _without_heads((model.merge_and_unload() if merge else model).eval()), task, meta
+
+
+def _without_heads(model):
+    """An adapted model's states are not the base's: the base's label heads (config) would misread them."""
+    model.config.label_heads = None
+    return model
 
 
 __all__ += ["load_adapter"]

@@ -1,38 +1,55 @@
-"""Class probabilities of a classification answer from the model's own token scores.
+"""Class probabilities of a classification answer, read from the model's label heads or its own token scores.
 
-Training examples are `bos + prompt + " " + answer + eos` (finetune/training/data.py), the prompt and the answer tokenized
-separately. The score of a label is the log-probability the model gives its answer tokens *and* the end-of-answer
-token after the prompt (so "1" and a longer label starting like it are told apart); the probabilities are the
-softmax of those scores over the task's labels. All labels are scored in one batched forward pass (right-padded).
+Two readings of the same weights (`studies/results/label_scoring.md` measures them against greedy text):
+- **label head** (`config.label_heads[task]`, written by `finetune.training.label_heads`): a linear map from the
+  final hidden state at the question's last token (the state the answer is generated from) to the task's classes,
+  fitted on train rows by logistic regression. Where the task's label does not depend on the strand
+  (`Task.strand_symmetric`), the states of the sequence and of its reverse complement are averaged, so both strands
+  get the same answer. On dev it beat the token scores by +0.066 mean MCC over 20 benchmarks.
+- **label scores** (a task without a head): the log-probability the model gives each label's answer tokens *and*
+  the end-of-answer token after the prompt (so "1" and a longer label starting like it are told apart), softmaxed
+  over the labels. Training examples are `bos + prompt + " " + answer + eos` (finetune/training/data.py), prompt
+  and answer tokenized separately; all labels are scored in one batched forward pass (right-padded).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
+from tasks.rules import reverse_complement
+
+
+def _prompt_ids(model, tok, prompt: str, extra: int = 0) -> list[int]:
+    """bos + the prompt's tokens; a question over the model's context is an error (nothing is truncated)."""
+    ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
+    limit = model.config.max_position_embeddings
+    if len(ids) + extra > limit:
+        raise ValueError(f"the question{' and its longest label' if extra else ''} are {len(ids) + extra} tokens, "
+                         f"over the model's {limit}-token context; nothing was truncated")
+    return ids
+
+
+def _right_padded(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+        mask[i, : len(row)] = 1
+    return ids, mask
 
 
 @torch.no_grad()
 def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str]) -> dict[str, float]:
     """log P(" label" + eos | bos + prompt) for each label, in one forward pass."""
-    p_ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
     answers = [tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels]
-    limit = model.config.max_position_embeddings
-    width = len(p_ids) + max(len(a) for a in answers)
-    if width > limit:
-        raise ValueError(f"the question and its longest label are {width} tokens, over the model's {limit}-token "
-                         "context; nothing was truncated")
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    ids = torch.full((len(labels), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(labels), width), dtype=torch.long)
-    for i, a in enumerate(answers):
-        row = p_ids + a
-        ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
+    p_ids = _prompt_ids(model, tok, prompt, max(len(a) for a in answers))
+    ids, mask = _right_padded([p_ids + a for a in answers], tok.pad_token_id if tok.pad_token_id is not None else 0)
     logp = model(input_ids=ids, attention_mask=mask).logits.float().log_softmax(-1)
     out = {}
     start = len(p_ids)
@@ -40,6 +57,58 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
         positions = torch.arange(start - 1, start - 1 + len(a))  # logits at t predict token t + 1
         out[lab] = float(logp[i, positions, torch.tensor(a)].sum())
     return out
+
+
+@torch.no_grad()
+def last_states(model, tok, prompts: list[str], batch_size: int = 16) -> np.ndarray:
+    """(prompts, hidden) final-layer states at each prompt's last token (bos + prompt, right-padded batches)."""
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    out = []
+    for start in range(0, len(prompts), batch_size):
+        ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], pad)
+        h = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
+        out.append(h[torch.arange(len(ids)), mask.sum(1) - 1].float().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), dtype=np.float32)
+
+
+def task_states(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None) -> np.ndarray:
+    """`last_states` of the task's questions about `sequences` (with each row's `fields`), averaged with those of
+    the same questions about their reverse complements where the task is strand-symmetric."""
+    t = get_task(task)
+    fields = fields or [None] * len(sequences)
+    h = last_states(model, tok, [render_prompt(t, s, f) for s, f in zip(sequences, fields)])
+    if not t.strand_symmetric:
+        return h
+    return (h + last_states(model, tok, [render_prompt(t, reverse_complement(s), f)
+                                         for s, f in zip(sequences, fields)])) / 2
+
+
+def head(model, task: str | Task) -> dict | None:
+    """The task's label head in the model's config, or None."""
+    return (getattr(model.config, "label_heads", None) or {}).get(get_task(task).name)
+
+
+def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
+    """(rows, labels) probabilities of a label head (`weight` labels x hidden, `bias` per label) on states."""
+    logits = states @ np.asarray(entry["weight"], dtype=np.float64).T + np.asarray(entry["bias"])
+    logits -= logits.max(1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(1, keepdims=True)
+
+
+def class_probabilities(model, tok, task: str | Task, sequences: list[str],
+                        fields: list[dict] | None = None) -> np.ndarray:
+    """(sequences, labels) probabilities, in the task's label order, of the task's questions about already cleaned
+    `sequences` (with each row's `fields`): from its label head where the model has one, else the label scores."""
+    t = get_task(task)
+    if t.kind != "classify":
+        raise ValueError(f"{t.name} is not a classification task")
+    entry = head(model, t)
+    if entry is not None:
+        return head_probabilities(entry, task_states(model, tok, t, sequences, fields))
+    rows = [softmax(label_logprobs(model, tok, render_prompt(t, s, f), t.labels))
+            for s, f in zip(sequences, fields or [None] * len(sequences))]
+    return np.array([[r[lab] for lab in t.labels] for r in rows]).reshape(len(sequences), len(t.labels))
 
 
 def softmax(scores: dict[str, float]) -> dict[str, float]:
@@ -52,9 +121,8 @@ def softmax(scores: dict[str, float]) -> dict[str, float]:
 def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dict | None = None) -> dict[str, float]:
     """Probability of each label of classification task `task` for an already cleaned sequence (sums to 1)."""
     t = get_task(task)
-    if t.kind != "classify":
-        raise ValueError(f"{t.name} is not a classification task")
-    return softmax(label_logprobs(model, tok, render_prompt(t, sequence, fields), t.labels))
+    return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields])[0].tolist()))
 
 
-__all__ = ["label_logprobs", "label_probabilities", "softmax"]
+__all__ = ["class_probabilities", "head", "head_probabilities", "label_logprobs", "label_probabilities",
+           "last_states", "softmax", "task_states"]

@@ -24,15 +24,16 @@ Each classification benchmark with a train and a dev split, the same dev rows as
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from finetune.evaluation.evaluate import main_metric, score_rows
+from finetune.training.label_heads import fit_head
 from modeling.inference import load
-from modeling.scores import label_logprobs
+from modeling.scores import head_probabilities, label_logprobs, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import render_prompt
 from tasks.metrics import classification
@@ -50,28 +51,6 @@ def label_scores(model, tok, task, prompts: list[str]) -> np.ndarray:
     labels = get_task(task).labels
     raw = np.array([[s[lab] for lab in labels] for s in (label_logprobs(model, tok, p, labels) for p in prompts)])
     return raw - np.logaddexp.reduce(raw, axis=1, keepdims=True)
-
-
-@torch.no_grad()
-def last_states(model, tok, prompts: list[str], batch: int = 16) -> np.ndarray:
-    """(rows, hidden) final-layer states at each prompt's last token (bos + prompt, right-padded batches)."""
-    out = []
-    for i in range(0, len(prompts), batch):
-        ids = [[tok.bos_token_id] + tok(p, add_special_tokens=False)["input_ids"] for p in prompts[i : i + batch]]
-        width = max(map(len, ids))
-        x = torch.zeros((len(ids), width), dtype=torch.long)
-        mask = torch.zeros_like(x)
-        for j, row in enumerate(ids):
-            x[j, : len(row)], mask[j, : len(row)] = torch.tensor(row), 1
-        h = model(input_ids=x, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
-        out.append(h[torch.arange(len(ids)), mask.sum(1) - 1].float().numpy())
-    return np.concatenate(out)
-
-
-def states(model, tok, task, df) -> np.ndarray:
-    """`last_states` of the rows, averaged with their reverse complements' where the task is strand-symmetric."""
-    h = last_states(model, tok, df["prompt"].tolist())
-    return (h + last_states(model, tok, strand_prompts(task, df))) / 2 if task.strand_symmetric else h
 
 
 def strand_prompts(task, rows) -> list[str]:
@@ -123,20 +102,23 @@ def readings(model, tok, bench, rows: int, fit_rows: int) -> dict:
             "states": states(model, tok, task, df), "fit": (states(model, tok, task, fit), fit["answer"].tolist())}
 
 
-def probe(results: dict) -> None:
-    """Add each benchmark's "probe" metrics: one regression per task on its benchmarks' train rows' states."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+def states(model, tok, task, df) -> np.ndarray:
+    """The rows' last states as a label head reads them (both strands averaged where symmetric)."""
+    fields = [json.loads(f) for f in df["fields"]] if "fields" in df else None
+    return task_states(model, tok, task, df["sequence"].tolist(), fields)
 
+
+def probe(results: dict) -> None:
+    """Add each benchmark's "probe" metrics: one label head per task (`finetune.training.label_heads.fit_head`) on
+    its benchmarks' train rows' states."""
     for task in {r["task"] for r in results.values()}:
         names = [n for n, r in results.items() if r["task"] == task]
-        x = np.concatenate([results[n]["fit"][0] for n in names])
-        y = [g for n in names for g in results[n]["fit"][1]]
-        head = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000))
-        head.fit(x, y)
+        labels = get_task(task).labels
+        head = fit_head(np.concatenate([results[n]["fit"][0] for n in names]),
+                        [g for n in names for g in results[n]["fit"][1]], labels)
         for n in names:
-            results[n]["metrics"]["probe"] = classification(results[n]["gold"], head.predict(results[n]["states"]))
+            pred = [labels[i] for i in head_probabilities(head, results[n]["states"]).argmax(1)]
+            results[n]["metrics"]["probe"] = classification(results[n]["gold"], pred)
 
 
 def calibrate(results: dict) -> None:

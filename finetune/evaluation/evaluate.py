@@ -1,8 +1,10 @@
 """Evaluate a released GenomicLLM folder on every benchmark's test split, the way users call it (`make eval`).
 
-The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`, prompts are answered
-by greedy generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers
-count as wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of
+The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`. A classification
+question is answered the way `ask`, the command, the Space and the assistant answer it: the most probable label
+(`modeling.scores.class_probabilities`: the task's label head where the model has one); greedy text is scored too,
+as `greedy`. Other prompts are answered by greedy generation (left-padded batches, stop at eos), answers parsed by
+the prompt grammar; unparseable answers count as wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of
 `baselines.json` and the published anchors) and a confusion-matrix PNG per classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
@@ -18,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from modeling.inference import answer_tokens, generate, load
+from modeling.scores import class_probabilities
 from tasks import exact_answer, get_task, parse_answer, render_prompt
 from tasks.anchors import ANCHORS, SPLIT_NOTES
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -38,6 +41,20 @@ def score_rows(model, tok, task: str, prompts: list[str], answers: list[str], ba
     gold = [parse_answer(task, a) for a in answers]
     pred = [parse_answer(task, t) for t in texts]
     return score(task, gold, pred), pred
+
+
+def score_classes(model, tok, task: str, sequences: list[str], fields: list, answers: list[str],
+                  prompts: list[str] | None = None) -> tuple[dict, list]:
+    """Classification rows scored by their most probable label. `prompts`: the rows' own questions, which must be
+    the grammar's for their sequence and fields (else the rows would be asked something else)."""
+    t = get_task(task)
+    fields = [json.loads(f) if isinstance(f, str) else f for f in fields]
+    for i, (seq, f, prompt) in enumerate(zip(sequences, fields, prompts or [])):
+        if render_prompt(t, seq, f) != prompt:
+            raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: {prompt[:80]!r}")
+    probs = class_probabilities(model, tok, t, sequences, fields)
+    pred = [t.labels[i] for i in probs.argmax(1)]
+    return score(task, [parse_answer(task, a) for a in answers], pred), pred
 
 
 def confusion_png(task: str, gold: list, pred: list, title: str, path: Path) -> None:
@@ -82,15 +99,19 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             continue
         corpus = b.dataset == "GenomicLLM_GRCh38"
         df = b.load(wanted, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
-                    else ["prompt", "answer"])
+                    else ["prompt", "answer", "sequence"])
         multi = len(b.tasks) > 1
         for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
             if max_rows and len(rows) > max_rows:
                 rows = rows.sample(n=max_rows, random_state=seed)
             name = f"{b.name}:{task}" if multi else b.name
-            metrics, pred = score_rows(model, tok, task, rows["prompt"].tolist(), rows["answer"].tolist())
-            results[name] = {"task": task, "split": wanted, "ours": metrics,
-                             "trained_on": "train" in b.splits}
+            prompts, answers = rows["prompt"].tolist(), rows["answer"].tolist()
+            metrics, pred = score_rows(model, tok, task, prompts, answers)
+            results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": "train" in b.splits}
+            if get_task(task).kind == "classify":
+                fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
+                metrics, pred = score_classes(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts)
+                results[name].update(ours=metrics, greedy=results[name]["ours"])
             exact = exact_reference(task, rows) if corpus else None
             if exact:
                 results[name]["exact_rule"] = exact
@@ -125,6 +146,8 @@ def markdown(results: dict, baselines: dict) -> str:
         pub = "; ".join(f"{src} {m} {v:.3f}" for src, (m, v) in ANCHORS.get(name, {}).items())
         other = ", ".join(f"{k} {v:.3f}" for k, v in ours.items() if k not in (metric, "n", "unparseable_rate"))
         notes = [SPLIT_NOTES.get(name.split("/")[0], "")]
+        if "greedy" in r:
+            notes.append(f"greedy text: {metric} {fmt(r['greedy'].get(metric))}")
         if not r.get("trained_on", True):
             notes.append("no train split in the mirror: zero-shot from the other configs of this task")
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
@@ -176,6 +199,9 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
             prompts.append(render_prompt(task, tok.normalize_sequence(seq)))
         except ValueError as e:
             raise SystemExit(f"{data}: row {i + 1}: {e}") from e
+    if t.kind == "classify":
+        sequences = [tok.normalize_sequence(seq) for seq in df["sequence"].astype(str)]
+        return score_classes(model, tok, task, sequences, [None] * len(df), df["label"].astype(str).tolist())[0]
     metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
     return metrics
 

@@ -1,0 +1,77 @@
+"""Label heads: fitted by finetune.training.label_heads, stored in config.json, read by modeling.scores and `ask`."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from finetune.training.label_heads import fit_head, fit_heads, training_rows, write_heads
+from modeling.inference import ask, load
+from modeling.scores import class_probabilities, head_probabilities, label_probabilities, task_states
+from tasks.rules import reverse_complement
+
+SEQ = "ACGTTGCAGGCTAGCTAGGATCGATCGGGATCGATCGATCGGATTTAGCGCGCGATATAGCGCGC"
+
+
+def test_a_head_is_the_standardised_regression_folded_into_one_linear_map():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 5.0, size=(300, 6))
+    for labels in (("yes", "no"), ("donor", "acceptor", "none")):
+        y = [labels[i] for i in (x[:, 0] > 3).astype(int) + (x[:, 1] > 6).astype(int) * (len(labels) - 2)]
+        head = fit_head(x, y, labels)
+        assert np.array(head["weight"]).shape == (len(labels), 6) and head["rows"] == 300
+        ref = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000))
+        ref.fit(x, [labels.index(a) for a in y])
+        np.testing.assert_allclose(head_probabilities(head, x), ref.predict_proba(x), atol=1e-4)
+    with pytest.raises(ValueError, match=r"no training rows answer \['no'\]"):
+        fit_head(x, ["yes"] * 300, ("yes", "no"))
+
+
+def test_training_rows_pool_every_benchmark_of_the_task():
+    seqs, fields, gold = training_rows("tf_binding", 3)
+    assert len(seqs) == len(fields) == len(gold) >= 6 and set(gold) <= {"yes", "no"}  # tf_* and mouse_* sets
+    seqs, fields, gold = training_rows("splice_site", 3)
+    assert any(f and "strand" in f for f in fields)  # the corpus' rows keep their fields
+
+
+@pytest.fixture(scope="module")
+def headed(tiny_release, tmp_path_factory):
+    """The tiny release with heads for a strand-symmetric task and one that is not, fitted on 12 rows each."""
+    folder = tmp_path_factory.mktemp("headed") / "model"
+    shutil.copytree(tiny_release, folder)
+    tok, model = load(folder)
+    write_heads(folder, fit_heads(tok, model, 12, tasks=["tf_binding", "promoter"]))
+    return folder
+
+
+def test_heads_travel_in_config_json_and_answer_classification(headed):
+    tok, model = load(headed)
+    assert set(model.config.label_heads) == {"tf_binding", "promoter"}
+    assert set(json.loads((headed / "config.json").read_text())["label_heads"]) == {"tf_binding", "promoter"}
+    head = model.config.label_heads["promoter"]
+    want = head_probabilities(head, task_states(model, tok, "promoter", [SEQ]))[0]
+    probs = label_probabilities(model, tok, "promoter", SEQ)
+    np.testing.assert_allclose([probs["yes"], probs["no"]], want, rtol=1e-9)
+    assert ask(tok, model, "promoter", SEQ).text == max(probs, key=probs.get)
+
+
+def test_a_strand_symmetric_head_gives_both_strands_one_answer(headed):
+    tok, model = load(headed)
+    both = class_probabilities(model, tok, "tf_binding", [SEQ, reverse_complement(SEQ)])
+    np.testing.assert_allclose(both[0], both[1], rtol=1e-5)
+    one = class_probabilities(model, tok, "promoter", [SEQ, reverse_complement(SEQ)])  # a promoter faces its gene
+    assert not np.allclose(one[0], one[1])
+
+
+def test_a_task_without_a_head_reads_the_label_scores(headed):
+    from modeling.scores import label_logprobs, softmax
+
+    tok, model = load(headed)
+    want = softmax(label_logprobs(model, tok, f"{SEQ}, splice site =", ("donor", "acceptor", "none")))
+    got = label_probabilities(model, tok, "splice_site", SEQ)
+    assert got == pytest.approx(want)
