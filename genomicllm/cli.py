@@ -62,6 +62,8 @@ def cmd_ask(args) -> int:
     print(f"{a.prompt} {a.text}" if len(a.prompt) < 200 else f"[{task.name}] {a.text}")
     if not a.ok:
         print(f"(the answer is unparseable: {a.value.reason})")
+    if a.probabilities:
+        print(probabilities_line(a.probabilities))
     if task.rule is not None:
         with warnings.catch_warnings():  # Biopython warns on a partial codon; the rule's answer is still shown
             warnings.simplefilter("ignore")
@@ -102,8 +104,12 @@ def ask_adapter(args, text: str) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{prompt} {answer}" if len(prompt) < 200 else f"[{task.name}] {answer}")
-    print("probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])))
+    print(probabilities_line(probs))
     return 0
+
+
+def probabilities_line(probs: dict[str, float]) -> str:
+    return "probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1]))
 
 
 def cmd_score(args) -> int:
@@ -241,8 +247,9 @@ def parser() -> argparse.ArgumentParser:
                         help="Hub revision (commit sha or tag) to load")
 
     a = sub.add_parser("ask", help="answer one question about one sequence",
-                       description="Answer one question greedily; for exact-computable tasks also print the rule's "
-                                   "answer and whether the model agrees.")
+                       description="Answer one question: a classification with its most probable label and every "
+                                   "label's probability (the task's label head), any other greedily; for "
+                                   "exact-computable tasks also print the rule's answer and whether the model agrees.")
     a.add_argument("question", nargs="+", help="a question in the prompt grammar or in words, or (with --task) the "
                    "sequence; '-' reads it from standard input")
     a.add_argument("--task", choices=SEQUENCE_TASKS, help="the task, when the question is only a sequence")

@@ -38,6 +38,7 @@ class Answer:
     prompt: str
     text: str  # the model's raw answer (a classification's: its most probable label)
     value: Any  # parsed: label, number, sequence, protein (1-letter) or text; an Unparseable when it could not be
+    probabilities: dict[str, float] | None = None  # a classification's: each label's
 
     @property
     def ok(self) -> bool:
@@ -157,7 +158,7 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
     if task.kind == "classify":  # the most probable label (the task's label head where the model has one)
         probs = label_probabilities(model, tok, task, seq, fields)
         best = max(probs, key=probs.get)
-        return Answer(task.name, prompt, best, best)
+        return Answer(task.name, prompt, best, best, probs)
     text = generate(model, tok, [prompt], [budget], batch_size=1)[0]
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 

@@ -42,6 +42,15 @@ def test_ask_answers_and_checks_the_exact_rule(tiny_release):
     assert out.stdout.startswith("ACGTACGTGG, GC content =") and "exact: 0.600" in out.stdout
 
 
+def test_ask_prints_a_class_with_every_labels_probability(tiny_release):
+    out = run("ask", "--model", str(tiny_release), "--task", "splice_site", "ACGTACGTGGCCATTAGG")
+    assert out.returncode == 0, out.stderr
+    answer = out.stdout.splitlines()[0].rsplit("= ", 1)[1]
+    probs = dict(p.split() for p in out.stdout.splitlines()[1].removeprefix("probabilities: ").split(", "))
+    assert set(probs) == {"donor", "acceptor", "none"} and answer == max(probs, key=lambda k: float(probs[k]))
+    assert abs(sum(map(float, probs.values())) - 1) < 0.01
+
+
 def test_ask_refuses_bad_input_naming_it(tiny_release):
     out = run("ask", "--model", str(tiny_release), "--task", "gc_content", "ACGTXACGT")
     assert out.returncode == 2 and "X" in out.stderr and "error:" in out.stderr
