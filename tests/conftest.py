@@ -31,6 +31,22 @@ def small_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def datasets_root(small_corpus, tmp_path_factory) -> Path:
+    """A datasets folder like build/datasets: the small GRCh38 corpus plus three real GUE configs (200 rows/split;
+    tf_0 and mouse_0 are both TF binding)."""
+    from dataset_scripts import build_gue
+    from dataset_scripts.hub_folder import write_config
+
+    root = tmp_path_factory.mktemp("datasets")
+    (root / "GenomicLLM_GRCh38").symlink_to(small_corpus)
+    found = build_gue.discover()
+    for name in ("tf_0", "prom_core_tata", "mouse_0"):
+        report, splits = build_gue.build_config(name, found[name], limit=200)
+        write_config(root / "GUE", report, splits)
+    return root
+
+
+@pytest.fixture(scope="session")
 def tiny_setup(small_corpus, tmp_path_factory):
     """A tiny training config over the small corpus, with a kmer3 tokenizer built as `make tokenizer` builds one."""
     import pandas as pd

@@ -20,8 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from dataset_scripts import build_gue
-from dataset_scripts.hub_folder import write_config
 from tokenizer import build as tk_build
 from tokenizer import candidates, corpus, fuzz, rule, training
 from tokenizer.tokenization_genomicllm import (
@@ -37,16 +35,6 @@ HYBRIDS = ["char", "kmer3", "kmer6", "dnabpe1024"]
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def datasets_root(small_corpus, tmp_path_factory) -> Path:
-    """A datasets folder like build/datasets: the small GRCh38 corpus plus three real GUE configs (200 rows/split)."""
-    root = tmp_path_factory.mktemp("datasets")
-    (root / "GenomicLLM_GRCh38").symlink_to(small_corpus)
-    found = build_gue.discover()
-    for name in ("tf_0", "prom_core_tata", "mouse_0"):
-        report, splits = build_gue.build_config(name, found[name], limit=200)
-        write_config(root / "GUE", report, splits)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -32,24 +32,9 @@ def test_a_head_is_the_standardised_regression_folded_into_one_linear_map():
         fit_head(x, ["yes"] * 300, ("yes", "no"))
 
 
-@pytest.fixture(scope="module")
-def datasets_root(small_corpus, tmp_path_factory):
-    """A datasets folder: the small corpus and real slices (60 rows per split) of two TF sets and a promoter set."""
-    from dataset_scripts import build_gue
-    from dataset_scripts.hub_folder import write_config
-
-    root = tmp_path_factory.mktemp("datasets")
-    (root / "GenomicLLM_GRCh38").symlink_to(small_corpus)
-    found = build_gue.discover()
-    for name in ("tf_0", "tf_1", "prom_core_tata"):
-        report, splits = build_gue.build_config(name, found[name], limit=60)
-        write_config(root / "GUE", report, splits)
-    return root
-
-
 def test_training_rows_pool_every_benchmark_of_the_task(datasets_root):
     seqs, fields, gold = training_rows("tf_binding", 5, datasets_root)
-    assert len(seqs) == len(fields) == len(gold) == 10 and set(gold) <= {"yes", "no"}  # tf_0 and tf_1, 5 each
+    assert len(seqs) == len(fields) == len(gold) == 10 and set(gold) <= {"yes", "no"}  # tf_0 and mouse_0, 5 each
     seqs, fields, gold = training_rows("splice_site", 5, datasets_root)
     assert len(seqs) == 5 and all(f and "strand" in f for f in fields)  # the corpus' rows keep their fields
 
