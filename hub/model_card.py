@@ -110,7 +110,8 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
         headline = main_metric(r["task"], name)
         how = ("the most probable label (the task's label head where the model has one)" if "greedy" in r
                else "greedy generation through the released folder, unparseable answers counted wrong")
-        notes = f"{METRICS.get(headline, (headline, headline))[1]} on the {r['split']} split (n={r['ours']['n']}), {how}"
+        metric = METRICS.get(headline, (headline, headline))[1]
+        notes = f"{metric} on the {r['split']} split (n={r['ours']['n']}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(
             dataset_id=dataset_ids[dataset], task_id=f"{config}:{sub}" if sub else config,
             value=round(float(r["ours"][headline]), 4), notes=notes))

@@ -6,7 +6,8 @@ is how many new tokens an answer may need, from the task's answer kind; `ask(tok
 pasted sequence (FASTA header, spaces, line breaks, lower case, RNA U), renders the question with the prompt grammar,
 refuses a question that does not fit the model's context (naming both lengths; nothing is truncated), answers and
 parses the answer with the grammar; a classification question is answered with its most probable label
-(`modeling.scores`: the task's label head where the model has one). Evaluation, the Space and the `genomicllm` command all answer through here.
+(`modeling.scores`: the task's label head where the model has one). Evaluation, the Space and the `genomicllm`
+command all answer through here.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     calibrate(results)
     probe(results)
     seconds = time.process_time() - start
-    kept = {n: {k: v for k, v in r.items() if k in ("task", "rows", "symmetric", "metrics")} for n, r in results.items()}
+    shown = ("task", "rows", "symmetric", "metrics")
+    kept = {n: {k: v for k, v in r.items() if k in shown} for n, r in results.items()}
     write_results(args.out, {"model": args.model, "rows": args.rows, "cpu_s": seconds, "results": kept},
                   markdown(results, args.model, args.rows, seconds))
 

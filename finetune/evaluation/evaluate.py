@@ -4,8 +4,9 @@ The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_rem
 question is answered the way `ask`, the command, the Space and the assistant answer it: the most probable label
 (`modeling.scores.class_probabilities`: the task's label head where the model has one); greedy text is scored too,
 as `greedy`. Other prompts are answered by greedy generation (left-padded batches, stop at eos), answers parsed by
-the prompt grammar; unparseable answers count as wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of
-`baselines.json` and the published anchors) and a confusion-matrix PNG per classification benchmark.
+the prompt grammar; unparseable answers count as wrong and their rate is reported. Writes `results.json`,
+`results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per
+classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
@@ -51,7 +52,8 @@ def score_classes(model, tok, task: str, sequences: list[str], fields: list, ans
     fields = [json.loads(f) if isinstance(f, str) else f for f in fields]
     for i, (seq, f, prompt) in enumerate(zip(sequences, fields, prompts or [])):
         if render_prompt(t, seq, f) != prompt:
-            raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: {prompt[:80]!r}")
+            raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: "
+                             f"{prompt[:80]!r}")
     probs = class_probabilities(model, tok, t, sequences, fields)
     pred = [t.labels[i] for i in probs.argmax(1)]
     return score(task, [parse_answer(task, a) for a in answers], pred), pred

@@ -38,7 +38,8 @@ def training_rows(task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1
             df = df[df["task"] == task]
         df = df.sample(n=rows, random_state=seed) if len(df) > rows else df
         seqs += df["sequence"].tolist()
-        fields += [json.loads(f) if isinstance(f, str) else f for f in df["fields"]] if "fields" in df else [None] * len(df)
+        fields += ([json.loads(f) if isinstance(f, str) else f for f in df["fields"]] if "fields" in df
+                   else [None] * len(df))
         gold += df["answer"].tolist()
     return seqs, fields, gold
 
