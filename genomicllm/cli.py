@@ -94,12 +94,9 @@ def ask_adapter(args, text: str) -> int:
                                  "was truncated. Ask about a shorter piece of the sequence.")
             probs = dict(zip(task.labels, head_probabilities(model, tok, [prompt])[0].tolist()))
             answer = max(probs, key=probs.get)
-        else:
-            from modeling.scores import label_probabilities
-
+        else:  # user tasks are classifications: ask reads the label and every label's probability at once
             a = ask(tok, model, task, sequence)
-            prompt, answer = a.prompt, a.text if a.ok else f"{a.text}  (unparseable: {a.value.reason})"
-            probs = label_probabilities(model, tok, task, clean(tok, sequence))
+            prompt, answer, probs = a.prompt, a.text, a.probabilities
     except (ValueError, KeyError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

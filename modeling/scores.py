@@ -34,7 +34,9 @@ def _prompt_ids(model, tok, prompt: str, extra: int = 0) -> list[int]:
     return ids
 
 
-def _right_padded(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _right_padded(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids, attention mask) of token rows right-padded with the tokenizer's pad id (0 where it has none)."""
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     width = max(map(len, rows))
     ids = torch.full((len(rows), width), pad, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -49,7 +51,7 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
     """log P(" label" + eos | bos + prompt) for each label, in one forward pass."""
     answers = [tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels]
     p_ids = _prompt_ids(model, tok, prompt, max(len(a) for a in answers))
-    ids, mask = _right_padded([p_ids + a for a in answers], tok.pad_token_id if tok.pad_token_id is not None else 0)
+    ids, mask = _right_padded([p_ids + a for a in answers], tok)
     logp = model(input_ids=ids, attention_mask=mask).logits.float().log_softmax(-1)
     out = {}
     start = len(p_ids)
@@ -62,10 +64,9 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
 @torch.no_grad()
 def last_states(model, tok, prompts: list[str], batch_size: int = 16) -> np.ndarray:
     """(prompts, hidden) final-layer states at each prompt's last token (bos + prompt, right-padded batches)."""
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     out = []
     for start in range(0, len(prompts), batch_size):
-        ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], pad)
+        ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
         h = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
         out.append(h[torch.arange(len(ids)), mask.sum(1) - 1].float().numpy())
     return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), dtype=np.float32)

@@ -27,7 +27,6 @@ from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
 from tasks.rules import STOPS, find_orfs  # noqa: F401 - find_orfs is part of this module's API
 
-from modeling.scores import label_probabilities
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
 MAX_RECORDS = 200  # Batch tab: records per file
@@ -178,15 +177,10 @@ def answer(tok, model, task: str | Task, seq: str, progress=None) -> Result:
     for i, (start, end, wseq) in enumerate(wins):
         if progress is not None:
             progress((i, len(wins)), desc=f"window {i + 1}/{len(wins)}")
-        if t.kind == "classify":
+        if t.kind == "classify":  # one reading gives the label and every label's probability
             with LOCK:
-                probs = label_probabilities(model, tok, t, wseq)
-            text = ""
-            if len(wins) == 1:
-                with LOCK:
-                    text = ask(tok, model, t, wseq).text
-            best = max(probs, key=probs.get)
-            results.append(Window(start, end, text, parse_answer(t, text) if text else best, probs))
+                a = ask(tok, model, t, wseq)
+            results.append(Window(start, end, a.text if len(wins) == 1 else "", a.value, a.probabilities))
         else:
             results.extend(_ask_window(tok, model, t, wseq, start))
     res = Result(t, seq, results, None, notes=notes)

@@ -24,7 +24,6 @@ Each classification benchmark with a train and a dev split, the same dev rows as
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from finetune.training.label_heads import fit_head
 from modeling.inference import load
 from modeling.scores import head_probabilities, label_logprobs, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
-from tasks.grammar import render_prompt
+from tasks.grammar import read_fields, render_prompt
 from tasks.metrics import classification
 from tasks.registry import get_task
 from tasks.rules import reverse_complement
@@ -104,7 +103,7 @@ def readings(model, tok, bench, rows: int, fit_rows: int) -> dict:
 
 def states(model, tok, task, df) -> np.ndarray:
     """The rows' last states as a label head reads them (both strands averaged where symmetric)."""
-    fields = [json.loads(f) for f in df["fields"]] if "fields" in df else None
+    fields = [read_fields(f) for f in df["fields"]] if "fields" in df else None
     return task_states(model, tok, task, df["sequence"].tolist(), fields)
 
 

@@ -128,6 +128,11 @@ def parse_answer(task: str | Task, text: str) -> Any:
     return answer
 
 
+def read_fields(fields: dict | str | None) -> dict:
+    """A row's fields as a dict: the corpus stores them as a JSON string."""
+    return json.loads(fields) if isinstance(fields, str) else (fields or {})
+
+
 def exact_answer(task: str | Task, sequence: str, fields: dict | str | None = None,
                  question: str | None = None) -> str | None:
     """Answer text (as the grammar writes it) computed by the task's exact rule, or the asked field read back from
@@ -136,6 +141,6 @@ def exact_answer(task: str | Task, sequence: str, fields: dict | str | None = No
     if task.rule is not None:
         return render_answer(task, task.rule(sequence))
     if task.answer == "field":
-        fields = json.loads(fields) if isinstance(fields, str) else (fields or {})
+        fields = read_fields(fields)
         return str(fields[question]) if question in fields else None
     return None

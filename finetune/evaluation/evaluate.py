@@ -24,6 +24,7 @@ from modeling.inference import answer_tokens, generate, load
 from modeling.scores import class_probabilities
 from tasks import exact_answer, get_task, parse_answer, render_prompt
 from tasks.anchors import ANCHORS, SPLIT_NOTES
+from tasks.grammar import read_fields
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.metrics import UNPARSEABLE, score
 from tasks.paths import EVAL_DIR, MODEL_DIR
@@ -49,7 +50,7 @@ def score_classes(model, tok, task: str, sequences: list[str], fields: list, ans
     """Classification rows scored by their most probable label. `prompts`: the rows' own questions, which must be
     the grammar's for their sequence and fields (else the rows would be asked something else)."""
     t = get_task(task)
-    fields = [json.loads(f) if isinstance(f, str) else f for f in fields]
+    fields = [read_fields(f) for f in fields]
     for i, (seq, f, prompt) in enumerate(zip(sequences, fields, prompts or [])):
         if render_prompt(t, seq, f) != prompt:
             raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: "

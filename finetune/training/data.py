@@ -20,7 +20,6 @@ records (coordinates redrawn), so an answer can only be read back from the promp
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import torch
 
 from tasks import Task, exact_answer, get_task, render_prompt
 from tasks.benchmarks import DATASETS
+from tasks.grammar import read_fields
 
 from ..loop import collate_weighted
 
@@ -175,7 +175,7 @@ def crop_sources(root: Path, tok, tasks: list[str], max_len: int = 300,
         if name in FIELD_CROPS:
             df = pd.read_parquet(root / "GenomicLLM_GRCh38" / "data" / FIELD_CROPS[name] / f"{TRAIN_SPLIT}.parquet",
                                  columns=["sequence", "fields"])
-            records = list(zip(df["sequence"], (json.loads(f) for f in df["fields"])))
+            records = list(zip(df["sequence"], (read_fields(f) for f in df["fields"])))
             out.append(FieldCropSource(f"crops/{name}", get_task(name), records, tok, max_tokens=max_tokens))
             continue
         if name not in CROPS:

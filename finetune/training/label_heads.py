@@ -22,6 +22,7 @@ import numpy as np
 from modeling.inference import load
 from modeling.scores import task_states
 from tasks.benchmarks import DATASETS_DIR, discover
+from tasks.grammar import read_fields
 from tasks.registry import get_task
 
 DIGITS = 6  # significant digits kept in config.json: far below the regression's own noise
@@ -38,8 +39,7 @@ def training_rows(task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1
             df = df[df["task"] == task]
         df = df.sample(n=rows, random_state=seed) if len(df) > rows else df
         seqs += df["sequence"].tolist()
-        fields += ([json.loads(f) if isinstance(f, str) else f for f in df["fields"]] if "fields" in df
-                   else [None] * len(df))
+        fields += [read_fields(f) for f in df["fields"]] if "fields" in df else [None] * len(df)
         gold += df["answer"].tolist()
     return seqs, fields, gold
 
