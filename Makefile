@@ -107,7 +107,7 @@ train: $(TOKENIZER)
 	  -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
 	  --config finetune/training/configs/genomicllm-classify.json --out build/train/genomicllm-classify
-	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 1000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-classify --to $(MODEL)
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers

@@ -90,10 +90,13 @@ class GenomicLLMConfig(PreTrainedConfig):
         kmer_base_token_ids: The token ids of the bases A, C, G, T, in that order (the k-mers' letters).
         kmer_embedding_size: Width of the k-mer table; a linear map (zero at initialisation, so adding k-mers to a
             trained model starts from the same function) takes it to ``hidden_size``.
-        label_heads: Per classification task, a linear map from the final hidden state at the question's last token
-            to the task's classes: ``{task: {"weight": labels x hidden_size, "bias": [labels], "rows": n}}``
-            (written by ``finetune.training.label_heads``, read by ``modeling/scores.py``). Generation does not use
-            them; ``None``: answers are read from the label tokens' scores.
+        label_heads: Per classification task, a linear map from the question's hidden states to the task's
+            classes: ``{task: {"weight": labels x (hidden_size x features), "bias": [labels], "rows": n,
+            "features": [...]}}``, the features naming the states read, concatenated (``"last"``: the final layer
+            at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
+            ``"mean@k"``: layer k averaged). Written by ``finetune.training.label_heads``, read by
+            ``modeling/scores.py``. Generation does not use them; ``None``: answers are read from the label tokens'
+            scores.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import torch
 
+from modeling.modeling_genomicllm import pool_hidden_states
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import reverse_complement
@@ -61,27 +62,43 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
     return out
 
 
+FEATURES = ("last",)  # what a label head reads when its entry names no `features` (the first heads)
+
+
 @torch.no_grad()
-def last_states(model, tok, prompts: list[str], batch_size: int = 16) -> np.ndarray:
-    """(prompts, hidden) final-layer states at each prompt's last token (bos + prompt, right-padded batches)."""
+def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16) -> np.ndarray:
+    """(prompts, hidden x len(features)) readings of each question's states (bos + prompt, right-padded batches),
+    concatenated in `features` order: "last" is the final layer's state at the last token (the one the answer is
+    generated from), "mean" the final layer's states averaged over the question's tokens, "mean@k" the same average
+    of layer k's output (0: the embeddings)."""
     out = []
     for start in range(0, len(prompts), batch_size):
         ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
-        h = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1]
-        out.append(h[torch.arange(len(ids)), mask.sum(1) - 1].float().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), dtype=np.float32)
+        hs = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        cols = []
+        for name in features:
+            if name == "last":
+                cols.append(hs[-1][torch.arange(len(ids)), mask.sum(1) - 1])
+            elif name == "mean" or name.startswith("mean@"):
+                cols.append(pool_hidden_states(hs[-1] if name == "mean" else hs[int(name[5:])], mask))
+            else:
+                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean' or 'mean@<layer>'")
+        out.append(torch.cat(cols, 1).float().numpy())
+    width = model.config.hidden_size * len(features)
+    return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
 
 
-def task_states(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None) -> np.ndarray:
-    """`last_states` of the task's questions about `sequences` (with each row's `fields`), averaged with those of
-    the same questions about their reverse complements where the task is strand-symmetric."""
+def task_states(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None,
+                features=FEATURES) -> np.ndarray:
+    """`question_states` of the task's questions about `sequences` (with each row's `fields`), averaged with those
+    of the same questions about their reverse complements where the task is strand-symmetric."""
     t = get_task(task)
     fields = fields or [None] * len(sequences)
-    h = last_states(model, tok, [render_prompt(t, s, f) for s, f in zip(sequences, fields)])
+    h = question_states(model, tok, [render_prompt(t, s, f) for s, f in zip(sequences, fields)], features)
     if not t.strand_symmetric:
         return h
-    return (h + last_states(model, tok, [render_prompt(t, reverse_complement(s), f)
-                                         for s, f in zip(sequences, fields)])) / 2
+    return (h + question_states(model, tok, [render_prompt(t, reverse_complement(s), f)
+                                             for s, f in zip(sequences, fields)], features)) / 2
 
 
 def head(model, task: str | Task) -> dict | None:
@@ -106,7 +123,8 @@ def class_probabilities(model, tok, task: str | Task, sequences: list[str],
         raise ValueError(f"{t.name} is not a classification task")
     entry = head(model, t)
     if entry is not None:
-        return head_probabilities(entry, task_states(model, tok, t, sequences, fields))
+        states = task_states(model, tok, t, sequences, fields, entry.get("features", FEATURES))
+        return head_probabilities(entry, states)
     rows = [softmax(label_logprobs(model, tok, render_prompt(t, s, f), t.labels))
             for s, f in zip(sequences, fields or [None] * len(sequences))]
     return np.array([[r[lab] for lab in t.labels] for r in rows]).reshape(len(sequences), len(t.labels))
@@ -126,4 +144,4 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
 
 
 __all__ = ["class_probabilities", "head", "head_probabilities", "label_logprobs", "label_probabilities",
-           "last_states", "softmax", "task_states"]
+           "question_states", "softmax", "task_states"]

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     write_results(TABLE, rows,
                   f"Each row's answer weighed alike (`rows`, row_balance 1), by the square root of its length "
                   f"(`half`, 0.5) or each token (`tokens`, as the first phase ships): the "
-                  f"first phase's config from random weights, one thread each, two candidates side by side; "
+                  f"first phase's config from random weights, one thread each, at most two candidates side by side; "
                   f"{args.rows} dev rows per benchmark (`python -m studies.row_balance --budget B`, one invocation "
                   f"per budget B in process CPU-seconds).\n\n" + "\n".join(lines) + "\n")
 

@@ -75,3 +75,35 @@ def test_a_task_without_a_head_reads_the_label_scores(headed):
     want = softmax(label_logprobs(model, tok, f"{SEQ}, splice site =", ("donor", "acceptor", "none")))
     got = label_probabilities(model, tok, "splice_site", SEQ)
     assert got == pytest.approx(want)
+
+
+def test_question_states_read_each_feature_and_ignore_padding(tiny_release):
+    from modeling.scores import question_states
+
+    tok, model = load(tiny_release)
+    hidden = model.config.hidden_size
+    prompts = [f"{SEQ}, promoter?", f"{SEQ[:20]}, promoter?"]  # unequal lengths: the short one is padded
+    both = question_states(model, tok, prompts, ("last", "mean", "mean@0"))
+    assert both.shape == (2, 3 * hidden)
+    for i, p in enumerate(prompts):
+        alone = question_states(model, tok, [p], ("last", "mean", "mean@0"))[0]
+        np.testing.assert_allclose(both[i], alone, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(both[:, :hidden], question_states(model, tok, prompts)[:, :], rtol=1e-6)
+    ids = tok(prompts[1], add_special_tokens=False)["input_ids"]  # mean@0: the embeddings' average, bos included
+    emb = model.get_input_embeddings().weight.detach().numpy()[[tok.bos_token_id] + ids].mean(0)
+    np.testing.assert_allclose(both[1, 2 * hidden :], emb, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown state feature 'max'"):
+        question_states(model, tok, prompts, ("max",))
+
+
+def test_a_head_reads_the_features_it_names_and_heads_are_merged(headed, datasets_root, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(headed, folder)
+    tok, model = load(folder)
+    write_heads(folder, fit_heads(tok, model, 30, datasets_root, tasks=["promoter"], features=("last", "mean")))
+    tok, model = load(folder)
+    head = model.config.label_heads["promoter"]
+    assert head["features"] == ["last", "mean"] and np.array(head["weight"]).shape[1] == 2 * model.config.hidden_size
+    assert model.config.label_heads["tf_binding"]["features"] == ["last"]  # the other task's head is kept
+    want = head_probabilities(head, task_states(model, tok, "promoter", [SEQ], features=("last", "mean")))[0]
+    np.testing.assert_allclose(class_probabilities(model, tok, "promoter", [SEQ])[0], want, rtol=1e-9)
