@@ -97,7 +97,7 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # Train the shipped model from scratch in two phases, 18,000 process CPU-seconds in all: 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
-# from the last checkpoint. Then fit the classification tasks' label heads on 1,000 train rows per benchmark (~25 min
+# from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark (~55 min
 # on one thread; finetune/training/label_heads.py) and copy the model with its training config and log summary into
 # $(MODEL). Long: run as
 #   nohup make train > logs/train.log 2>&1 &

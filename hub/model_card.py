@@ -108,8 +108,10 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
     for name, r in ev.scored.items():
         dataset, config, sub = _split_name(name)
         headline = main_metric(r["task"], name)
-        how = ("the most probable label (the task's label head where the model has one)" if "greedy" in r
-               else "greedy generation through the released folder, unparseable answers counted wrong")
+        how = ("greedy generation through the released folder, unparseable answers counted wrong" if "greedy" not in r
+               else "the model's value head (a linear map from its hidden states)"
+               if get_task(r["task"]).kind == "regress"
+               else "the most probable label (the task's label head where the model has one)")
         metric = METRICS.get(headline, (headline, headline))[1]
         notes = f"{metric} on the {r['split']} split (n={r['ours']['n']}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(

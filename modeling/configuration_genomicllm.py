@@ -97,6 +97,8 @@ class GenomicLLMConfig(PreTrainedConfig):
             ``"mean@k"``: layer k averaged). Written by ``finetune.training.label_heads``, read by
             ``modeling/scores.py``. Generation does not use them; ``None``: answers are read from the label tokens'
             scores.
+        value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],
+            "bias": [b], "rows": n, "alpha": ridge penalty, "features": [...]}}``; ``None``: the value is generated.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -162,6 +164,7 @@ class GenomicLLMConfig(PreTrainedConfig):
     kmer_base_token_ids: list[int] | None = None
     kmer_embedding_size: int = 64
     label_heads: dict | None = None
+    value_heads: dict | None = None
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.

@@ -6,8 +6,9 @@ is how many new tokens an answer may need, from the task's answer kind; `ask(tok
 pasted sequence (FASTA header, spaces, line breaks, lower case, RNA U), renders the question with the prompt grammar,
 refuses a question that does not fit the model's context (naming both lengths; nothing is truncated), answers and
 parses the answer with the grammar; a classification question is answered with its most probable label
-(`modeling.scores`: the task's label head where the model has one). Evaluation, the Space and the `genomicllm`
-command all answer through here.
+(`modeling.scores`: the task's label head where the model has one), a regression question (GC content) with its
+value head's reading where the model has one. Evaluation, the Space and the `genomicllm` command all answer through
+here.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from modeling.scores import label_probabilities
-from tasks import Task, Unparseable, get_task, parse_answer, render_prompt
+from modeling.scores import head, label_probabilities, values
+from tasks import Task, Unparseable, get_task, parse_answer, render_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
 
 TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
@@ -160,6 +161,9 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
         probs = label_probabilities(model, tok, task, seq, fields)
         best = max(probs, key=probs.get)
         return Answer(task.name, prompt, best, best, probs)
+    if task.kind == "regress" and head(model, task) is not None:  # the value head's reading, in the grammar's digits
+        text = render_answer(task, float(values(model, tok, task, [seq], [fields])[0]))
+        return Answer(task.name, prompt, text, parse_answer(task, text))
     text = generate(model, tok, [prompt], [budget], batch_size=1)[0]
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 
@@ -224,8 +228,8 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
 
 
 def _without_heads(model):
-    """An adapted model's states are not the base's: the base's label heads (config) would misread them."""
-    model.config.label_heads = None
+    """An adapted model's states are not the base's: the base's heads (config) would misread them."""
+    model.config.label_heads = model.config.value_heads = None
     return model
 
 

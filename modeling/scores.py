@@ -1,15 +1,21 @@
-"""Class probabilities of a classification answer, read from the model's label heads or its own token scores.
+"""Class probabilities of a classification answer and values of a regression one, read from the model's heads.
 
-Two readings of the same weights (`studies/results/label_scoring.md` measures them against greedy text):
+Readings of the same weights beside the generated text (`studies/results/label_scoring.md` measures them):
 - **label head** (`config.label_heads[task]`, written by `finetune.training.label_heads`): a linear map from the
-  final hidden state at the question's last token (the state the answer is generated from) to the task's classes,
-  fitted on train rows by logistic regression. Where the task's label does not depend on the strand
-  (`Task.strand_symmetric`), the states of the sequence and of its reverse complement are averaged, so both strands
-  get the same answer. On dev it beat the token scores by +0.066 mean MCC over 20 benchmarks.
-- **label scores** (a task without a head): the log-probability the model gives each label's answer tokens *and*
-  the end-of-answer token after the prompt (so "1" and a longer label starting like it are told apart), softmaxed
-  over the labels. Training examples are `bos + prompt + " " + answer + eos` (finetune/training/data.py), prompt
-  and answer tokenized separately; all labels are scored in one batched forward pass (right-padded).
+  question's hidden states (`question_states`: the entry's `features`, e.g. the final state at the last token, the
+  one the answer is generated from, and each layer's average over the question) to the task's classes, fitted on
+  train rows by logistic regression. Where the task's label does not depend on the strand (`Task.strand_symmetric`),
+  the states of the sequence and of its reverse complement are averaged, so both strands get the same answer. On dev
+  the last state alone beat the token scores by +0.066 mean MCC over 20 benchmarks, and the layers' averages added
+  +0.116 (`studies/results/head_features.md`).
+- **value head** (`config.value_heads[task]`, a regression task's): the same states, a linear map to the value
+  (ridge regression on train rows), clipped to the task's range: GC content read this way is a count the embeddings
+  already hold, where the generated digits are off by 0.029 on average.
+- **label scores** (a classification task without a head): the log-probability the model gives each label's answer
+  tokens *and* the end-of-answer token after the prompt (so "1" and a longer label starting like it are told apart),
+  softmaxed over the labels. Training examples are `bos + prompt + " " + answer + eos`
+  (finetune/training/data.py), prompt and answer tokenized separately; all labels are scored in one batched forward
+  pass (right-padded).
 """
 
 from __future__ import annotations
@@ -101,9 +107,14 @@ def task_states(model, tok, task: str | Task, sequences: list[str], fields: list
                                              for s, f in zip(sequences, fields)], features)) / 2
 
 
+HEADS = {"classify": "label_heads", "regress": "value_heads"}  # the config key of each kind of task's heads
+
+
 def head(model, task: str | Task) -> dict | None:
-    """The task's label head in the model's config, or None."""
-    return (getattr(model.config, "label_heads", None) or {}).get(get_task(task).name)
+    """The task's head in the model's config (a label head for a classification task, a value head for a regression
+    task), or None."""
+    t = get_task(task)
+    return (getattr(model.config, HEADS.get(t.kind, ""), None) or {}).get(t.name)
 
 
 def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
@@ -112,6 +123,23 @@ def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
     logits -= logits.max(1, keepdims=True)
     p = np.exp(logits)
     return p / p.sum(1, keepdims=True)
+
+
+def head_values(entry: dict, states: np.ndarray) -> np.ndarray:
+    """(rows,) values of a value head (`weight` 1 x features, `bias` [1]) on states."""
+    return states @ np.asarray(entry["weight"][0], dtype=np.float64) + entry["bias"][0]
+
+
+def values(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None) -> np.ndarray:
+    """(sequences,) a regression task's answers about already cleaned `sequences`, from its value head (a linear
+    map from the same question states as a label head), clipped to the task's value range."""
+    t = get_task(task)
+    entry = head(model, t)
+    if t.kind != "regress" or entry is None:
+        raise ValueError(f"{t.name} has no value head in this model")
+    v = head_values(entry, task_states(model, tok, t, sequences, fields, entry.get("features", FEATURES)))
+    lo, hi = t.value_range or (-math.inf, math.inf)
+    return np.clip(v, lo, hi)
 
 
 def class_probabilities(model, tok, task: str | Task, sequences: list[str],
@@ -143,5 +171,5 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
     return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields])[0].tolist()))
 
 
-__all__ = ["class_probabilities", "head", "head_probabilities", "label_logprobs", "label_probabilities",
-           "question_states", "softmax", "task_states"]
+__all__ = ["class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs", "label_probabilities",
+           "question_states", "softmax", "task_states", "values"]

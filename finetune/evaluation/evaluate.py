@@ -2,8 +2,8 @@
 
 The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`. A classification
 question is answered the way `ask`, the command, the Space and the assistant answer it: the most probable label
-(`modeling.scores.class_probabilities`: the task's label head where the model has one); greedy text is scored too,
-as `greedy`. Other prompts are answered by greedy generation (left-padded batches, stop at eos), answers parsed by
+(`modeling.scores.class_probabilities`: the task's label head where the model has one), and GC content by the
+model's value head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy generation (left-padded batches, stop at eos), answers parsed by
 the prompt grammar; unparseable answers count as wrong and their rate is reported. Writes `results.json`,
 `results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per
 classification benchmark.
@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from modeling.inference import answer_tokens, generate, load
-from modeling.scores import class_probabilities
-from tasks import exact_answer, get_task, parse_answer, render_prompt
+from modeling.scores import class_probabilities, head, values
+from tasks import exact_answer, get_task, parse_answer, render_answer, render_prompt
 from tasks.anchors import ANCHORS, SPLIT_NOTES
 from tasks.grammar import read_fields
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -45,18 +45,28 @@ def score_rows(model, tok, task: str, prompts: list[str], answers: list[str], ba
     return score(task, gold, pred), pred
 
 
-def score_classes(model, tok, task: str, sequences: list[str], fields: list, answers: list[str],
-                  prompts: list[str] | None = None) -> tuple[dict, list]:
-    """Classification rows scored by their most probable label. `prompts`: the rows' own questions, which must be
-    the grammar's for their sequence and fields (else the rows would be asked something else)."""
+def read_by_heads(model, task: str) -> bool:
+    """Whether `task` is answered from the model's states rather than its text: every classification task (by its
+    label head, else its label scores), a regression task where the model has a value head."""
+    t = get_task(task)
+    return t.kind == "classify" or (t.kind == "regress" and head(model, t) is not None)
+
+
+def score_heads(model, tok, task: str, sequences: list[str], fields: list, answers: list[str],
+                prompts: list[str] | None = None) -> tuple[dict, list]:
+    """Rows scored the way `ask` answers them from the model's states: a classification by its most probable label,
+    a regression by its value head's reading in the grammar's digits. `prompts`: the rows' own questions, which must
+    be the grammar's for their sequence and fields (else the rows would be asked something else)."""
     t = get_task(task)
     fields = [read_fields(f) for f in fields]
     for i, (seq, f, prompt) in enumerate(zip(sequences, fields, prompts or [])):
         if render_prompt(t, seq, f) != prompt:
             raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: "
                              f"{prompt[:80]!r}")
-    probs = class_probabilities(model, tok, t, sequences, fields)
-    pred = [t.labels[i] for i in probs.argmax(1)]
+    if t.kind == "classify":
+        pred = [t.labels[i] for i in class_probabilities(model, tok, t, sequences, fields).argmax(1)]
+    else:
+        pred = [parse_answer(t, render_answer(t, float(v))) for v in values(model, tok, t, sequences, fields)]
     return score(task, [parse_answer(task, a) for a in answers], pred), pred
 
 
@@ -111,9 +121,9 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             prompts, answers = rows["prompt"].tolist(), rows["answer"].tolist()
             metrics, pred = score_rows(model, tok, task, prompts, answers)
             results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": "train" in b.splits}
-            if get_task(task).kind == "classify":
+            if read_by_heads(model, task):
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
-                metrics, pred = score_classes(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts)
+                metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts)
                 results[name].update(ours=metrics, greedy=results[name]["ours"])
             exact = exact_reference(task, rows) if corpus else None
             if exact:
@@ -202,9 +212,9 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
             prompts.append(render_prompt(task, tok.normalize_sequence(seq)))
         except ValueError as e:
             raise SystemExit(f"{data}: row {i + 1}: {e}") from e
-    if t.kind == "classify":
+    if read_by_heads(model, task):
         sequences = [tok.normalize_sequence(seq) for seq in df["sequence"].astype(str)]
-        return score_classes(model, tok, task, sequences, [None] * len(df), df["label"].astype(str).tolist())[0]
+        return score_heads(model, tok, task, sequences, [None] * len(df), df["label"].astype(str).tolist())[0]
     metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
     return metrics
 

@@ -90,10 +90,15 @@ class GenomicLLMConfig(PreTrainedConfig):
         kmer_base_token_ids: The token ids of the bases A, C, G, T, in that order (the k-mers' letters).
         kmer_embedding_size: Width of the k-mer table; a linear map (zero at initialisation, so adding k-mers to a
             trained model starts from the same function) takes it to ``hidden_size``.
-        label_heads: Per classification task, a linear map from the final hidden state at the question's last token
-            to the task's classes: ``{task: {"weight": labels x hidden_size, "bias": [labels], "rows": n}}``
-            (written by ``finetune.training.label_heads``, read by ``modeling/scores.py``). Generation does not use
-            them; ``None``: answers are read from the label tokens' scores.
+        label_heads: Per classification task, a linear map from the question's hidden states to the task's
+            classes: ``{task: {"weight": labels x (hidden_size x features), "bias": [labels], "rows": n,
+            "features": [...]}}``, the features naming the states read, concatenated (``"last"``: the final layer
+            at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
+            ``"mean@k"``: layer k averaged). Written by ``finetune.training.label_heads``, read by
+            ``modeling/scores.py``. Generation does not use them; ``None``: answers are read from the label tokens'
+            scores.
+        value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],
+            "bias": [b], "rows": n, "alpha": ridge penalty, "features": [...]}}``; ``None``: the value is generated.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -159,6 +164,7 @@ class GenomicLLMConfig(PreTrainedConfig):
     kmer_base_token_ids: list[int] | None = None
     kmer_embedding_size: int = 64
     label_heads: dict | None = None
+    value_heads: dict | None = None
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.

@@ -107,3 +107,62 @@ def test_a_head_reads_the_features_it_names_and_heads_are_merged(headed, dataset
     assert model.config.label_heads["tf_binding"]["features"] == ["last"]  # the other task's head is kept
     want = head_probabilities(head, task_states(model, tok, "promoter", [SEQ], features=("last", "mean")))[0]
     np.testing.assert_allclose(class_probabilities(model, tok, "promoter", [SEQ])[0], want, rtol=1e-9)
+
+
+def test_a_value_head_is_the_standardised_ridge_folded_into_one_linear_map():
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from finetune.training.label_heads import fit_value_head
+    from modeling.scores import head_values
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, size=(200, 5))
+    y = 0.1 * x[:, 0] - 0.05 * x[:, 3] + rng.normal(0, 0.01, 200)
+    head = fit_value_head(x, [f"{v:.4f}" for v in y])
+    ref = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13))).fit(x, [float(f"{v:.4f}") for v in y])
+    np.testing.assert_allclose(head_values(head, x), ref.predict(x), atol=1e-4)
+    assert head["rows"] == 200 and head["alpha"] == ref[-1].alpha_
+
+
+@pytest.fixture(scope="module")
+def valued(headed, datasets_root, tmp_path_factory):
+    """The headed release with a value head for GC content, fitted on 40 corpus train rows."""
+    folder = tmp_path_factory.mktemp("valued") / "model"
+    shutil.copytree(headed, folder)
+    tok, model = load(folder)
+    write_heads(folder, fit_heads(tok, model, 40, datasets_root, tasks=["gc_content"]))
+    return folder
+
+
+def test_a_value_head_answers_gc_content_in_the_grammars_digits(valued):
+    from modeling.scores import head_values, values
+
+    tok, model = load(valued)
+    config = json.loads((valued / "config.json").read_text())
+    assert set(config["value_heads"]) == {"gc_content"} and "gc_content" not in config["label_heads"]
+    entry = model.config.value_heads["gc_content"]
+    raw = head_values(entry, task_states(model, tok, "gc_content", [SEQ], features=entry["features"]))
+    assert values(model, tok, "gc_content", [SEQ])[0] == pytest.approx(min(max(raw[0], 0.0), 1.0))
+    answer = ask(tok, model, "gc_content", SEQ.lower())
+    assert answer.ok and answer.text == f"{values(model, tok, 'gc_content', [SEQ])[0]:.3f}"
+    with pytest.raises(ValueError, match="promoter has no value head"):
+        values(model, tok, "promoter", [SEQ])
+
+
+def test_evaluation_reads_gc_content_from_the_value_head_and_keeps_the_greedy_text(valued, datasets_root, tmp_path):
+    from finetune.evaluation.evaluate import evaluate_all
+
+    results = evaluate_all(valued, tmp_path, datasets_root, max_rows=6, only=["GenomicLLM_GRCh38/gc_content"],
+                           split="dev")  # the small corpus has no test rows of it
+    r = results["GenomicLLM_GRCh38/gc_content"]
+    assert set(r) >= {"ours", "greedy"} and r["ours"]["n"] == 6 and r["ours"]["unparseable_rate"] == 0.0
+    from modeling.scores import values
+    from tasks.benchmarks import discover
+
+    bench = next(b for b in discover(datasets_root, ("regress",)) if b.task == "gc_content")
+    rows = bench.load("validation", datasets_root).sample(n=6, random_state=0)
+    tok, model = load(valued)
+    read = np.round(values(model, tok, "gc_content", rows["sequence"].tolist()), 3)
+    assert r["ours"]["mae"] == pytest.approx(np.abs(read - rows["answer"].astype(float)).mean(), abs=1e-9)
