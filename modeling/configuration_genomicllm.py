@@ -94,7 +94,8 @@ class GenomicLLMConfig(PreTrainedConfig):
             classes: ``{task: {"weight": labels x (hidden_size x features), "bias": [labels], "rows": n,
             "features": [...]}}``, the features naming the states read, concatenated (``"last"``: the final layer
             at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
-            ``"mean@k"``: layer k averaged). Written by ``finetune.training.label_heads``, read by
+            ``"mean@k"``: layer k averaged; ``"phase@k"``: layer k averaged over the DNA run's bases at each codon
+            position, 3 x hidden_size). Written by ``finetune.training.label_heads``, read by
             ``modeling/scores.py``. Generation does not use them; ``None``: answers are read from the label tokens'
             scores.
         value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from modeling.modeling_genomicllm import pool_hidden_states
+from modeling.positions_genomicllm import STREAMS, stream_positions, token_table
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import reverse_complement
@@ -71,26 +72,42 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
 FEATURES = ("last",)  # what a label head reads when its entry names no `features` (the first heads)
 
 
+def _run_index(config, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, S) each token's index in its prompt DNA run, counted as the model's `run_start` position stream counts it
+    (`positions_genomicllm`), -1 elsewhere (a config that names no DNA tokens has no runs)."""
+    table = lambda ids_: token_table(config.vocab_size, ids_)  # noqa: E731
+    pos = stream_positions(ids, mask, table(config.dna_token_ids), table(config.answer_marker_token_ids),
+                           config.eos_token_id, config.dna_run_min_tokens, config.far_offset)
+    pos = pos[:, STREAMS.index("run_start")]
+    return torch.where((pos >= 0) & (pos < config.far_offset), pos, -1)  # the answer marker sits at -1, text far
+
+
 @torch.no_grad()
 def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16) -> np.ndarray:
-    """(prompts, hidden x len(features)) readings of each question's states (bos + prompt, right-padded batches),
+    """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order: "last" is the final layer's state at the last token (the one the answer is
     generated from), "mean" the final layer's states averaged over the question's tokens, "mean@k" the same average
-    of layer k's output (0: the embeddings)."""
+    of layer k's output (0: the embeddings), "phase@k" layer k's states averaged over the DNA run's bases at each of
+    the three codon positions counted from its first base (3 x hidden: what a reading frame shows)."""
     out = []
     for start in range(0, len(prompts), batch_size):
         ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
         hs = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        base = _run_index(model.config, ids, mask) if any(f.startswith("phase@") for f in features) else None
         cols = []
         for name in features:
+            kind, _, layer = name.partition("@")
+            h = hs[int(layer)] if layer else hs[-1]
             if name == "last":
-                cols.append(hs[-1][torch.arange(len(ids)), mask.sum(1) - 1])
-            elif name == "mean" or name.startswith("mean@"):
-                cols.append(pool_hidden_states(hs[-1] if name == "mean" else hs[int(name[5:])], mask))
+                cols.append(h[torch.arange(len(ids)), mask.sum(1) - 1])
+            elif kind == "mean":
+                cols.append(pool_hidden_states(h, mask))
+            elif kind == "phase" and layer:
+                cols += [pool_hidden_states(h, (base >= 0) & (base % 3 == r)) for r in range(3)]
             else:
-                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean' or 'mean@<layer>'")
+                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>' or 'phase@<layer>'")
         out.append(torch.cat(cols, 1).float().numpy())
-    width = model.config.hidden_size * len(features)
+    width = model.config.hidden_size * sum(3 if f.startswith("phase@") else 1 for f in features)
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
 
 

@@ -38,6 +38,7 @@ class Task:
     rule: Callable[[str], object] | None = None
     value_range: tuple[float, float] | None = None
     strand_symmetric: bool = False
+    codon_phased: bool = False  # the label is a reading frame: a label head also reads the states per codon position
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -70,7 +71,8 @@ TASKS: dict[str, Task] = {
         Task("tf_binding", "classify", "transcription factor binding site", YES_NO, ("mcc",),
              "Does a transcription factor bind this sequence?", strand_symmetric=True),
         Task("orf_frame", "classify", "coding frame", ("1", "2", "3", "none"), ("mcc",),
-             "At which position (1, 2 or 3) does the first whole codon of the coding frame start, or is it non-coding?"),
+             "At which position (1, 2 or 3) does the first whole codon of the coding frame start, or is it non-coding?",
+             codon_phased=True),
         Task("sequence_direction", "classify", "sequence direction", ("forward", "reversed"), ("mcc",),
              "Is the sequence written 5'->3' (forward) or reversed?"),
         Task("gene_biotype", "classify", "gene biotype", ("protein_coding", "other"), ("mcc", "macro_f1"),

@@ -2,8 +2,9 @@
 `config.json` (`label_heads`, `value_heads`).
 
 A label head is a linear map from the question's hidden states to the task's classes (`modeling.scores`): by default
-the final layer's state at the question's last token and every layer's states averaged over the question
-(`--features`, `modeling.scores.question_states`), concatenated. It is a class-balanced logistic regression
+the final layer's state at the question's last token and every layer's states averaged over the question, and for
+the ORF frame the last block's states per codon position (`head_features`, `--features`,
+`modeling.scores.question_states`), concatenated. It is a class-balanced logistic regression
 (scikit-learn) on standardised states, the scaling folded into the weights, fitted on `--rows` train rows of every
 benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). Strand-symmetric
 tasks average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
@@ -54,6 +55,13 @@ def layer_means(layers: int) -> tuple[str, ...]:
     return tuple(f"mean@{k}" for k in range(layers + 1))
 
 
+def head_features(model, task) -> tuple[str, ...]:
+    """What a task's head reads by default: the last state and every layer's average, and where the label is a
+    reading frame (`Task.codon_phased`) the last block's states per codon position too."""
+    layers = model.config.num_layers
+    return ("last",) + layer_means(layers) + ((f"phase@{layers}",) if get_task(task).codon_phased else ())
+
+
 def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...]) -> dict:
     """The label head of one task: {"weight": labels x hidden, "bias": per label, "rows": n} (softmax of
     weight @ state + bias gives the class probabilities in `labels` order)."""
@@ -91,9 +99,9 @@ def fit_value_head(states: np.ndarray, answers: list[str]) -> dict:
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,
-              features: tuple[str, ...] = FEATURES) -> dict:
+              features: tuple[str, ...] | None = FEATURES) -> dict:
     """{task: head} for every classification and regression task with train rows (or those of `tasks`), each
-    reading the question's states named by `features` (`modeling.scores.question_states`)."""
+    reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`)."""
     names = tasks or sorted({b.task for b in discover(root, tuple(HEADS)) if "train" in b.splits})
     heads = {}
     for name in names:
@@ -104,9 +112,10 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
         if not seqs:
             raise ValueError(f"{name}: no train rows under {root}")
         start = time.process_time()
-        states = task_states(model, tok, name, seqs, fields, features)
+        reads = features or head_features(model, task)
+        states = task_states(model, tok, name, seqs, fields, reads)
         fitted = fit_head(states, gold, task.labels) if task.kind == "classify" else fit_value_head(states, gold)
-        heads[name] = {**fitted, "features": list(features)}
+        heads[name] = {**fitted, "features": list(reads)}
         print(f"{name}: {len(seqs):,} train rows, {time.process_time() - start:.0f} CPU-s", flush=True)
     return heads
 
@@ -128,11 +137,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=int, default=3000, help="train rows per benchmark (default: %(default)s)")
     ap.add_argument("--tasks", nargs="*", help="only these tasks (default: every one with train rows)")
     ap.add_argument("--features", nargs="+",
-                    help="the states a head reads: last, mean, mean@<layer> (default: last and every layer's mean)")
+                    help="the states every head reads: last, mean, mean@<layer>, phase@<layer> (default: each task's "
+                    "head_features)")
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
     tok, model = load(args.model)
-    features = tuple(args.features or ("last",) + layer_means(model.config.num_layers))
+    features = tuple(args.features) if args.features else None
     write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features))
     print(f"wrote the heads into {args.model / 'config.json'}")
 

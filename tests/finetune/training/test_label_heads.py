@@ -96,6 +96,25 @@ def test_question_states_read_each_feature_and_ignore_padding(tiny_release):
         question_states(model, tok, prompts, ("max",))
 
 
+def test_phase_features_average_the_dna_runs_bases_per_codon_position():
+    from finetune.training.label_heads import head_features
+    from modeling.scores import question_states
+    from tasks.paths import SHIPPED_MODEL
+
+    tok, model = load(SHIPPED_MODEL)  # per-base DNA tokens (the tiny test model's config names no DNA tokens)
+    hidden, emb = model.config.hidden_size, model.get_input_embeddings().weight.detach().numpy()
+    prompts = [f"{SEQ}, coding frame =", "what is a promoter? ="]  # the second has no DNA run: zeros
+    got = question_states(model, tok, prompts, ("phase@0",))
+    assert got.shape == (2, 3 * hidden) and not got[1].any()
+    bases = tok(SEQ, add_special_tokens=False)["input_ids"]
+    assert len(bases) == len(SEQ)  # one token per base: the r-th block averages bases r, r + 3, ... (not " =")
+    for r in range(3):
+        np.testing.assert_allclose(got[0, r * hidden : (r + 1) * hidden], emb[bases[r::3]].mean(0), atol=1e-5)
+    layers = model.config.num_layers
+    assert head_features(model, "orf_frame")[-1] == f"phase@{layers}"
+    assert not any(f.startswith("phase") for f in head_features(model, "promoter"))
+
+
 def test_a_head_reads_the_features_it_names_and_heads_are_merged(headed, datasets_root, tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(headed, folder)
