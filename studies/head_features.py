@@ -36,7 +36,7 @@ from tasks.metrics import classification
 from tasks.registry import get_task
 
 from .label_scoring import sample
-from .tables import write_results
+from .tables import mean_mcc_line, write_results
 
 TABLE = Path("studies/results/head_features")
 
@@ -94,10 +94,7 @@ def markdown(results: dict, args, seconds: float, names: list[str]) -> str:
             for c, v in zip(names, vals):
                 means[c].append(v)
         lines.append(f"| {name} | {m} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
-    n = len(means[names[0]])
-    lines += ["", f"Mean MCC over the {n} MCC benchmarks: "
-              + ", ".join(f"{c} **{np.mean(v):.3f}**" for c, v in means.items()) + ".",
-              f"States of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread; fits apart)."]
+    lines += ["", mean_mcc_line(means), f"States of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread; fits apart)."]
     return "\n".join(lines) + "\n"
 
 

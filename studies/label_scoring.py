@@ -39,7 +39,7 @@ from tasks.metrics import classification
 from tasks.registry import get_task
 from tasks.rules import reverse_complement
 
-from .tables import write_results
+from .tables import mean_mcc_line, write_results
 
 TABLE = Path("studies/results/label_scoring")
 READINGS = ("greedy", "argmax", "both strands", "calibrated", "probe")
@@ -145,10 +145,7 @@ def markdown(results: dict, model: str, rows: int, seconds: float) -> str:
                 means[k].append(v)
         lines.append(f"| {name} | {m} | {'yes' if r['symmetric'] else 'no'} | "
                      + " | ".join(f"{v:.3f}" for v in vals) + " |")
-    n = len(means["greedy"])
-    lines += ["", f"Mean MCC over the {n} MCC benchmarks: "
-              + ", ".join(f"{k} **{np.mean(v):.3f}**" for k, v in means.items()) + ".",
-              f"All readings of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread)."]
+    lines += ["", mean_mcc_line(means), f"All readings of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread)."]
     return "\n".join(lines) + "\n"
 
 

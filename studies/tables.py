@@ -7,6 +7,13 @@ import json
 from pathlib import Path
 
 
+def mean_mcc_line(means: dict[str, list[float]]) -> str:
+    """The sentence under a readings table: each reading's mean over the MCC benchmarks (`means`: reading -> MCCs)."""
+    n = len(next(iter(means.values()), []))
+    return (f"Mean MCC over the {n} MCC benchmarks: "
+            + ", ".join(f"{k} **{sum(v) / max(len(v), 1):.3f}**" for k, v in means.items()) + ".")
+
+
 def write_results(table: Path, data, markdown: str) -> None:
     table.parent.mkdir(parents=True, exist_ok=True)
     table.with_suffix(".json").write_text(json.dumps(data, indent=1))
