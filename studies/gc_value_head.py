@@ -18,7 +18,7 @@ import numpy as np
 
 from modeling.inference import generate, load
 from modeling.scores import values
-from tasks import get_task, parse_answer, render_prompt
+from tasks import get_task, parse_answer, render_answer, render_prompt
 from tasks.metrics import regression
 from tasks.rules import gc_content
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in LENGTHS:
         seqs = random_dna(rng, n, args.per_length)
         exact = [gc_content(s) for s in seqs]
-        head = [parse_answer(task, f"{v:.{task.decimals}f}") for v in values(model, tok, task, seqs)]
+        head = [parse_answer(task, render_answer(task, float(v))) for v in values(model, tok, task, seqs)]
         texts = generate(model, tok, [render_prompt(task, s) for s in seqs], [8] * len(seqs), 8)
         rows.append({"length": n, "head": regression(exact, head), "text": regression(exact, [parse_answer(task, t)
                                                                                               for t in texts])})

@@ -29,13 +29,12 @@ import numpy as np
 from finetune.evaluation.evaluate import main_metric
 from finetune.training.label_heads import fit_head, layer_means
 from modeling.inference import load
-from modeling.scores import head_probabilities, task_states
+from modeling.scores import head_probabilities
 from tasks.benchmarks import DATASETS_DIR, discover
-from tasks.grammar import read_fields
 from tasks.metrics import classification
 from tasks.registry import get_task
 
-from .label_scoring import sample
+from .label_scoring import sample, states
 from .tables import mean_mcc_line, write_results
 
 TABLE = Path("studies/results/head_features")
@@ -55,11 +54,6 @@ def dev_and_fit(bench, rows: int, fit_rows: int):
     dev = train.sample(n=min(rows, len(train) // 2), random_state=0)
     rest = train.drop(dev.index)
     return dev, rest.sample(n=min(fit_rows, len(rest)), random_state=1)
-
-
-def states(model, tok, task, df, features) -> np.ndarray:
-    fields = [read_fields(f) for f in df["fields"]] if "fields" in df else None
-    return task_states(model, tok, task, df["sequence"].tolist(), fields, features)
 
 
 def columns(features: tuple[str, ...], chosen: tuple[str, ...], hidden: int) -> np.ndarray:
@@ -94,7 +88,8 @@ def markdown(results: dict, args, seconds: float, names: list[str]) -> str:
             for c, v in zip(names, vals):
                 means[c].append(v)
         lines.append(f"| {name} | {m} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
-    lines += ["", mean_mcc_line(means), f"States of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread; fits apart)."]
+    lines += ["", mean_mcc_line(means),
+              f"States of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread; fits apart)."]
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from finetune.evaluation.evaluate import main_metric, score_rows
 from finetune.training.label_heads import fit_head
 from modeling.inference import load
-from modeling.scores import head_probabilities, label_logprobs, task_states
+from modeling.scores import FEATURES, head_probabilities, label_logprobs, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import read_fields, render_prompt
 from tasks.metrics import classification
@@ -101,10 +101,10 @@ def readings(model, tok, bench, rows: int, fit_rows: int) -> dict:
             "states": states(model, tok, task, df), "fit": (states(model, tok, task, fit), fit["answer"].tolist())}
 
 
-def states(model, tok, task, df) -> np.ndarray:
-    """The rows' last states as a label head reads them (both strands averaged where symmetric)."""
+def states(model, tok, task, df, features=FEATURES) -> np.ndarray:
+    """The rows' states as a label head reads them (`features`; both strands averaged where symmetric)."""
     fields = [read_fields(f) for f in df["fields"]] if "fields" in df else None
-    return task_states(model, tok, task, df["sequence"].tolist(), fields)
+    return task_states(model, tok, task, df["sequence"].tolist(), fields, features)
 
 
 def probe(results: dict) -> None:
@@ -145,7 +145,8 @@ def markdown(results: dict, model: str, rows: int, seconds: float) -> str:
                 means[k].append(v)
         lines.append(f"| {name} | {m} | {'yes' if r['symmetric'] else 'no'} | "
                      + " | ".join(f"{v:.3f}" for v in vals) + " |")
-    lines += ["", mean_mcc_line(means), f"All readings of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread)."]
+    lines += ["", mean_mcc_line(means),
+              f"All readings of {len(results)} benchmarks took {seconds:.0f} process CPU-seconds (one thread)."]
     return "\n".join(lines) + "\n"
 
 

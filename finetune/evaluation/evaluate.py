@@ -3,10 +3,10 @@
 The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`. A classification
 question is answered the way `ask`, the command, the Space and the assistant answer it: the most probable label
 (`modeling.scores.class_probabilities`: the task's label head where the model has one), and GC content by the
-model's value head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy generation (left-padded batches, stop at eos), answers parsed by
-the prompt grammar; unparseable answers count as wrong and their rate is reported. Writes `results.json`,
-`results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per
-classification benchmark.
+model's value head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy
+generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as
+wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of `baselines.json`
+and the published anchors) and a confusion-matrix PNG per classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file

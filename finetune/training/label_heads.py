@@ -66,20 +66,15 @@ def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...]) ->
     """The label head of one task: {"weight": labels x hidden, "bias": per label, "rows": n} (softmax of
     weight @ state + bias gives the class probabilities in `labels` order)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     missing = sorted(set(labels) - set(answers))
     if missing:
         raise ValueError(f"no training rows answer {missing}: a head needs every label")
     y = np.array([labels.index(a) for a in answers])
-    scaler = StandardScaler().fit(states)
-    lr = LogisticRegression(class_weight="balanced", max_iter=2000).fit(scaler.transform(states), y)
-    w = lr.coef_ / scaler.scale_  # (w . (x - mean) / scale) + b = (w / scale) . x + (b - w . mean / scale)
-    b = lr.intercept_ - w @ scaler.mean_
+    w, b, _ = _fit_standardised(LogisticRegression(class_weight="balanced", max_iter=2000), states, y)
     if len(labels) == 2:  # scikit-learn's binary form: one logit, for labels[1] against labels[0]
         w, b = np.vstack([np.zeros_like(w[0]), w[0]]), np.array([0.0, b[0]])
-    rnd = lambda a: [float(f"{x:.{DIGITS}g}") for x in a]  # noqa: E731
-    return {"weight": [rnd(row) for row in w], "bias": rnd(b), "rows": len(answers)}
+    return {"weight": [_rounded(row) for row in w], "bias": _rounded(b), "rows": len(answers)}
 
 
 def fit_value_head(states: np.ndarray, answers: list[str]) -> dict:
@@ -87,15 +82,26 @@ def fit_value_head(states: np.ndarray, answers: list[str]) -> dict:
     (weight @ state + bias is the value): ridge regression on standardised states, the penalty chosen by
     leave-one-out cross-validation, the scaling folded into the weights."""
     from sklearn.linear_model import RidgeCV
-    from sklearn.preprocessing import StandardScaler
 
     y = np.array([float(a) for a in answers])
+    w, b, ridge = _fit_standardised(RidgeCV(alphas=np.logspace(-3, 3, 13)), states, y)
+    return {"weight": [_rounded(w[0])], "bias": _rounded(b), "rows": len(answers), "alpha": float(ridge.alpha_)}
+
+
+def _fit_standardised(estimator, states: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
+    """(weight outputs x features, bias per output, the fitted estimator) of a linear scikit-learn estimator fitted
+    on standardised states, the scaling folded in: (w . (x - mean) / scale) + b = (w / scale) . x + (b - w . mean /
+    scale)."""
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(states)
-    ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(scaler.transform(states), y)
-    w = ridge.coef_ / scaler.scale_
-    b = float(ridge.intercept_ - w @ scaler.mean_)
-    return {"weight": [[float(f"{x:.{DIGITS}g}") for x in w]], "bias": [float(f"{b:.{DIGITS}g}")],
-            "rows": len(answers), "alpha": float(ridge.alpha_)}
+    estimator.fit(scaler.transform(states), y)
+    w = np.atleast_2d(estimator.coef_) / scaler.scale_
+    return w, np.atleast_1d(estimator.intercept_) - w @ scaler.mean_, estimator
+
+
+def _rounded(a) -> list[float]:
+    return [float(f"{x:.{DIGITS}g}") for x in a]
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,
