@@ -7,7 +7,9 @@ Readings of the same weights beside the generated text (`studies/results/label_s
   train rows by logistic regression. Where the task's label does not depend on the strand (`Task.strand_symmetric`),
   the states of the sequence and of its reverse complement are averaged, so both strands get the same answer. On dev
   the last state alone beat the token scores by +0.066 mean MCC over 20 benchmarks, and the layers' averages added
-  +0.116 (`studies/results/head_features.md`).
+  +0.116 (`studies/results/head_features.md`). A task pooled over several benchmarks may also carry a head per
+  benchmark (`entry["benchmarks"][name]`, kept where it beat the pooled head on that benchmark's dev rows): asked
+  with `benchmark=` (as the evaluation asks GUE tf_3), the benchmark's own head answers; asked without, the pooled one.
 - **value head** (`config.value_heads[task]`, a regression task's): the same states, a linear map to the value
   (ridge regression on train rows), clipped to the task's range: GC content read this way is a count the embeddings
   already hold, where the generated digits are off by 0.029 on average.
@@ -127,11 +129,13 @@ def task_states(model, tok, task: str | Task, sequences: list[str], fields: list
 HEADS = {"classify": "label_heads", "regress": "value_heads"}  # the config key of each kind of task's heads
 
 
-def head(model, task: str | Task) -> dict | None:
+def head(model, task: str | Task, benchmark: str | None = None) -> dict | None:
     """The task's head in the model's config (a label head for a classification task, a value head for a regression
-    task), or None."""
+    task), or None; `benchmark`'s own head where the task's entry has one for it (a name it does not know falls back
+    to the task's pooled head)."""
     t = get_task(task)
-    return (getattr(model.config, HEADS.get(t.kind, ""), None) or {}).get(t.name)
+    entry = (getattr(model.config, HEADS.get(t.kind, ""), None) or {}).get(t.name)
+    return (entry.get("benchmarks") or {}).get(benchmark, entry) if entry and benchmark else entry
 
 
 def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
@@ -147,11 +151,12 @@ def head_values(entry: dict, states: np.ndarray) -> np.ndarray:
     return states @ np.asarray(entry["weight"][0], dtype=np.float64) + entry["bias"][0]
 
 
-def values(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None) -> np.ndarray:
+def values(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None,
+           benchmark: str | None = None) -> np.ndarray:
     """(sequences,) a regression task's answers about already cleaned `sequences`, from its value head (a linear
     map from the same question states as a label head), clipped to the task's value range."""
     t = get_task(task)
-    entry = head(model, t)
+    entry = head(model, t, benchmark)
     if t.kind != "regress" or entry is None:
         raise ValueError(f"{t.name} has no value head in this model")
     v = head_values(entry, task_states(model, tok, t, sequences, fields, entry.get("features", FEATURES)))
@@ -159,14 +164,15 @@ def values(model, tok, task: str | Task, sequences: list[str], fields: list[dict
     return np.clip(v, lo, hi)
 
 
-def class_probabilities(model, tok, task: str | Task, sequences: list[str],
-                        fields: list[dict] | None = None) -> np.ndarray:
+def class_probabilities(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None,
+                        benchmark: str | None = None) -> np.ndarray:
     """(sequences, labels) probabilities, in the task's label order, of the task's questions about already cleaned
-    `sequences` (with each row's `fields`): from its label head where the model has one, else the label scores."""
+    `sequences` (with each row's `fields`): from its label head (`benchmark`'s own where it has one) where the model
+    has one, else the label scores."""
     t = get_task(task)
     if t.kind != "classify":
         raise ValueError(f"{t.name} is not a classification task")
-    entry = head(model, t)
+    entry = head(model, t, benchmark)
     if entry is not None:
         states = task_states(model, tok, t, sequences, fields, entry.get("features", FEATURES))
         return head_probabilities(entry, states)
@@ -182,10 +188,11 @@ def softmax(scores: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in exp.items()}
 
 
-def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dict | None = None) -> dict[str, float]:
+def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dict | None = None,
+                        benchmark: str | None = None) -> dict[str, float]:
     """Probability of each label of classification task `task` for an already cleaned sequence (sums to 1)."""
     t = get_task(task)
-    return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields])[0].tolist()))
+    return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields], benchmark)[0].tolist()))
 
 
 __all__ = ["class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs", "label_probabilities",

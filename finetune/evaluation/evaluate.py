@@ -53,10 +53,11 @@ def read_by_heads(model, task: str) -> bool:
 
 
 def score_heads(model, tok, task: str, sequences: list[str], fields: list, answers: list[str],
-                prompts: list[str] | None = None) -> tuple[dict, list]:
+                prompts: list[str] | None = None, benchmark: str | None = None) -> tuple[dict, list]:
     """Rows scored the way `ask` answers them from the model's states: a classification by its most probable label,
-    a regression by its value head's reading in the grammar's digits. `prompts`: the rows' own questions, which must
-    be the grammar's for their sequence and fields (else the rows would be asked something else)."""
+    a regression by its value head's reading in the grammar's digits; by `benchmark`'s own head where the model has
+    one (as the baselines are fitted per benchmark). `prompts`: the rows' own questions, which must be the grammar's
+    for their sequence and fields (else the rows would be asked something else)."""
     t = get_task(task)
     fields = [read_fields(f) for f in fields]
     for i, (seq, f, prompt) in enumerate(zip(sequences, fields, prompts or [])):
@@ -64,9 +65,9 @@ def score_heads(model, tok, task: str, sequences: list[str], fields: list, answe
             raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: "
                              f"{prompt[:80]!r}")
     if t.kind == "classify":
-        pred = [t.labels[i] for i in class_probabilities(model, tok, t, sequences, fields).argmax(1)]
+        pred = [t.labels[i] for i in class_probabilities(model, tok, t, sequences, fields, benchmark).argmax(1)]
     else:
-        pred = [parse_answer(t, render_answer(t, float(v))) for v in values(model, tok, t, sequences, fields)]
+        pred = [parse_answer(t, render_answer(t, float(v))) for v in values(model, tok, t, sequences, fields, benchmark)]
     return score(task, [parse_answer(task, a) for a in answers], pred), pred
 
 
@@ -123,7 +124,8 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": "train" in b.splits}
             if read_by_heads(model, task):
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
-                metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts)
+                metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts,
+                                             b.name)
                 results[name].update(ours=metrics, greedy=results[name]["ours"])
             exact = exact_reference(task, rows) if corpus else None
             if exact:

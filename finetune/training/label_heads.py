@@ -6,7 +6,11 @@ the final layer's state at the question's last token and every layer's states av
 the ORF frame the last block's states per codon position (`head_features`, `--features`,
 `modeling.scores.question_states`), concatenated. It is a class-balanced logistic regression
 (scikit-learn) on standardised states, the scaling folded into the weights, fitted on `--rows` train rows of every
-benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). Strand-symmetric
+benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). A task pooled over
+several benchmarks also gets each benchmark's own head, fitted on that benchmark's rows alone and kept where it beats
+the pooled head on `--select-rows` of the benchmark's dev rows: the evaluation asks with the benchmark's name, as the
+baselines are fitted per benchmark (pooling the nine TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md).
+Strand-symmetric
 tasks average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
 with no train rows (histone marks) keeps the label scores. A regression task (GC content) gets a value head: ridge
 regression on the same states (`fit_value_head`). On dev the last state alone beat the label's token scores
@@ -26,28 +30,47 @@ from pathlib import Path
 import numpy as np
 
 from modeling.inference import load
-from modeling.scores import FEATURES, HEADS, task_states
+from modeling.scores import FEATURES, HEADS, head_probabilities, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import read_fields
+from tasks.metrics import classification
 from tasks.registry import get_task
 
 DIGITS = 6  # significant digits kept in config.json: far below the regression's own noise
 
 
+def task_benchmarks(task: str, root: Path = DATASETS_DIR) -> list:
+    """The benchmarks of `task` that have a train split."""
+    return [b for b in discover(root, tuple(HEADS)) if b.task == task and "train" in b.splits]
+
+
+def benchmark_rows(bench, task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1):
+    """Up to `rows` train rows of one benchmark of `task` (a DataFrame)."""
+    df = bench.load("train", root)
+    if "task" in df.columns:
+        df = df[df["task"] == task]
+    return df.sample(n=rows, random_state=seed) if len(df) > rows else df
+
+
+def selection_rows(bench, task: str, rows: int, fitted, root: Path = DATASETS_DIR, seed: int = 0):
+    """Up to `rows` rows to choose between heads on: the benchmark's dev split, or where it has none
+    (GenomicBenchmarks) train rows the heads were not fitted on (`fitted`: those rows)."""
+    df = bench.load(bench.dev, root) if bench.dev else bench.load("train", root).drop(fitted.index)
+    if "task" in df.columns:
+        df = df[df["task"] == task]
+    return df.sample(n=rows, random_state=seed) if len(df) > rows else df
+
+
+def _columns(df) -> tuple[list, list, list]:
+    """(sequences, fields, answers) of rows."""
+    fields = [read_fields(f) for f in df["fields"]] if "fields" in df else [None] * len(df)
+    return df["sequence"].tolist(), fields, df["answer"].tolist()
+
+
 def training_rows(task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1) -> tuple[list, list, list]:
     """(sequences, fields, answers): up to `rows` train rows of every benchmark of `task`, pooled."""
-    seqs, fields, gold = [], [], []
-    for b in discover(root, tuple(HEADS)):
-        if b.task != task or "train" not in b.splits:
-            continue
-        df = b.load("train", root)
-        if "task" in df.columns:
-            df = df[df["task"] == task]
-        df = df.sample(n=rows, random_state=seed) if len(df) > rows else df
-        seqs += df["sequence"].tolist()
-        fields += [read_fields(f) for f in df["fields"]] if "fields" in df else [None] * len(df)
-        gold += df["answer"].tolist()
-    return seqs, fields, gold
+    parts = [_columns(benchmark_rows(b, task, rows, root, seed)) for b in task_benchmarks(task, root)]
+    return tuple([x for part in parts for x in part[i]] for i in range(3))
 
 
 def layer_means(layers: int) -> tuple[str, ...]:
@@ -105,25 +128,53 @@ def _rounded(a) -> list[float]:
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,
-              features: tuple[str, ...] | None = FEATURES) -> dict:
+              features: tuple[str, ...] | None = FEATURES, select_rows: int = 0) -> dict:
     """{task: head} for every classification and regression task with train rows (or those of `tasks`), each
-    reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`)."""
+    reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`).
+    With `select_rows`, a classification task pooled over several benchmarks also gets a head per benchmark, kept
+    (in the entry's "benchmarks") where it beats the pooled head on that many of the benchmark's selection rows."""
     names = tasks or sorted({b.task for b in discover(root, tuple(HEADS)) if "train" in b.splits})
     heads = {}
     for name in names:
         task = get_task(name)
         if task.kind not in HEADS:
             raise ValueError(f"{name}: a {task.kind} task has no head (only {' and '.join(HEADS)} tasks)")
-        seqs, fields, gold = training_rows(name, rows, root)
-        if not seqs:
+        benches = task_benchmarks(name, root)
+        if not benches:
             raise ValueError(f"{name}: no train rows under {root}")
         start = time.process_time()
         reads = features or head_features(model, task)
-        states = task_states(model, tok, name, seqs, fields, reads)
-        fitted = fit_head(states, gold, task.labels) if task.kind == "classify" else fit_value_head(states, gold)
+        fits = {b.name: benchmark_rows(b, name, rows, root) for b in benches}
+        states = {n: task_states(model, tok, task, *_columns(df)[:2], reads) for n, df in fits.items()}
+        x, gold = np.concatenate(list(states.values())), [a for df in fits.values() for a in df["answer"]]
+        fitted = fit_head(x, gold, task.labels) if task.kind == "classify" else fit_value_head(x, gold)
         heads[name] = {**fitted, "features": list(reads)}
-        print(f"{name}: {len(seqs):,} train rows, {time.process_time() - start:.0f} CPU-s", flush=True)
+        if select_rows and task.kind == "classify" and len(benches) > 1:
+            chosen = {b.name: _columns(selection_rows(b, name, select_rows, fits[b.name], root)) for b in benches}
+            selection = {n: (task_states(model, tok, task, seqs, fields, reads), answers)
+                         for n, (seqs, fields, answers) in chosen.items()}
+            own = {n: (states[n], df["answer"].tolist()) for n, df in fits.items()}
+            heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection)
+        print(f"{name}: {len(gold):,} train rows, {time.process_time() - start:.0f} CPU-s", flush=True)
     return heads
+
+
+def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection: dict) -> dict:
+    """{benchmark: head} of the benchmarks whose own head (fitted on their `fits` (states, answers) alone) beats the
+    task's `pooled` head in MCC on their `selection` (states, answers); each kept head records both MCCs."""
+    kept = {}
+    for name, (x, gold) in selection.items():
+        if set(labels) - set(fits[name][1]):
+            print(f"  {name}: not every label among its rows, the pooled head answers it")
+            continue
+        own = {**fit_head(*fits[name], labels), "features": pooled["features"]}
+        mcc = {k: classification(gold, [labels[i] for i in head_probabilities(h, x).argmax(1)])["mcc"]
+               for k, h in (("own", own), ("pooled", pooled))}
+        print(f"  {name}: own head MCC {mcc['own']:.3f}, pooled {mcc['pooled']:.3f} on {len(gold)} selection rows")
+        if mcc["own"] > mcc["pooled"]:
+            kept[name] = {**own, "selection": {"rows": len(gold), "mcc": round(mcc["own"], 4),
+                                               "pooled_mcc": round(mcc["pooled"], 4)}}
+    return kept
 
 
 def write_heads(folder: Path, heads: dict) -> None:
@@ -145,11 +196,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--features", nargs="+",
                     help="the states every head reads: last, mean, mean@<layer>, phase@<layer> (default: each task's "
                     "head_features)")
+    ap.add_argument("--select-rows", type=int, default=300,
+                    help="selection rows per benchmark on which a benchmark's own head must beat its task's pooled "
+                    "head to be kept (0: pooled heads only; default: %(default)s)")
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
     tok, model = load(args.model)
     features = tuple(args.features) if args.features else None
-    write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features))
+    write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features,
+                                      args.select_rows))
     print(f"wrote the heads into {args.model / 'config.json'}")
 
 

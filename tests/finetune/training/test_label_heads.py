@@ -185,3 +185,67 @@ def test_evaluation_reads_gc_content_from_the_value_head_and_keeps_the_greedy_te
     tok, model = load(valued)
     read = np.round(values(model, tok, "gc_content", rows["sequence"].tolist()), 3)
     assert r["ours"]["mae"] == pytest.approx(np.abs(read - rows["answer"].astype(float)).mean(), abs=1e-9)
+
+
+def test_a_benchmark_keeps_its_own_head_only_where_it_beats_the_pooled_one():
+    from finetune.training.label_heads import benchmark_heads
+
+    rng = np.random.default_rng(0)
+    labels = ("yes", "no")
+
+    def rows(n, column, sign):  # a benchmark whose label is the sign of one feature
+        x = rng.normal(size=(n, 4))
+        return x, ["yes" if sign * v > 0 else "no" for v in x[:, column]]
+
+    fits = {"a": rows(200, 0, 1), "b": rows(200, 1, -1), "c": rows(200, 0, 1)}
+    pooled = {**fit_head(np.concatenate([fits[k][0] for k in "ac"]), fits["a"][1] + fits["c"][1], labels),
+              "features": ["last"]}
+    kept = benchmark_heads(labels, pooled, fits, {k: rows(100, *spec) for k, spec in
+                                                  (("a", (0, 1)), ("b", (1, -1)), ("c", (0, 1)))})
+    assert "b" in kept  # the pooled head never saw b's rule: b's own head wins and is kept
+    assert kept["b"]["selection"]["mcc"] > 0.9 > kept["b"]["selection"]["pooled_mcc"]
+    assert kept["b"]["features"] == ["last"] and np.array(kept["b"]["weight"]).shape == (2, 4)
+    assert all(v["selection"]["mcc"] > v["selection"]["pooled_mcc"] for v in kept.values())
+
+
+def test_a_benchmark_head_answers_when_named_and_the_pooled_one_otherwise(headed):
+    from modeling.scores import head
+
+    tok, model = load(headed)
+    pooled = model.config.label_heads["tf_binding"]
+    own = {**pooled, "weight": [[0.0] * len(pooled["weight"][0]), [1e-3] * len(pooled["weight"][0])],
+           "bias": [0.0, 5.0]}
+    model.config.label_heads = {**model.config.label_heads, "tf_binding": {**pooled, "benchmarks": {"GUE/tf_0": own}}}
+    assert head(model, "tf_binding", "GUE/tf_0") is own and head(model, "tf_binding") is not own
+    assert head(model, "tf_binding", "GUE/mouse_0") is model.config.label_heads["tf_binding"]  # none of its own
+    named = class_probabilities(model, tok, "tf_binding", [SEQ], benchmark="GUE/tf_0")[0]
+    np.testing.assert_allclose(named, head_probabilities(own, task_states(model, tok, "tf_binding", [SEQ]))[0])
+    assert not np.allclose(named, class_probabilities(model, tok, "tf_binding", [SEQ])[0])
+
+
+def test_fit_heads_selects_benchmark_heads_on_rows_apart_from_their_fit(tiny_release, datasets_root):
+    tok, model = load(tiny_release)
+    heads = fit_heads(tok, model, 30, datasets_root, tasks=["tf_binding"], select_rows=20)
+    kept = heads["tf_binding"]["benchmarks"]
+    assert set(kept) <= {"GUE/tf_0", "GUE/mouse_0"}
+    for entry in kept.values():
+        assert entry["selection"]["rows"] == 20 and entry["selection"]["mcc"] > entry["selection"]["pooled_mcc"]
+        assert entry["features"] == heads["tf_binding"]["features"] and entry["rows"] == 30
+
+
+def test_selection_rows_without_a_dev_split_are_train_rows_the_heads_were_not_fitted_on():
+    import pandas as pd
+
+    from finetune.training.label_heads import benchmark_rows, selection_rows
+
+    class NoDev:  # a GenomicBenchmarks set: train and test only
+        dev = None
+
+        def load(self, split, root=None):
+            assert split == "train"
+            return pd.DataFrame({"sequence": [f"ACGT{i}" for i in range(50)], "answer": ["yes", "no"] * 25})
+
+    fitted = benchmark_rows(NoDev(), "enhancer", 30, None)
+    chosen = selection_rows(NoDev(), "enhancer", 15, fitted, None)
+    assert len(fitted) == 30 and len(chosen) == 15 and not set(chosen.index) & set(fitted.index)
+    assert len(selection_rows(NoDev(), "enhancer", 100, fitted, None)) == 20  # all that is left, no more
