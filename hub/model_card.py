@@ -102,6 +102,10 @@ def eval_results(ev: Evaluation, dataset_ids: dict[str, str]) -> list[EvalResult
     return out
 
 
+HEAD_READ = {"benchmark": "this benchmark's own label head", "task": "the task's label head, pooled over its benchmarks",
+             None: "the label tokens' scores"}
+
+
 def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str, str]:
     """`.eval_results/<dataset>.yaml` (the Hub's eval-results format): the headline metric per benchmark."""
     files: dict[str, list[EvalResultEntry]] = {}
@@ -111,7 +115,7 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
         how = ("greedy generation through the released folder, unparseable answers counted wrong" if "greedy" not in r
                else "the model's value head (a linear map from its hidden states)"
                if get_task(r["task"]).kind == "regress"
-               else "the most probable label (the task's label head where the model has one)")
+               else f"the most probable label ({HEAD_READ.get(r.get('head'), HEAD_READ[None])})")
         metric = METRICS.get(headline, (headline, headline))[1]
         notes = f"{metric} on the {r['split']} split (n={r['ours']['n']}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(

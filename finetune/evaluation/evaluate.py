@@ -1,12 +1,14 @@
 """Evaluate a released GenomicLLM folder on every benchmark's test split, the way users call it (`make eval`).
 
 The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)`. A classification
-question is answered the way `ask`, the command, the Space and the assistant answer it: the most probable label
-(`modeling.scores.class_probabilities`: the task's label head where the model has one), and GC content by the
-model's value head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy
-generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as
-wrong and their rate is reported. Writes `results.json`, `results.md` (ours beside the baselines of `baselines.json`
-and the published anchors) and a confusion-matrix PNG per classification benchmark.
+question is answered by its most probable label (`modeling.scores.class_probabilities`), as `ask`, the command, the
+Space and the assistant answer it, from the benchmark's own label head where the model has one (the baselines are
+fitted per benchmark; `ask` uses the task's head, pooled over its benchmarks), and GC content by the model's value
+head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy generation
+(left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as wrong and
+their rate is reported. Writes `results.json` (with the head that answered each benchmark), `results.md` (ours
+beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per classification
+benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
@@ -50,6 +52,13 @@ def read_by_heads(model, task: str) -> bool:
     label head, else its label scores), a regression task where the model has a value head."""
     t = get_task(task)
     return t.kind == "classify" or (t.kind == "regress" and head(model, t) is not None)
+
+
+def head_used(model, task: str, benchmark: str) -> str | None:
+    """Which head answers `benchmark`'s rows: "benchmark" (its own), "task" (the task's pooled one) or None (the
+    label scores)."""
+    entry = head(model, task, benchmark)
+    return None if entry is None else "task" if entry is head(model, task) else "benchmark"
 
 
 def score_heads(model, tok, task: str, sequences: list[str], fields: list, answers: list[str],
@@ -126,7 +135,7 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
                 metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts,
                                              b.name)
-                results[name].update(ours=metrics, greedy=results[name]["ours"])
+                results[name].update(ours=metrics, greedy=results[name]["ours"], head=head_used(model, task, b.name))
             exact = exact_reference(task, rows) if corpus else None
             if exact:
                 results[name]["exact_rule"] = exact

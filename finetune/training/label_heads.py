@@ -8,7 +8,8 @@ the ORF frame the last block's states per codon position (`head_features`, `--fe
 (scikit-learn) on standardised states, the scaling folded into the weights, fitted on `--rows` train rows of every
 benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). A task pooled over
 several benchmarks also gets each benchmark's own head, fitted on that benchmark's rows alone and kept where it beats
-the pooled head on `--select-rows` of the benchmark's dev rows: the evaluation asks with the benchmark's name, as the
+the pooled head on `--select-rows` of the benchmark's dev rows (where it has no dev split, train rows held out from
+both heads): the evaluation asks with the benchmark's name, as the
 baselines are fitted per benchmark (pooling the nine TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md).
 Strand-symmetric
 tasks average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
@@ -44,20 +45,25 @@ def task_benchmarks(task: str, root: Path = DATASETS_DIR) -> list:
     return [b for b in discover(root, tuple(HEADS)) if b.task == task and "train" in b.splits]
 
 
-def benchmark_rows(bench, task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1):
-    """Up to `rows` train rows of one benchmark of `task` (a DataFrame)."""
-    df = bench.load("train", root)
-    if "task" in df.columns:
-        df = df[df["task"] == task]
-    return df.sample(n=rows, random_state=seed) if len(df) > rows else df
+def benchmark_rows(bench, task: str, rows: int, root: Path = DATASETS_DIR, select_rows: int = 0, seed: int = 1):
+    """(fit rows, selection rows) of one benchmark of `task`, two DataFrames: up to `rows` train rows to fit heads on,
+    and up to `select_rows` rows to choose between heads on, apart from them: the benchmark's dev split, or where it
+    has none (GenomicBenchmarks) train rows drawn first (at most a quarter of them), the fit rows then drawn from the
+    rest."""
+    train = _of_task(bench.load("train", root), task)
+    if bench.dev:
+        chosen = _sample(_of_task(bench.load(bench.dev, root), task), select_rows, 0)
+    else:
+        chosen = _sample(train, min(select_rows, len(train) // 4), 0)
+        train = train.drop(chosen.index)
+    return _sample(train, rows, seed), chosen
 
 
-def selection_rows(bench, task: str, rows: int, fitted, root: Path = DATASETS_DIR, seed: int = 0):
-    """Up to `rows` rows to choose between heads on: the benchmark's dev split, or where it has none
-    (GenomicBenchmarks) train rows the heads were not fitted on (`fitted`: those rows)."""
-    df = bench.load(bench.dev, root) if bench.dev else bench.load("train", root).drop(fitted.index)
-    if "task" in df.columns:
-        df = df[df["task"] == task]
+def _of_task(df, task: str):
+    return df[df["task"] == task] if "task" in df.columns else df
+
+
+def _sample(df, rows: int, seed: int):
     return df.sample(n=rows, random_state=seed) if len(df) > rows else df
 
 
@@ -69,7 +75,7 @@ def _columns(df) -> tuple[list, list, list]:
 
 def training_rows(task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1) -> tuple[list, list, list]:
     """(sequences, fields, answers): up to `rows` train rows of every benchmark of `task`, pooled."""
-    parts = [_columns(benchmark_rows(b, task, rows, root, seed)) for b in task_benchmarks(task, root)]
+    parts = [_columns(benchmark_rows(b, task, rows, root, seed=seed)[0]) for b in task_benchmarks(task, root)]
     return tuple([x for part in parts for x in part[i]] for i in range(3))
 
 
@@ -144,15 +150,17 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
             raise ValueError(f"{name}: no train rows under {root}")
         start = time.process_time()
         reads = features or head_features(model, task)
-        fits = {b.name: benchmark_rows(b, name, rows, root) for b in benches}
+        select = select_rows if task.kind == "classify" and len(benches) > 1 else 0
+        fits, chosen = {}, {}
+        for b in benches:
+            fits[b.name], chosen[b.name] = benchmark_rows(b, name, rows, root, select)
         states = {n: task_states(model, tok, task, *_columns(df)[:2], reads) for n, df in fits.items()}
         x, gold = np.concatenate(list(states.values())), [a for df in fits.values() for a in df["answer"]]
         fitted = fit_head(x, gold, task.labels) if task.kind == "classify" else fit_value_head(x, gold)
         heads[name] = {**fitted, "features": list(reads)}
-        if select_rows and task.kind == "classify" and len(benches) > 1:
-            chosen = {b.name: _columns(selection_rows(b, name, select_rows, fits[b.name], root)) for b in benches}
-            selection = {n: (task_states(model, tok, task, seqs, fields, reads), answers)
-                         for n, (seqs, fields, answers) in chosen.items()}
+        if select:
+            selection = {n: (task_states(model, tok, task, *_columns(df)[:2], reads), df["answer"].tolist())
+                         for n, df in chosen.items()}
             own = {n: (states[n], df["answer"].tolist()) for n, df in fits.items()}
             heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection)
         print(f"{name}: {len(gold):,} train rows, {time.process_time() - start:.0f} CPU-s", flush=True)

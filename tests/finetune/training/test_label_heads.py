@@ -221,6 +221,11 @@ def test_a_benchmark_head_answers_when_named_and_the_pooled_one_otherwise(headed
     named = class_probabilities(model, tok, "tf_binding", [SEQ], benchmark="GUE/tf_0")[0]
     np.testing.assert_allclose(named, head_probabilities(own, task_states(model, tok, "tf_binding", [SEQ]))[0])
     assert not np.allclose(named, class_probabilities(model, tok, "tf_binding", [SEQ])[0])
+    from finetune.evaluation.evaluate import head_used  # what results.json records as the head that answered
+
+    assert [head_used(model, t, b) for t, b in (("tf_binding", "GUE/tf_0"), ("tf_binding", "GUE/mouse_0"),
+                                                 ("enhancer", "GenomicBenchmarks/human_enhancers_cohn"))] == \
+        ["benchmark", "task", None]
 
 
 def test_fit_heads_selects_benchmark_heads_on_rows_apart_from_their_fit(tiny_release, datasets_root):
@@ -233,19 +238,21 @@ def test_fit_heads_selects_benchmark_heads_on_rows_apart_from_their_fit(tiny_rel
         assert entry["features"] == heads["tf_binding"]["features"] and entry["rows"] == 30
 
 
-def test_selection_rows_without_a_dev_split_are_train_rows_the_heads_were_not_fitted_on():
+def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit():
     import pandas as pd
 
-    from finetune.training.label_heads import benchmark_rows, selection_rows
+    from finetune.training.label_heads import benchmark_rows
 
     class NoDev:  # a GenomicBenchmarks set: train and test only
         dev = None
 
         def load(self, split, root=None):
             assert split == "train"
-            return pd.DataFrame({"sequence": [f"ACGT{i}" for i in range(50)], "answer": ["yes", "no"] * 25})
+            return pd.DataFrame({"sequence": [f"ACGT{i}" for i in range(60)], "answer": ["yes", "no"] * 30})
 
-    fitted = benchmark_rows(NoDev(), "enhancer", 30, None)
-    chosen = selection_rows(NoDev(), "enhancer", 15, fitted, None)
-    assert len(fitted) == 30 and len(chosen) == 15 and not set(chosen.index) & set(fitted.index)
-    assert len(selection_rows(NoDev(), "enhancer", 100, fitted, None)) == 20  # all that is left, no more
+    fitted, chosen = benchmark_rows(NoDev(), "enhancer", 30, None, select_rows=10)
+    assert len(fitted) == 30 and len(chosen) == 10 and not set(chosen.index) & set(fitted.index)
+    fitted, chosen = benchmark_rows(NoDev(), "enhancer", 100, None, select_rows=100)
+    assert len(chosen) == 15 and len(fitted) == 45  # a quarter held out, the rest fitted: none lost, none shared
+    assert not set(chosen.index) & set(fitted.index)
+    assert len(benchmark_rows(NoDev(), "enhancer", 100, None)[0]) == 60  # no selection: every row fits
