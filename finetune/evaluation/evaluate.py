@@ -6,7 +6,9 @@ Space and the assistant answer it, from the benchmark's own label head where the
 fitted per benchmark; `ask` uses the task's head, pooled over its benchmarks), and GC content by the model's value
 head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy generation
 (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as wrong and
-their rate is reported. Writes `results.json` (with the head that answered each benchmark), `results.md` (ours
+their rate is reported. A corpus question read by a head is also asked without its fields (chromosome, strand), as
+`ask`, the Space and the assistant ask it (`without_fields`). Writes `results.json` (with the head that answered
+each benchmark), `results.md` (ours
 beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per classification
 benchmark.
 
@@ -136,6 +138,9 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
                 metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts,
                                              b.name)
                 results[name].update(ours=metrics, greedy=results[name]["ours"], head=head_used(model, task, b.name))
+                if any(read_fields(f) for f in fields):  # also as `ask`, the Space and the assistant ask: no fields
+                    results[name]["without_fields"] = score_heads(model, tok, task, rows["sequence"].tolist(),
+                                                                  [None] * len(rows), answers, None, b.name)[0]
             exact = exact_reference(task, rows) if corpus else None
             if exact:
                 results[name]["exact_rule"] = exact

@@ -154,17 +154,29 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
         fits, chosen = {}, {}
         for b in benches:
             fits[b.name], chosen[b.name] = benchmark_rows(b, name, rows, root, select)
-        states = {n: task_states(model, tok, task, *_columns(df)[:2], reads) for n, df in fits.items()}
-        x, gold = np.concatenate(list(states.values())), [a for df in fits.values() for a in df["answer"]]
+        own = {n: fit_states(model, tok, task, df, reads) for n, df in fits.items()}
+        x, gold = np.concatenate([v[0] for v in own.values()]), [a for v in own.values() for a in v[1]]
         fitted = fit_head(x, gold, task.labels) if task.kind == "classify" else fit_value_head(x, gold)
         heads[name] = {**fitted, "features": list(reads)}
         if select:
             selection = {n: (task_states(model, tok, task, *_columns(df)[:2], reads), df["answer"].tolist())
                          for n, df in chosen.items()}
-            own = {n: (states[n], df["answer"].tolist()) for n, df in fits.items()}
             heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection)
-        print(f"{name}: {len(gold):,} train rows, {time.process_time() - start:.0f} CPU-s", flush=True)
+        print(f"{name}: {sum(len(df) for df in fits.values()):,} train rows ({len(gold):,} questions), "
+              f"{time.process_time() - start:.0f} CPU-s", flush=True)
     return heads
+
+
+def fit_states(model, tok, task, rows, features: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """(states, answers) of train rows asked as the dataset asks them, and, where they carry fields (the corpus'
+    chromosome and strand), asked without them too: `ask`, the command, the Space and the assistant give none, and a
+    head fitted on one form alone reads the other at chance (ORF frame dev MCC 0.72 with fields, 0.12 without);
+    fitted on both it reads both (0.75 and 0.69)."""
+    seqs, fields, answers = _columns(rows)
+    states = task_states(model, tok, task, seqs, fields, features)
+    if not any(fields):
+        return states, answers
+    return np.concatenate([states, task_states(model, tok, task, seqs, None, features)]), answers + answers
 
 
 def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection: dict) -> dict:

@@ -16,6 +16,8 @@ def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path)
     assert ops and all(r["exact_rule"]["exact_match"] == 1.0 for r in ops)  # the rule column agrees with the gold
     splice = results["GenomicLLM_GRCh38/splice_site"]["ours"]
     assert splice["n"] == 4 and 0 <= splice["unparseable_rate"] <= 1 and "mcc" in splice
+    assert results["GenomicLLM_GRCh38/splice_site"]["without_fields"]["n"] == 4  # also asked as users ask it
+    assert all("without_fields" not in r for r in ops)  # generation is not read by heads
     assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
     assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
     data = tmp_path / "mine.csv"

@@ -256,3 +256,18 @@ def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit
     assert len(chosen) == 15 and len(fitted) == 45  # a quarter held out, the rest fitted: none lost, none shared
     assert not set(chosen.index) & set(fitted.index)
     assert len(benchmark_rows(NoDev(), "enhancer", 100, None)[0]) == 60  # no selection: every row fits
+
+
+def test_corpus_rows_are_fitted_as_asked_with_their_fields_and_without(tiny_release, datasets_root):
+    from finetune.training.label_heads import benchmark_rows, fit_states, task_benchmarks
+
+    tok, model = load(tiny_release)
+    splice = {b.dataset: b for b in task_benchmarks("splice_site", datasets_root)}["GenomicLLM_GRCh38"]
+    rows = benchmark_rows(splice, "splice_site", 6, datasets_root)[0]
+    states, answers = fit_states(model, tok, "splice_site", rows, ("last",))
+    assert states.shape[0] == 12 and answers == rows["answer"].tolist() * 2
+    np.testing.assert_allclose(states[6:], task_states(model, tok, "splice_site", rows["sequence"].tolist()))
+    assert not np.allclose(states[:6], states[6:])  # the fields change the states: both forms are fitted
+    tf = {b.name: b for b in task_benchmarks("tf_binding", datasets_root)}["GUE/tf_0"]
+    rows = benchmark_rows(tf, "tf_binding", 6, datasets_root)[0]
+    assert fit_states(model, tok, "tf_binding", rows, ("last",))[0].shape[0] == 6  # no fields: asked once
