@@ -97,8 +97,9 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # Train the shipped model from scratch in two phases, 18,000 process CPU-seconds in all: 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
-# from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark (~55 min
-# on one thread; finetune/training/label_heads.py) and copy the model with its training config and log summary into
+# from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and
+# those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
+# finetune/training/label_heads.py) and copy the model with its training config and log summary into
 # $(MODEL). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
@@ -108,6 +109,8 @@ train: $(TOKENIZER)
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
 	  --config finetune/training/configs/genomicllm-classify.json --out build/train/genomicllm-classify
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release \
+	  --tasks orf_frame sequence_direction gene_biotype --rows 10000
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-classify --to $(MODEL)
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers

@@ -177,6 +177,8 @@ def markdown(results: dict, baselines: dict) -> str:
         notes = [SPLIT_NOTES.get(name.split("/")[0], "")]
         if "greedy" in r:
             notes.append(f"greedy text: {metric} {fmt(r['greedy'].get(metric))}")
+        if "without_fields" in r:
+            notes.append(f"asked without its fields: {metric} {fmt(r['without_fields'].get(metric))}")
         if not r.get("trained_on", True):
             notes.append("no train split in the mirror: zero-shot from the other configs of this task")
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "

@@ -20,6 +20,7 @@ def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path)
     assert all("without_fields" not in r for r in ops)  # generation is not read by heads
     assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
     assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
+    assert "asked without its fields: mcc" in markdown(results, {})
     data = tmp_path / "mine.csv"
     data.write_text("sequence,label\nACGTACGTAC,yes\nTTTTGGGGCC,no\n")
     assert score_file(release, "promoter", data)["n"] == 2
