@@ -9,10 +9,10 @@ the ORF frame the last block's states per codon position (`head_features`, `--fe
 benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). A task pooled over
 several benchmarks also gets each benchmark's own head, fitted on that benchmark's rows alone and kept where it beats
 the pooled head on `--select-rows` of the benchmark's dev rows (where it has no dev split, train rows held out from
-both heads): the evaluation asks with the benchmark's name, as the
-baselines are fitted per benchmark (pooling the nine TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md).
-Strand-symmetric
-tasks average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
+both heads): the evaluation asks with the benchmark's name, as the baselines are fitted per benchmark (pooling the
+nine TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md). A row with fields (the corpus' chromosome and
+strand) is fitted both as asked with them and without them (`fit_states`), as users ask. Strand-symmetric tasks
+average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
 with no train rows (histone marks) keeps the label scores. A regression task (GC content) gets a value head: ridge
 regression on the same states (`fit_value_head`). On dev the last state alone beat the label's token scores
 by +0.066 mean MCC (`studies/results/label_scoring.md`), and the averaged layers beat the last state alone by a
