@@ -245,9 +245,9 @@ def parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("ask", help="answer one question about one sequence",
                        description="Answer one question: a classification with its most probable label and every "
-                                   "label's probability (the task's label head), GC content by the value head, any other "
-                                   "greedily; for "
-                                   "exact-computable tasks also print the rule's answer and whether the model agrees.")
+                                   "label's probability (the task's label head), GC content by the value head, "
+                                   "any other greedily; for exact-computable tasks also print the rule's answer and "
+                                   "whether the model agrees.")
     a.add_argument("question", nargs="+", help="a question in the prompt grammar or in words, or (with --task) the "
                    "sequence; '-' reads it from standard input")
     a.add_argument("--task", choices=SEQUENCE_TASKS, help="the task, when the question is only a sequence")

@@ -8,9 +8,8 @@ head where it has one; greedy text is scored too, as `greedy`. Other prompts are
 (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as wrong and
 their rate is reported. A corpus question read by a head is also asked without its fields (chromosome, strand), as
 `ask`, the Space and the assistant ask it (`without_fields`). Writes `results.json` (with the head that answered
-each benchmark), `results.md` (ours
-beside the baselines of `baselines.json` and the published anchors) and a confusion-matrix PNG per classification
-benchmark.
+each benchmark), `results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a
+confusion-matrix PNG per classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
@@ -78,7 +77,8 @@ def score_heads(model, tok, task: str, sequences: list[str], fields: list, answe
     if t.kind == "classify":
         pred = [t.labels[i] for i in class_probabilities(model, tok, t, sequences, fields, benchmark).argmax(1)]
     else:
-        pred = [parse_answer(t, render_answer(t, float(v))) for v in values(model, tok, t, sequences, fields, benchmark)]
+        read = values(model, tok, t, sequences, fields, benchmark)
+        pred = [parse_answer(t, render_answer(t, float(v))) for v in read]
     return score(task, [parse_answer(task, a) for a in answers], pred), pred
 
 
@@ -134,13 +134,13 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             metrics, pred = score_rows(model, tok, task, prompts, answers)
             results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": "train" in b.splits}
             if read_by_heads(model, task):
+                sequences = rows["sequence"].tolist()
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
-                metrics, pred = score_heads(model, tok, task, rows["sequence"].tolist(), fields, answers, prompts,
-                                             b.name)
+                metrics, pred = score_heads(model, tok, task, sequences, fields, answers, prompts, b.name)
                 results[name].update(ours=metrics, greedy=results[name]["ours"], head=head_used(model, task, b.name))
                 if any(read_fields(f) for f in fields):  # also as `ask`, the Space and the assistant ask: no fields
-                    results[name]["without_fields"] = score_heads(model, tok, task, rows["sequence"].tolist(),
-                                                                  [None] * len(rows), answers, None, b.name)[0]
+                    results[name]["without_fields"] = score_heads(model, tok, task, sequences, [None] * len(rows),
+                                                                  answers, None, b.name)[0]
             exact = exact_reference(task, rows) if corpus else None
             if exact:
                 results[name]["exact_rule"] = exact

@@ -73,12 +73,6 @@ def _columns(df) -> tuple[list, list, list]:
     return df["sequence"].tolist(), fields, df["answer"].tolist()
 
 
-def training_rows(task: str, rows: int, root: Path = DATASETS_DIR, seed: int = 1) -> tuple[list, list, list]:
-    """(sequences, fields, answers): up to `rows` train rows of every benchmark of `task`, pooled."""
-    parts = [_columns(benchmark_rows(b, task, rows, root, seed=seed)[0]) for b in task_benchmarks(task, root)]
-    return tuple([x for part in parts for x in part[i]] for i in range(3))
-
-
 def layer_means(layers: int) -> tuple[str, ...]:
     """The `question_states` features of every layer's average, embeddings (0) to the last block."""
     return tuple(f"mean@{k}" for k in range(layers + 1))

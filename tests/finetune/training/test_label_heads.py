@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from finetune.training.label_heads import fit_head, fit_heads, training_rows, write_heads
+from finetune.training.label_heads import benchmark_rows, fit_head, fit_heads, task_benchmarks, write_heads
 from modeling.inference import ask, load
 from modeling.scores import class_probabilities, head_probabilities, label_probabilities, task_states
 from tasks.rules import reverse_complement
@@ -33,9 +33,16 @@ def test_a_head_is_the_standardised_regression_folded_into_one_linear_map():
 
 
 def test_training_rows_pool_every_benchmark_of_the_task(datasets_root):
-    seqs, fields, gold = training_rows("tf_binding", 5, datasets_root)
+    from finetune.training.label_heads import _columns
+
+    def training_rows(task, rows):  # what fit_heads pools: each benchmark's fit rows
+        benches = task_benchmarks(task, datasets_root)
+        parts = [_columns(benchmark_rows(b, task, rows, datasets_root)[0]) for b in benches]
+        return tuple([x for part in parts for x in part[i]] for i in range(3))
+
+    seqs, fields, gold = training_rows("tf_binding", 5)
     assert len(seqs) == len(fields) == len(gold) == 10 and set(gold) <= {"yes", "no"}  # tf_0 and mouse_0, 5 each
-    seqs, fields, gold = training_rows("splice_site", 5, datasets_root)
+    seqs, fields, gold = training_rows("splice_site", 5)
     assert len(seqs) == 5 and all(f and "strand" in f for f in fields)  # the corpus' rows keep their fields
 
 
@@ -241,7 +248,6 @@ def test_fit_heads_selects_benchmark_heads_on_rows_apart_from_their_fit(tiny_rel
 def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit():
     import pandas as pd
 
-    from finetune.training.label_heads import benchmark_rows
 
     class NoDev:  # a GenomicBenchmarks set: train and test only
         dev = None
@@ -259,7 +265,7 @@ def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit
 
 
 def test_corpus_rows_are_fitted_as_asked_with_their_fields_and_without(tiny_release, datasets_root):
-    from finetune.training.label_heads import benchmark_rows, fit_states, task_benchmarks
+    from finetune.training.label_heads import fit_states
 
     tok, model = load(tiny_release)
     splice = {b.dataset: b for b in task_benchmarks("splice_site", datasets_root)}["GenomicLLM_GRCh38"]
