@@ -31,7 +31,7 @@ from tasks.benchmarks import DATASETS_DIR
 from tasks.registry import get_task
 from tokenizer.rule import MIN_RUN
 
-from . import assistant_phrasings, assistant_phrasings_contrast, assistant_phrasings_more
+from . import assistant_phrasings, assistant_phrasings_contrast, assistant_phrasings_described, assistant_phrasings_more
 from . import assistant_templates as A
 from . import chat_data
 from . import chat_templates as T
@@ -48,7 +48,7 @@ TRAIN_RATES = {**RATES, "follow_up": 0.3, "refuse": 0.1, "clarify": 0.08, "no_ta
 NO_TOOL = ("reading_comprehension",)  # the answer is in the question itself
 REPLY_AS = {"gene_lookup_name": "gene_name", "gene_description": "gene_lookup_summary"}  # same reply tables
 # training-only phrasings, each set written by a session shown only the training templates (never the held-out ones)
-PHRASINGS = (assistant_phrasings, assistant_phrasings_more, assistant_phrasings_contrast)
+PHRASINGS = (assistant_phrasings, assistant_phrasings_more, assistant_phrasings_contrast, assistant_phrasings_described)
 NOT_BASES = "EFIJLOPQXZ"  # letters the normaliser rejects (U is RNA, the other letters IUPAC codes)
 
 
