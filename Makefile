@@ -166,24 +166,27 @@ lora: $(DATASETS)
 	$(PY) -m hub.lora_card --run build/lora --eval build/lora/eval --out $(LORA_DIR)
 
 # The chat assistant (issue 16): SmolLM2-135M-Instruct + a LoRA that calls tools (the exact rules, GenomicLLM, the
-# NCBI gene table) instead of computing DNA itself. Four runs, each from the one before (each resumable: rerun to
+# NCBI gene table) instead of computing DNA itself. Five runs, each from the one before (each resumable: rerun to
 # continue): the first LoRA (finetune/chat/configs/assistant.json, ~1.6 CPU-hours), more steps on data with the
 # training-only phrasings and more refusals / clarifications (assistant-more.json, ~1.5 CPU-hours on two threads),
 # more steps with the second set of training-only phrasings and the gene look-up split in two tools
 # (assistant-more-phrasings.json, ~1.6 CPU-hours on two threads), then more steps with the third set, phrasings that
-# keep apart tasks sharing words (assistant-contrast.json, ~2.6 CPU-hours on two threads); evaluate on held-out
+# keep apart tasks sharing words (assistant-contrast.json, ~2.6 CPU-hours on two threads), then more steps with the
+# fourth set, phrasings that describe what is asked without the task's keyword (assistant-described.json, ~1.7
+# CPU-hours on two threads); evaluate on held-out
 # phrasings, ship $(ASSISTANT_DIR). Each run draws from the phrasing sets that exist now (the earlier runs were
 # trained before the later sets were written). Long:
 #   nohup make assistant > logs/assistant.log 2>&1 &
 ASSISTANT_DIR := release/GenomicLLM-assistant
-ASSISTANT_RUN := build/assistant-contrast
+ASSISTANT_RUN := build/assistant-described
 .PHONY: assistant
 assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant.json --out build/assistant $(ASSISTANT_ARGS)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more.json --out build/assistant-more
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-more-phrasings.json \
 	  --out build/assistant-more-phrasings
-	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-contrast.json --out $(ASSISTANT_RUN)
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-contrast.json --out build/assistant-contrast
+	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-described.json --out $(ASSISTANT_RUN)
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --out $(ASSISTANT_RUN)/eval
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --fresh --per-task 20 --out $(ASSISTANT_RUN)/eval-fresh
 	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_RUN)/training_summary.json

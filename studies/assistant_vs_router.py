@@ -5,9 +5,9 @@ assistant evaluation asked (`assistant_eval --out DIR`: same split, per-task cou
 that evaluation's routing score (first call = the expected tool and task), per dataset task. The router knows only
 the dataset tasks, so the tool-only tasks (length, ORFs, gene look-ups…) and reading comprehension are left out.
 
-    python -m studies.assistant_vs_router --eval build/assistant-contrast/eval --per-task 50 \
+    python -m studies.assistant_vs_router --eval build/assistant-described/eval --per-task 50 \
         --out studies/results/assistant_vs_router
-    python -m studies.assistant_vs_router --eval build/assistant-contrast/eval-fresh --per-task 20 --fresh \
+    python -m studies.assistant_vs_router --eval build/assistant-described/eval-fresh --per-task 20 --fresh \
         --out studies/results/assistant_vs_router_fresh
 """
 
