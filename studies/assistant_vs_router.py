@@ -22,7 +22,7 @@ from tasks.router import route
 from .tables import write_results
 
 
-def compare(eval_dir: Path, per_task: int, fresh: bool, datasets: Path, seed: int = 0) -> list[dict]:
+def compare(eval_dir: Path, per_task: int, fresh: bool | str, datasets: Path, seed: int = 0) -> list[dict]:
     convs = assistant_eval.conversations("test", per_task, seed, datasets, fresh=fresh)
     rows = assistant_eval.shard_rows(sorted(eval_dir.glob("shard-*")))
     if [r["index"] for r in rows] != list(range(len(convs))):
@@ -52,12 +52,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--eval", type=Path, required=True, help="an assistant_eval --out folder (its shard-*/rows.jsonl)")
     p.add_argument("--per-task", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fresh", action="store_true", help="the evaluation asked with the second held-out set")
+    p.add_argument("--fresh", nargs="?", const="second", choices=tuple(assistant_eval.BLIND_SETS),
+                   help="the evaluation asked with a held-out set written blind (second, the default, or third)")
     p.add_argument("--datasets", type=Path, default=Path("build/datasets"))
     p.add_argument("--out", type=Path, required=True, help="writes OUT.json and OUT.md")
     args = p.parse_args(argv)
     rows = compare(args.eval, args.per_task, args.fresh, args.datasets, args.seed)
-    title = (f"Routing of single questions ({'second held-out set' if args.fresh else 'held-out templates'}, "
+    title = (f"Routing of single questions ({f'{args.fresh} held-out set' if args.fresh else 'held-out templates'}, "
              f"test records, {args.per_task} per task): the keyword router vs the assistant ({args.eval}).")
     md = f"{title}\n\n{markdown(rows)}"
     write_results(args.out, {"eval": str(args.eval), "fresh": args.fresh, "rows": rows}, md)  # prints md too

@@ -3,7 +3,8 @@
     python -m finetune.chat.assistant_eval --adapter build/assistant/adapter --out build/assistant/eval [--per-task 50]
 
 Conversations are `assistant_data.build("test")`: test records asked with the evaluation-only templates (with
-`--fresh`, the single questions with a second held-out set, `assistant_eval_phrasings`). Each is
+`--fresh`, the single questions with a second held-out set, `assistant_eval_phrasings`; `--fresh third`, a third,
+`assistant_eval_phrasings_third`, written blind after the last training phrasings). Each is
 replayed through a fresh `Assistant` (the real LoRA, the real tools: GenomicLLM answers the learned tasks), one user
 turn after another; the last turn is scored:
 - routing: the first tool call is the expected tool (and task, for `classify`); no call where none is expected;
@@ -37,9 +38,11 @@ from tasks.metrics import score
 from tasks.paths import LORA_DIR
 from tasks.registry import TASKS
 
-from . import assistant_data, assistant_eval_phrasings, chat_data
+from . import assistant_data, assistant_eval_phrasings, assistant_eval_phrasings_third, chat_data
 
 OLD_EVAL = LORA_DIR / "eval.json"
+# held-out question sets written without sight of any template (`--fresh`), beside the tables' held-out templates
+BLIND_SETS = {"second": assistant_eval_phrasings.ASK, "third": assistant_eval_phrasings_third.ASK}
 _ASKS_BACK = re.compile(r"\?|\b(paste|send|which sequence)\b", re.I)
 
 
@@ -106,11 +109,11 @@ def judge(conv, turn: Turn, refs) -> dict:
 
 
 def conversations(split: str, per_task: int, seed: int, datasets: Path, tasks: list[str] | None = None,
-                  fresh: bool = False) -> list:
+                  fresh: bool | str = False) -> list:
     """The conversations an evaluation replays: `split` records asked with the tables' held-out templates, or with
-    the second held-out set (`fresh`)."""
-    return assistant_data.build(split, per_task, seed, datasets, tasks=tasks,
-                                ask=assistant_eval_phrasings.ASK if fresh else None)
+    a set written blind (`fresh`: a name in `BLIND_SETS`; True: the second)."""
+    ask = BLIND_SETS["second" if fresh is True else fresh] if fresh else None
+    return assistant_data.build(split, per_task, seed, datasets, tasks=tasks, ask=ask)
 
 
 def replay(bot: Assistant, conv) -> Turn:
@@ -226,7 +229,7 @@ def run_workers(args, n_convs: int) -> tuple[list[Turn], list[dict]]:
                                "--datasets", str(args.datasets), "--per-task", str(args.per_task),
                                "--seed", str(args.seed), "--split", args.split, "--out", str(d),
                                *(["--tasks", *args.tasks] if args.tasks else []), "--shard", f"{k}/{args.workers}",
-                               *(["--fresh"] if args.fresh else []),
+                               *(["--fresh", args.fresh] if args.fresh else []),
                                *(["--base", str(args.base)] if args.base else [])], env=env)
              for k, d in enumerate(shard_dirs)]
     if any(p.wait() for p in procs):
@@ -267,8 +270,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tasks", nargs="*", help="only these tasks' conversations (default: every task)")
     p.add_argument("--split", default="test", help="records to ask about (held-out phrasings on every split)")
-    p.add_argument("--fresh", action="store_true", help="ask the single questions with the second held-out set "
-                   "(assistant_eval_phrasings), written without sight of any template")
+    p.add_argument("--fresh", nargs="?", const="second", choices=tuple(BLIND_SETS),
+                   help="ask the single questions with a held-out set written without sight of any template: the "
+                   "second (assistant_eval_phrasings, the default) or the third (assistant_eval_phrasings_third)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="one-thread processes sharing the conversations (latency is then one core's)")
     p.add_argument("--shard", help=argparse.SUPPRESS)  # "k/N": one worker's share, rows to <out>/rows.jsonl

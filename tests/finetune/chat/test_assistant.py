@@ -210,13 +210,15 @@ def test_held_out_templates_stay_out_of_training(corpus_root, train_convs):
     assert not held_out & {t for table in extra for t in table}  # the training-only phrasings hold none of them
     for P in assistant_data.PHRASINGS:  # every set is drawn from
         assert any(c.template in P.ASK.get(c.task, []) for c in train_convs if c.kind == "single")
-    from finetune.chat import assistant_eval_phrasings
+    from finetune.chat.assistant_eval import BLIND_SETS, conversations
 
-    fresh = {t for table in assistant_eval_phrasings.ASK.values() for t in table}  # the second held-out set
-    assert fresh and not fresh & ({c.template for c in train_convs} | {t for table in extra for t in table}
-                                  | {t for table in tables for t in T.train_templates(table)})
-    asked = assistant_data.build("validation", 2, 0, corpus_root, tasks=EXACT_TASKS, ask=assistant_eval_phrasings.ASK)
-    assert all(c.template in fresh for c in asked if c.kind == "single")
+    trained = ({c.template for c in train_convs} | {t for table in extra for t in table}
+               | {t for table in tables for t in T.train_templates(table)})
+    for name, ask in BLIND_SETS.items():  # the held-out sets written blind
+        fresh = {t for table in ask.values() for t in table}
+        assert fresh and not fresh & trained, name
+        asked = conversations("validation", 2, 0, corpus_root, EXACT_TASKS, name)
+        assert all(c.template in fresh for c in asked if c.kind == "single"), name
     evals = assistant_data.build("validation", 4, 0, corpus_root, tasks=EXACT_TASKS)
     assert all(c.template in held_out for c in evals)
 
