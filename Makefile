@@ -189,16 +189,20 @@ assistant: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.lora --config finetune/chat/configs/assistant-described.json --out $(ASSISTANT_RUN)
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --out $(ASSISTANT_RUN)/eval
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --fresh --per-task 20 --out $(ASSISTANT_RUN)/eval-fresh
+	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_RUN)/adapter --fresh third --per-task 20 \
+	  --out $(ASSISTANT_RUN)/eval-third
 	$(PY) -m finetune.chat.lora --summary --out $(ASSISTANT_RUN) > $(ASSISTANT_RUN)/training_summary.json
 	rm -rf $(ASSISTANT_DIR) && cp -r $(ASSISTANT_RUN)/adapter $(ASSISTANT_DIR) && rm -f $(ASSISTANT_DIR)/README.md  # peft's empty stub
 	cp $(ASSISTANT_RUN)/eval/eval.json $(ASSISTANT_RUN)/eval/eval.md $(ASSISTANT_RUN)/data_summary.json \
 	  $(ASSISTANT_RUN)/loss.png $(ASSISTANT_RUN)/train_config.json $(ASSISTANT_RUN)/training_summary.json $(ASSISTANT_DIR)/
 	cp $(ASSISTANT_RUN)/eval-fresh/eval.json $(ASSISTANT_DIR)/eval-fresh.json
 	cp $(ASSISTANT_RUN)/eval-fresh/eval.md $(ASSISTANT_DIR)/eval-fresh.md
+	cp $(ASSISTANT_RUN)/eval-third/eval.json $(ASSISTANT_DIR)/eval-third.json
+	cp $(ASSISTANT_RUN)/eval-third/eval.md $(ASSISTANT_DIR)/eval-third.md
 
 # Re-evaluate the shipped assistant (50 conversations per task on the tables' held-out phrasings, ~20 min on two
-# cores; then 20 per task on the second held-out set, assistant_eval_phrasings, ~8 min) and refresh its eval*.json /
-# eval*.md: after a change to the runtime (decoding, tools) rather than to the adapter.
+# cores; then 20 per task on the second and third held-out sets, written blind, ~8 min each) and refresh its
+# eval*.json / eval*.md: after a change to the runtime (decoding, tools) rather than to the adapter.
 .PHONY: assistant-eval
 assistant-eval: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_DIR) --out build/assistant-eval $(EVAL_ARGS)
@@ -206,6 +210,10 @@ assistant-eval: $(DATASETS) $(CHAT_BASE)
 	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_DIR) --fresh --per-task 20 --out build/assistant-eval-fresh
 	cp build/assistant-eval-fresh/eval.json $(ASSISTANT_DIR)/eval-fresh.json
 	cp build/assistant-eval-fresh/eval.md $(ASSISTANT_DIR)/eval-fresh.md
+	$(PY) -m finetune.chat.assistant_eval --adapter $(ASSISTANT_DIR) --fresh third --per-task 20 \
+	  --out build/assistant-eval-third
+	cp build/assistant-eval-third/eval.json $(ASSISTANT_DIR)/eval-third.json
+	cp build/assistant-eval-third/eval.md $(ASSISTANT_DIR)/eval-third.md
 
 # Assemble build/hub/ (model, three datasets, adapter, Space) and list every file with size and sha256: a dry run.
 # PUSH=1 uploads with $$HF_TOKEN; HF_NAMESPACE=... picks the namespace, TAG=v... tags each repo's new commit,
