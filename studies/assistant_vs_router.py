@@ -22,7 +22,7 @@ from tasks.router import route
 from .tables import write_results
 
 
-def compare(eval_dir: Path, per_task: int, fresh: bool | str, datasets: Path, seed: int = 0) -> list[dict]:
+def compare(eval_dir: Path, per_task: int, fresh: str | None, datasets: Path, seed: int = 0) -> list[dict]:
     convs = assistant_eval.conversations("test", per_task, seed, datasets, fresh=fresh)
     rows = assistant_eval.shard_rows(sorted(eval_dir.glob("shard-*")))
     if [r["index"] for r in rows] != list(range(len(convs))):

@@ -109,11 +109,10 @@ def judge(conv, turn: Turn, refs) -> dict:
 
 
 def conversations(split: str, per_task: int, seed: int, datasets: Path, tasks: list[str] | None = None,
-                  fresh: bool | str = False) -> list:
+                  fresh: str | None = None) -> list:
     """The conversations an evaluation replays: `split` records asked with the tables' held-out templates, or with
-    a set written blind (`fresh`: a name in `BLIND_SETS`; True: the second)."""
-    ask = BLIND_SETS["second" if fresh is True else fresh] if fresh else None
-    return assistant_data.build(split, per_task, seed, datasets, tasks=tasks, ask=ask)
+    a set written blind (`fresh`: a name in `BLIND_SETS`)."""
+    return assistant_data.build(split, per_task, seed, datasets, tasks=tasks, ask=BLIND_SETS[fresh] if fresh else None)
 
 
 def replay(bot: Assistant, conv) -> Turn:

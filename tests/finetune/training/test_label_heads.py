@@ -248,7 +248,6 @@ def test_fit_heads_selects_benchmark_heads_on_rows_apart_from_their_fit(tiny_rel
 def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit():
     import pandas as pd
 
-
     class NoDev:  # a GenomicBenchmarks set: train and test only
         dev = None
 
