@@ -49,7 +49,7 @@ from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
-from .positions_genomicllm import STREAMS, stream_positions, token_table
+from .positions_genomicllm import STREAMS, field_of, field_pointer, key_table, stream_positions, token_table
 
 logger = logging.get_logger(__name__)
 
@@ -197,6 +197,13 @@ class GenomicLLMAttention(nn.Module):
         self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
         self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
         self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size, bias=False)
+        self.register_buffer("pointer_heads", self.compute_pointer_heads(config), persistent=False)
+
+    @staticmethod
+    def compute_pointer_heads(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        """(H,) bool: the heads on the ``pointer`` stream."""
+        streams = config.position_streams or ["token"] * config.num_attention_heads
+        return torch.tensor([s == "pointer" for s in streams], dtype=torch.bool, device=device)
 
     def forward(
         self,
@@ -204,6 +211,8 @@ class GenomicLLMAttention(nn.Module):
         position_embeddings: tuple[torch.Tensor, torch.Tensor],  # cos, sin: (B, T, Hd)
         attention_mask: torch.Tensor | None = None,  # from create_causal_mask; None = plain causal
         cache: Cache | None = None,
+        pointer: tuple[torch.Tensor, torch.Tensor] | None = None,  # where pointer heads write, (B, T), and what they
+        # read, (B, 1, T, S) (``GenomicLLMModel._pointer_reach``); None: a model without pointer heads
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         input_shape = hidden_states.shape[:-1]  # (B, T)
@@ -232,6 +241,15 @@ class GenomicLLMAttention(nn.Module):
             scaling=self.scaling,
             **kwargs,
         )  # (B, T, H, Hd)
+        if pointer is not None:  # pointer heads read the asked field alone and write only where it is asked
+            asked, reach = pointer
+            heads = self.pointer_heads
+            scores = query_states[:, heads] @ key_states[:, heads].transpose(-1, -2) * self.scaling  # (B, P, T, S)
+            read = torch.softmax(scores.masked_fill(~reach, float("-inf")), dim=-1) @ value_states[:, heads]
+            keep = (~heads | asked[..., None]).to(attn_output.dtype)  # (B, T, H)
+            attn_output = attn_output.clone()
+            attn_output[:, :, heads] = read.transpose(1, 2).to(attn_output.dtype)
+            attn_output = attn_output * keep[..., None]
         attn_output = attn_output.reshape(*input_shape, -1).contiguous()  # (B, T, H*Hd)
         return self.o_proj(attn_output), attn_weights  # (B, T, D)
 
@@ -297,6 +315,7 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
         attention_mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         padding_mask: torch.Tensor | None = None,  # (B, S), for the convolution
+        pointer: tuple[torch.Tensor, torch.Tensor] | None = None,  # for the pointer heads (GenomicLLMAttention)
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.conv is not None:
@@ -307,6 +326,7 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
             position_embeddings=position_embeddings,
             attention_mask=attention_mask,
             cache=cache,
+            pointer=pointer,
             **kwargs,
         )
         hidden_states = residual + hidden_states
@@ -376,16 +396,24 @@ class GenomicLLMPositionStreams(nn.Module):
         self.register_buffer("is_open", token_table(config.vocab_size, config.field_open_token_ids), persistent=False)
         self.register_buffer("is_close", token_table(config.vocab_size, config.field_close_token_ids),
                              persistent=False)
+        self.register_buffer("key_canon", key_table(config.vocab_size, config.field_key_aliases), persistent=False)
         self.register_buffer("head_stream", self.compute_head_stream(config), persistent=False)
+        self.pointer = "pointer" in config.position_streams
 
     @staticmethod
     def compute_head_stream(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
         return torch.tensor([STREAMS.index(s) for s in config.position_streams], dtype=torch.long, device=device)
 
-    def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
+    def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> tuple[torch.LongTensor, torch.Tensor | None]:
+        """(B, N, S) positions, and (B, S) where a field is asked (what pointer heads may write) or None."""
         c = self.config
-        return stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id, c.dna_run_min_tokens,
-                                c.far_offset, self.is_open, self.is_close)
+        positions = stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id,
+                                     c.dna_run_min_tokens, c.far_offset, self.is_open, self.is_close)
+        if not self.pointer:  # the pointer stream sits far, as text does
+            return torch.cat([positions, c.far_offset + positions[:, :1]], dim=1), None
+        pointer, asked = field_pointer(input_ids, real, self.is_marker, c.eos_token_id, c.far_offset, self.is_open,
+                                       self.is_close, self.key_canon)
+        return torch.cat([positions, pointer[:, None]], dim=1), asked
 
     def per_head(self, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, T, Hd) tables -> (B, H, T, Hd): each head gets its stream's."""
@@ -435,7 +463,10 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.is_marker, token_table(c.vocab_size, c.answer_marker_token_ids, device))
             init.copy_(module.is_open, token_table(c.vocab_size, c.field_open_token_ids, device))
             init.copy_(module.is_close, token_table(c.vocab_size, c.field_close_token_ids, device))
+            init.copy_(module.key_canon, key_table(c.vocab_size, c.field_key_aliases, device))
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
+        elif isinstance(module, GenomicLLMAttention):
+            init.copy_(module.pointer_heads, module.compute_pointer_heads(self.config, module.pointer_heads.device))
         elif isinstance(module, nn.Conv1d):
             init.normal_(module.weight, mean=0.0, std=std)
         elif isinstance(module, GenomicLLMKmerEmbedding):
@@ -546,9 +577,10 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             inputs_embeds = inputs_embeds + self.kmer_embed(self._history(input_ids, history_ids, past_seen_tokens),
                                                             seq_len)
 
-        stream_ids = None  # (B, N, T) when heads read position streams
+        stream_ids = pointer = None  # (B, N, T) when heads read position streams; what pointer heads need
         if self.position_streams is not None:
-            stream_ids = self._stream_ids(input_ids, history_ids, position_ids, attention_mask, past_seen_tokens)
+            stream_ids, pointer = self._stream_ids(input_ids, history_ids, position_ids, attention_mask,
+                                                   past_seen_tokens)
             position_ids = stream_ids[:, 0]  # the ordinary stream
         elif position_ids is None:
             position_ids = self._position_ids(attention_mask, past_seen_tokens, seq_len, inputs_embeds.device)
@@ -578,6 +610,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 attention_mask=causal_mask,
                 cache=cache,
                 padding_mask=padding_mask,
+                pointer=pointer,
                 **kwargs,
             )
             if output_attentions:
@@ -594,12 +627,16 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         )
 
     def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
-        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included)."""
+        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included), and what
+        the pointer heads need (``_pointer_reach``; None without them)."""
         if position_ids is not None:
             if position_ids.dim() != 3 or position_ids.shape[1] != len(STREAMS):
                 raise ValueError(f"this model's heads read {len(STREAMS)} position streams: pass position_ids as "
                                  f"(batch, {len(STREAMS)}, tokens), or leave them to the model")
-            return position_ids
+            if self.position_streams.pointer:
+                raise ValueError("this model's pointer heads read where a field is asked from the token ids: leave "
+                                 "position_ids to the model")
+            return position_ids, None
         if input_ids is None:
             raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
         seq_len = input_ids.shape[1]
@@ -609,7 +646,24 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             real = attention_mask.bool()
         else:
             real = torch.ones_like(history_ids, dtype=torch.bool)
-        return self.position_streams(history_ids, real)[..., -seq_len:]
+        positions, asked = self.position_streams(history_ids, real)
+        pointer = None if asked is None else self._pointer_reach(positions[:, STREAMS.index("pointer")], asked, seq_len)
+        return positions[..., -seq_len:], pointer
+
+    def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int):
+        """Where the new tokens' pointer heads write, (B, T), and which keys they may read, (B, 1, T, S): the earlier
+        tokens of their own field (for " =" and the answer: the asked field), and themselves, so that every query
+        has a key (what it reads where nothing is asked is never written). Within the field, rotary positions on the
+        pointer stream tell the value's tokens apart; without the fence, hundreds of keys at other offsets would
+        compete with the one the copy needs."""
+        field = field_of(pointer, self.config.far_offset)  # (B, S)
+        seq = pointer.shape[1]
+        keys = torch.arange(seq, device=pointer.device)
+        queries = keys[-seq_len:]
+        mine = field[:, -seq_len:, None]  # (B, T, 1)
+        causal = keys[None, None, :] <= queries[None, :, None]
+        reach = ((mine == field[:, None, :]) & (mine >= 0) & causal) | (keys[None, None, :] == queries[None, :, None])
+        return asked[:, -seq_len:], reach[:, None]
 
     @staticmethod
     def _history(input_ids: torch.LongTensor, history_ids: torch.LongTensor | None,

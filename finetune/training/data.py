@@ -5,7 +5,8 @@ rows ** `temperature` (0.5 by default: small tasks are seen more often than thei
 less) times its `source_weights` factor (default 1; the exact tasks need many more answers than their row counts
 give), then a row uniformly within it. Dev/validation/test rows never enter (`TRAIN_SPLIT` only).
 
-An example is `prompt` + `" " + answer` + eos. Loss weights: 1 on answer and eos tokens, `prompt_weight` on prompt
+An example is `prompt` + `" " + answer` + eos; an answer read back from a field (`Task.answer == "field"`) is cut as
+the prompt cuts the value after "=" (`answer_ids`). Loss weights: 1 on answer and eos tokens, `prompt_weight` on prompt
 tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
 Batches are drawn from a generator seeded by (seed, step, rank), so a resumed run sees exactly the batches it would
 have seen, with no data-loader state to save.
@@ -54,11 +55,30 @@ class Source:
         return self.example(int(rng.integers(len(self))))
 
 
-def encode_row(tok, prompt: str, answer: str) -> tuple[np.ndarray, int]:
-    """One made-up row as the tokenizer's (prompt, answer) pair, as `tokenize_rows` encodes the train splits: the ids
-    and the number of prompt tokens."""
-    enc = tok(prompt, " " + answer, return_token_type_ids=True)
-    return np.asarray(enc["input_ids"], dtype=np.int32), enc["token_type_ids"].index(1)
+def field_answer_ids(tok, answers: list[str]) -> list[list[int]]:
+    """Answers read back from a field, each as a space and then the value's ids as the prompt has them after "="
+    (the value cut alone), and eos: answer token j + 1 is the value's token j, the constant alignment the pointer
+    heads copy along (`modeling/positions_genomicllm.py`). The tokenizer's own cut of " PSMF1" (" PS", "MF1") shares
+    no token boundary with the value's ("PS", "MF", "1") in a third of the gene symbols."""
+    space = tok(" ", add_special_tokens=False)["input_ids"]
+    values = tok(answers, add_special_tokens=False)["input_ids"]
+    return [space + ids + [tok.eos_token_id] for ids in values]
+
+
+def encode_rows(tok, prompts: list[str], answers: list[str], field: bool = False) -> list[tuple[list[int], int]]:
+    """Rows as `<s> prompt answer</s>` ids and their number of prompt tokens: the tokenizer's (prompt, answer) pair,
+    or for answers read back from a field, the prompt then `field_answer_ids`."""
+    if field:
+        heads = tok(prompts)["input_ids"]
+        return [(h + a, len(h)) for h, a in zip(heads, field_answer_ids(tok, answers))]
+    enc = tok(prompts, [" " + a for a in answers], return_token_type_ids=True)
+    return [(ids, types.index(1)) for ids, types in zip(enc["input_ids"], enc["token_type_ids"])]
+
+
+def encode_row(tok, prompt: str, answer: str, field: bool = False) -> tuple[np.ndarray, int]:
+    """One made-up row, as `tokenize_rows` encodes the train splits: the ids and the number of prompt tokens."""
+    ids, n_prompt = encode_rows(tok, [prompt], [answer], field)[0]
+    return np.asarray(ids, dtype=np.int32), n_prompt
 
 
 class MadeUpSource:
@@ -157,7 +177,7 @@ class FieldCropSource(MadeUpSource):
                 fields[key] = self._pick(rng)[1].get(key, value)
         question = str(rng.choice(list(fields)))
         return encode_row(self.tok, render_prompt(self.task, seq[start:start + n], fields, question),
-                          exact_answer(self.task, seq, fields, question))
+                          exact_answer(self.task, seq, fields, question), field=True)
 
 
 # The exact tasks cut into crops, from which corpus config, and the window frame.
@@ -225,17 +245,17 @@ class Mixture:
         return out
 
 
-def tokenize_rows(name: str, prompts: list[str], answers: list[str], tok, max_len: int) -> Source:
-    """Each row as the tokenizer's (prompt, answer) pair: `<s> prompt answer</s>`, its token_type_ids 0 on the
-    prompt and 1 on the answer + `</s>`, the one prompt/answer split from tokenizer to loss."""
-    enc = tok(prompts, [" " + a for a in answers], return_token_type_ids=True)
+def tokenize_rows(name: str, prompts: list[str], answers: list[str], tok, max_len: int,
+                  field: bool = False) -> Source:
+    """Each row as `encode_rows` cuts it: `<s> prompt answer</s>` (answers read back from a field: `field`), with its
+    number of prompt tokens, the one prompt/answer split from tokenizer to loss."""
     seqs, plens, dropped = [], [], 0
-    for ids, types in zip(enc["input_ids"], enc["token_type_ids"]):
+    for ids, n_prompt in encode_rows(tok, prompts, answers, field):
         if len(ids) > max_len:
             dropped += 1
             continue
         seqs.append(ids)
-        plens.append(types.index(1))
+        plens.append(n_prompt)
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     flat = np.fromiter((t for s in seqs for t in s), dtype=np.int32, count=int(offsets[-1]))
@@ -251,12 +271,16 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
             name = f"{dataset}/{path.parent.name}"
             if only and name not in only:
                 continue
-            df = pd.read_parquet(path, columns=["prompt", "answer"])
+            df = pd.read_parquet(path, columns=["task", "prompt", "answer"])
             df = df[df["prompt"].str.len() > 0]  # configs without a task (GB demo sets) have no prompts
             if max_rows_per_source and len(df) > max_rows_per_source:
                 df = df.sample(n=max_rows_per_source, random_state=seed)
             if len(df):
-                sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len))
+                field = {get_task(t).answer == "field" for t in df["task"].unique()}
+                if len(field) > 1:
+                    raise ValueError(f"{name}: mixes answers read back from fields with others")
+                sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len,
+                                             field.pop()))
     if not sources:
         raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
     sources += crop_sources(root, tok, crops or [], max_tokens=max_len)

@@ -41,21 +41,24 @@ def log_summary(run: Path) -> dict:
 
 
 def init_summary(run: Path, this: dict) -> dict:
-    """For a run started from another run's weights (`init_from`): that run's summary and the totals of both
-    (`this`: the run's own `log_summary`)."""
+    """For a run started from another run's weights (`init_from`): that run's summary and the totals of the whole
+    chain of runs (`this`: the run's own `log_summary`; the run before it may itself have started from another)."""
     config = run / "train_config.json"
     init = json.loads(config.read_text()).get("init_from") if config.is_file() else None
     if not init:
         return {}
     init = Path(init)
     if (init / "log.jsonl").is_file():
-        first = log_summary(init)
+        own = log_summary(init)
+        first = {**own, **init_summary(init, own)}
     else:  # a run rebuilt from its shipped folder: the summary ship wrote then
-        shipped = json.loads((init / "release" / "training_summary.json").read_text())
-        first = {k: shipped[k] for k in ("steps", "tokens", "cpu_s", "wall_s_logged",
-                                         "final_loss_mean_last_50_steps", "tokens_per_s_last")}
+        first = json.loads((init / "release" / "training_summary.json").read_text())
+    keep = ("steps", "tokens", "cpu_s", "wall_s_logged", "final_loss_mean_last_50_steps", "tokens_per_s_last",
+            "init_from", "total_tokens", "total_cpu_s")
+    first = {k: first[k] for k in keep if k in first}
     return {"init_from": {"run": str(init), **first},
-            "total_tokens": first["tokens"] + this["tokens"], "total_cpu_s": first["cpu_s"] + this["cpu_s"]}
+            "total_tokens": first.get("total_tokens", first["tokens"]) + this["tokens"],
+            "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + this["cpu_s"]}
 
 
 def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None) -> Path:

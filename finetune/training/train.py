@@ -45,6 +45,7 @@ from ..loop import (
     resume_log,
 )
 from .data import collate, load_mixture
+from .pointer_heads import grow, train_only_pointer_heads
 from .loss import NarrowPromptDNALoss
 
 ANSWER_MARKER = SEP.rstrip()  # " =": the token that ends every question
@@ -82,6 +83,14 @@ class TrainConfig(JsonConfig):
     seed: int = 0
     init_from: str | None = None  # a finished run folder whose release/ weights start this run (a second phase with
     # its own mixture and schedule; the model shape must match); ship adds that run's totals to the summary
+    pointer_heads: int = 0  # a phase that adds this many heads per layer on the pointer stream to init_from's model
+    # and trains only them (pointer_heads.py; `model` is then init_from's, and weight_decay must be 0)
+
+    def __post_init__(self):
+        if self.pointer_heads and not self.init_from:
+            raise ValueError("pointer_heads are added to a trained model: set init_from")
+        if self.pointer_heads and self.weight_decay:
+            raise ValueError("pointer_heads: weight_decay must be 0 (it would shrink the frozen weights)")
 
 
 # Parts a second phase may add to the first phase's model: they start as their own initialisation says (the k-mer
@@ -89,15 +98,20 @@ class TrainConfig(JsonConfig):
 ADDABLE_PREFIXES = ("model.kmer_embed.",)
 
 
-def load_init_weights(model, run: Path) -> None:
-    """`run`'s released weights into `model` (same shape; only ADDABLE_PREFIXES parts may be new): where a second
-    training phase starts."""
+def load_release(run: Path):
+    """The model `run` released (fp32)."""
     from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
     release = run / "release"
     if not (release / "config.json").is_file():
         raise FileNotFoundError(f"init_from {run}: no release/ folder there (the run has not finished)")
-    weights = GenomicLLMForCausalLM.from_pretrained(release, dtype=torch.float32).state_dict()
+    return GenomicLLMForCausalLM.from_pretrained(release, dtype=torch.float32)
+
+
+def load_init_weights(model, run: Path) -> None:
+    """`run`'s released weights into `model` (same shape; only ADDABLE_PREFIXES parts may be new): where a second
+    training phase starts."""
+    weights = load_release(run).state_dict()
     try:
         result = model.load_state_dict(weights, strict=False)
     except RuntimeError as e:  # a tensor of another size
@@ -111,15 +125,26 @@ def load_init_weights(model, run: Path) -> None:
 def stream_token_ids(tok) -> dict[str, list[int]]:
     """What the run-relative position streams read from the tokenizer: the ids of its nucleotide tokens (the run
     letters, and the k-mers of a k-mer scheme; text merges such as "CAT" are not) and of the grammar's
-    question/answer separator " =", and of what opens ("=") and closes (",") a field's value"""
+    question/answer separator " =", and the field tokens (`field_token_ids`)."""
     letters, k = set(rule.RUN_LETTERS + rule.IUPAC_UPPER), dna_kmer(tok)
     dna = sorted(i for t, i in tok.get_vocab().items() if t and set(t) <= letters and len(t) in (1, k))
-    marker, opener, closer = tok.convert_tokens_to_ids([ANSWER_MARKER, KEY_SEP, FIELD_SEP.strip()])
-    if not dna or tok.unk_token_id in (marker, opener, closer) or None in (marker, opener, closer):
-        raise ValueError(f"{tok.name_or_path}: no nucleotide tokens, or no {ANSWER_MARKER!r}, {KEY_SEP!r} or "
-                         f"{FIELD_SEP.strip()!r} token")
-    return {"dna_token_ids": dna, "answer_marker_token_ids": [marker], "field_open_token_ids": [opener],
-            "field_close_token_ids": [closer]}
+    marker = tok.convert_tokens_to_ids(ANSWER_MARKER)
+    if not dna or marker in (None, tok.unk_token_id):
+        raise ValueError(f"{tok.name_or_path}: no nucleotide tokens, or no {ANSWER_MARKER!r} token")
+    return {"dna_token_ids": dna, "answer_marker_token_ids": [marker], **field_token_ids(tok)}
+
+
+def field_token_ids(tok) -> dict[str, list]:
+    """What opens a field's value ("=", and merges that begin with it, such as "=+," for "strand=+,"), what closes it
+    ("," and the merges that end with it), and the key aliases: " symbol" names the key "symbol" (a key opens the
+    prompt without a space, a question names it with one)."""
+    vocab, close = tok.get_vocab(), FIELD_SEP.strip()
+    if KEY_SEP not in vocab or close not in vocab:
+        raise ValueError(f"{tok.name_or_path}: no {KEY_SEP!r} or {close!r} token")
+    openers = sorted(i for t, i in vocab.items() if t.startswith(KEY_SEP))
+    closers = sorted({vocab[close]} | {i for t, i in vocab.items() if t.startswith(KEY_SEP) and t.endswith(close)})
+    aliases = sorted([i, vocab[t[1:]]] for t, i in vocab.items() if t[:1] == " " and t[1:].isalpha() and t[1:] in vocab)
+    return {"field_open_token_ids": openers, "field_close_token_ids": closers, "field_key_aliases": aliases}
 
 
 def base_token_ids(tok) -> list[int]:
@@ -151,12 +176,17 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     tok = AutoTokenizer.from_pretrained(cfg.tokenizer)
     mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
                            cfg.only_sources, cfg.seed, cfg.source_weights, cfg.crops)
-    model = build_model(cfg, tok)
+    if cfg.pointer_heads:
+        model = grow(load_release(Path(cfg.init_from)), cfg.pointer_heads, field_token_ids(tok), cfg.seed)
+        params = train_only_pointer_heads(model)
+    else:
+        model = build_model(cfg, tok)
+        if cfg.init_from:
+            load_init_weights(model, Path(cfg.init_from))
+        params = list(model.parameters())
     loss_of = (NarrowPromptDNALoss(stream_token_ids(tok)["dna_token_ids"], model.config.vocab_size)
                if cfg.narrow_prompt_dna else lm_loss)
-    if cfg.init_from:
-        load_init_weights(model, Path(cfg.init_from))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     model, opt = acc.prepare(model, opt)
     ckpt, start = latest_checkpoint(out)
     if ckpt:
@@ -190,7 +220,7 @@ def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
                   for g in length_groups(mixture.sample(rng, cfg.tokens_per_batch, fraction), cfg.microbatch_tokens)]
         total = sum(answer_weight(b) for b in groups)
         lr = lr_at(cfg, step, progress)
-        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, model.parameters(), loss_of)
+        loss, tokens = optimizer_step(acc, model, opt, groups, total, lr, params, loss_of)
         seen += tokens
         cpu_total, tokens_total = run_totals(acc, cpu0 + time.process_time() - cpu_start, tokens0 + seen)
         if acc.is_main_process:

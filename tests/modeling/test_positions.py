@@ -8,7 +8,7 @@ import torch
 
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
-from modeling.positions_genomicllm import STREAMS, stream_positions, token_table
+from modeling.positions_genomicllm import POINTER_STRIDE, STREAMS, field_pointer, key_table, stream_positions, token_table
 
 from .test_modeling import EOS, left_pad, tiny_char_tokenizer, tiny_config
 
@@ -88,6 +88,53 @@ def test_answer_tokens_align_with_the_field_they_copy():
     # text and DNA sit far in "field"; the opener and closer are not in the value
     for i in (1, 3, 6, 10, 14, 16):
         assert p[STREAM["field"], i] >= FAR
+
+
+def pointer(ids: torch.Tensor, aliases=None) -> tuple[torch.Tensor, torch.Tensor]:
+    ids = ids[None] if ids.dim() == 1 else ids
+    return field_pointer(ids, torch.ones_like(ids, dtype=torch.bool), token_table(64, [MARKER]), EOS, FAR,
+                         token_table(64, [OPEN]), token_table(64, [CLOSE]), key_table(64, aliases))
+
+
+def test_the_pointer_stream_aligns_the_answer_with_the_asked_field_alone():
+    # <s> s y : a b , e n d : 4 2 9 , A C G T , e n d = 4 2 9 </s>: the question names the key "end" (its last token)
+    prompt, answer = "sy:ab,end:429,ACGT,end=", "429"
+    p, asked = (x[0] for x in pointer(ids_of(prompt, answer, eos=True)))
+    base, eq = 2 * FAR, len(prompt)
+    # a field is its opener (index 0), its value and its closer, around its opener's position x stride
+    assert p[3:7].tolist() == [base + 3 * POINTER_STRIDE + i for i in range(4)]  # ":ab,"
+    assert p[10:15].tolist() == [base + 10 * POINTER_STRIDE + i for i in range(5)]  # ":429,"
+    # " =" and the answer sit on the asked field ("end", opened at 10): "=" at -1, answer token j at j, so the value
+    # token each one predicts ("4" for "=", "2" for "4", ...) lies 2 steps on, in this field and no other
+    assert p[eq:].tolist() == [base + 10 * POINTER_STRIDE + i for i in range(-1, 4)]
+    assert asked.tolist() == [False] * eq + [True] * 5  # where pointer heads may write
+    assert p[0] == FAR and p[8] == FAR + 8 and p[16] == FAR + 16  # keys, text and DNA sit far
+    # a question that names no key of the prompt asks nothing: its answer sits far and pointer heads stay silent
+    p, asked = pointer(ids_of("sy:ab,ACGT,rc=", "TT"))
+    assert not asked.any() and (p[0, 10:] < 2 * FAR).all()
+    # keys compare through their aliases ("Y" names "y"), and a later field with the named key wins
+    _, asked = pointer(ids_of("sy:ab,ACGT,sY=", "ab"))
+    assert not asked.any()
+    Y, y = TOK.convert_tokens_to_ids(["Y", "y"])
+    p, asked = pointer(ids_of("sy:ab,ACGT,sY=", "ab"), aliases=[[Y, y]])
+    assert asked[0, -3:].all() and p[0, -2] == base + 3 * POINTER_STRIDE
+    p, _ = pointer(ids_of("y:ab,y:cd,y=", "cd"))
+    assert p[0, -2] == base + 7 * POINTER_STRIDE
+
+
+def test_pointer_heads_write_only_where_a_field_is_asked():
+    model = stream_model()  # one head per stream, the pointer's included, every weight random
+    silent = stream_model()
+    h, hd = STREAMS.index("pointer"), model.config.head_dim
+    with torch.no_grad():
+        for layer in silent.model.layers:
+            layer.self_attn.o_proj.weight[:, h * hd:(h + 1) * hd] = 0  # the same model, its pointer head mute
+    other, asks = ids_of("k:TAG,ACGTA,rc=", "TACGT")[None], ids_of("sy:ab,end:429,ACGT,end=", "429")[None]
+    eq = asks.shape[1] - 4  # the field question's " ="
+    with torch.no_grad():
+        assert torch.equal(model(other).logits, silent(other).logits)  # no field asked: not a bit differs
+        a, b = model(asks).logits, silent(asks).logits
+    assert torch.equal(a[:, :eq], b[:, :eq]) and not torch.allclose(a[:, eq:], b[:, eq:])
 
 
 def test_short_open_and_repeated_runs():
@@ -176,7 +223,7 @@ def decoded_in_steps(model, ids: torch.Tensor, chunks: list[int]) -> torch.Tenso
 def test_generate_left_padded_batch_equals_one_by_one_and_full_forward():
     model = stream_model()
     TOK.padding_side = "left"
-    prompts = ["ACGTTGCA,rc=", "GGA,x=", "TTTTACGT,c="]
+    prompts = ["ACGTTGCA,rc=", "GGA,x=", "TTTTACGT,c=", "k:TAG,v:GC,ACGTA,v="]  # the last asks field v (pointer)
     batch = TOK(prompts, return_tensors="pt", padding=True)
     with torch.no_grad():
         out = model.generate(**batch, max_new_tokens=8, do_sample=False, min_new_tokens=8,
@@ -187,6 +234,7 @@ def test_generate_left_padded_batch_equals_one_by_one_and_full_forward():
             alone = model.generate(**single, max_new_tokens=8, do_sample=False, min_new_tokens=8)
             assert torch.equal(new[i], alone[0, single["input_ids"].shape[1]:])
             full = model(alone).logits[0, single["input_ids"].shape[1] - 1:-1]  # the logits each step chose from
+            full[:, EOS] = float("-inf")  # as min_new_tokens does
             steps = torch.stack([s[i] for s in out.scores])
             assert torch.equal(full.argmax(-1), steps.argmax(-1))
         beams = model.generate(**batch, max_new_tokens=6, num_beams=3, do_sample=False)

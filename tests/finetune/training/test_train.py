@@ -250,3 +250,41 @@ def test_a_second_phase_may_add_kmers_and_starts_from_the_same_function(tiny_set
     summary = json.loads((ship(second, tmp_path / "shipped") / "training_summary.json").read_text())
     assert summary["init_from"]["steps"] == 2 and summary["total_tokens"] == summary["init_from"]["tokens"] + \
         summary["tokens"]
+
+
+def test_a_pointer_phase_trains_new_heads_alone_and_changes_no_other_answer(tiny_setup, tmp_path):
+    import pytest
+    import torch
+
+    from finetune.training.ship import ship
+    from modeling.inference import load
+
+    rc = "GenomicLLM_GRCh38/reading_comprehension"
+    first, second = tmp_path / "first", tmp_path / "second"
+    streams = {**tiny_setup.model, "position_streams": ["token", "run_start"]}
+    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2, "model": streams}), first, progress=False)
+    pointer = {**asdict(tiny_setup), "steps": 2, "init_from": str(first), "pointer_heads": 1, "weight_decay": 0.0,
+               "lr": 0.05, "warmup_steps": 0, "only_sources": [rc], "crops": ["reading_comprehension"]}
+    train(TrainConfig(**pointer), second, progress=False)
+    (tok, a), (_, b) = load(first / "release"), load(second / "release")
+    assert b.config.position_streams == ["token", "run_start", "pointer"] and b.config.field_key_aliases
+    old, new = a.state_dict(), b.state_dict()
+    kept = 2 * a.config.head_dim
+    for name, value in old.items():  # every weight the first phase had is as it was; the new head's have learnt
+        got = new[name][:kept] if name.endswith(("q_proj.weight", "k_proj.weight", "v_proj.weight")) else \
+            new[name][:, :kept] if name.endswith("o_proj.weight") else new[name]
+        assert torch.equal(got, value), name
+    assert new["model.layers.0.self_attn.o_proj.weight"][:, kept:].abs().sum() > 0
+    question = "symbol=ABC1, chromosome=2, start=10, end=99, strand=+, biotype=lncRNA, ACGTACGTAC, what is the end? ="
+    with torch.no_grad():
+        for prompt in ("ACGTTGCAACGT, GC content =", "chromosome=2, strand=+, ACGTACGTAC, coding frame ="):
+            ids = tok(prompt, return_tensors="pt")["input_ids"]
+            assert torch.equal(a(ids).logits, b(ids).logits)  # no field asked: exactly the first phase's answer
+        ids = tok(question, return_tensors="pt")["input_ids"]
+        assert not torch.allclose(a(ids).logits[0, -1], b(ids).logits[0, -1])  # asked: the pointer head reads
+    summary = json.loads((ship(second, tmp_path / "shipped") / "training_summary.json").read_text())
+    assert summary["total_cpu_s"] == summary["init_from"]["cpu_s"] + summary["cpu_s"]
+    with pytest.raises(ValueError, match="init_from"):
+        TrainConfig(**{**pointer, "init_from": None})
+    with pytest.raises(ValueError, match="weight_decay"):
+        TrainConfig(**{**pointer, "weight_decay": 0.01})
