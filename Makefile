@@ -94,13 +94,14 @@ bench-model: $(STAMP)
 $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 	$(PY) -m tokenizer build --out build/tokenizer
 
-# Train the shipped model from scratch in two phases, 18,000 process CPU-seconds in all: 15,000 on two DDP processes
+# Train the shipped model from scratch in three phases, 19,800 process CPU-seconds in all: 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and
 # those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
-# finetune/training/label_heads.py) and copy the model with its training config and log summary into
-# $(MODEL). Long: run as
+# finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 1,800
+# on one process (~30 min; finetune/training/pointer_heads.py: every other answer stays as it was), and copy the
+# model with its training config and log summary (the three phases' totals) into $(MODEL). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 train: $(TOKENIZER)
@@ -111,7 +112,9 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release \
 	  --tasks orf_frame sequence_direction gene_biotype --rows 10000
-	$(PY) -m finetune.training.ship --run build/train/genomicllm-classify --to $(MODEL)
+	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
+	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
+	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with

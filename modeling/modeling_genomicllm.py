@@ -30,6 +30,7 @@ W conv_kernel_size, K k-mer sizes, E kmer_embedding_size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -211,8 +212,9 @@ class GenomicLLMAttention(nn.Module):
         position_embeddings: tuple[torch.Tensor, torch.Tensor],  # cos, sin: (B, T, Hd)
         attention_mask: torch.Tensor | None = None,  # from create_causal_mask; None = plain causal
         cache: Cache | None = None,
-        pointer: tuple[torch.Tensor, torch.Tensor] | None = None,  # where pointer heads write, (B, T), and what they
-        # read, (B, 1, T, S) (``GenomicLLMModel._pointer_reach``); None: a model without pointer heads
+        pointer: tuple | None = None,  # where pointer heads write, (B, T), what they may read, (B, 1, T, S)
+        # (``GenomicLLMModel._pointer_reach``), and a list their attention weights are appended to; None: no pointer
+        # heads
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         input_shape = hidden_states.shape[:-1]  # (B, T)
@@ -242,13 +244,15 @@ class GenomicLLMAttention(nn.Module):
             **kwargs,
         )  # (B, T, H, Hd)
         if pointer is not None:  # pointer heads read the asked field alone and write only where it is asked
-            asked, reach = pointer
+            asked, reach, reads = pointer
             heads = self.pointer_heads
-            scores = query_states[:, heads] @ key_states[:, heads].transpose(-1, -2) * self.scaling  # (B, P, T, S)
-            read = torch.softmax(scores.masked_fill(~reach, float("-inf")), dim=-1) @ value_states[:, heads]
-            keep = (~heads | asked[..., None]).to(attn_output.dtype)  # (B, T, H)
             attn_output = attn_output.clone()
-            attn_output[:, :, heads] = read.transpose(1, 2).to(attn_output.dtype)
+            if asked.any():
+                scores = query_states[:, heads] @ key_states[:, heads].transpose(-1, -2) * self.scaling  # (B,P,T,S)
+                weights = torch.softmax(scores.masked_fill(~reach, float("-inf")), dim=-1)
+                reads.append(weights)  # what the copy (GenomicLLMForCausalLM) reads from the last layer's
+                attn_output[:, :, heads] = (weights @ value_states[:, heads]).transpose(1, 2).to(attn_output.dtype)
+            keep = (~heads | asked[..., None]).to(attn_output.dtype)  # (B, T, H)
             attn_output = attn_output * keep[..., None]
         attn_output = attn_output.reshape(*input_shape, -1).contiguous()  # (B, T, H*Hd)
         return self.o_proj(attn_output), attn_weights  # (B, T, D)
@@ -315,7 +319,7 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
         attention_mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         padding_mask: torch.Tensor | None = None,  # (B, S), for the convolution
-        pointer: tuple[torch.Tensor, torch.Tensor] | None = None,  # for the pointer heads (GenomicLLMAttention)
+        pointer: tuple | None = None,  # for the pointer heads (GenomicLLMAttention)
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.conv is not None:
@@ -465,6 +469,8 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.is_close, token_table(c.vocab_size, c.field_close_token_ids, device))
             init.copy_(module.key_canon, key_table(c.vocab_size, c.field_key_aliases, device))
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
+        elif isinstance(module, GenomicLLMForCausalLM):
+            init.copy_(module.copy_as, module.compute_copy_as(self.config, module.copy_as.device))
         elif isinstance(module, GenomicLLMAttention):
             init.copy_(module.pointer_heads, module.compute_pointer_heads(self.config, module.pointer_heads.device))
         elif isinstance(module, nn.Conv1d):
@@ -474,6 +480,14 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.zeros_(module.proj)
             init.copy_(module.bases, base_table(self.config.vocab_size, self.config.kmer_base_token_ids,
                                                 module.bases.device))
+
+
+@dataclass
+class GenomicLLMModelOutput(BaseModelOutputWithPast):
+    """``BaseModelOutputWithPast`` plus, with pointer heads, what the copy reads: where a field is asked (B, T), the
+    last layer's pointer heads' attention (B, P, T, S; None where nothing is asked) and every id so far (B, S)."""
+
+    pointer: tuple | None = None
 
 
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
@@ -619,11 +633,13 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         if output_hidden_states:
             all_hidden_states += (hidden_states,)
 
-        return BaseModelOutputWithPast(
+        return GenomicLLMModelOutput(
             last_hidden_state=hidden_states,
             cache=cache,
             hidden_states=all_hidden_states,
             attentions=all_attentions,
+            pointer=None if pointer is None else (pointer[0], pointer[2][-1] if pointer[2] else None,
+                                                  self._history(input_ids, history_ids, past_seen_tokens)),
         )
 
     def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
@@ -651,19 +667,20 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         return positions[..., -seq_len:], pointer
 
     def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int):
-        """Where the new tokens' pointer heads write, (B, T), and which keys they may read, (B, 1, T, S): the earlier
-        tokens of their own field (for " =" and the answer: the asked field), and themselves, so that every query
-        has a key (what it reads where nothing is asked is never written). Within the field, rotary positions on the
-        pointer stream tell the value's tokens apart; without the fence, hundreds of keys at other offsets would
-        compete with the one the copy needs."""
+        """Where the new tokens' pointer heads write, (B, T), and which keys they may read, (B, 1, T, S): the prompt
+        tokens of their own field (for " =" and the answer: of the asked field; never " =" or the answer itself), or,
+        for a query that has none, itself, so that every query has a key (what it reads there is never written).
+        Within the field, rotary positions on the pointer stream tell the value's tokens apart; without the fence,
+        hundreds of keys at other offsets would compete with the one the copy needs."""
         field = field_of(pointer, self.config.far_offset)  # (B, S)
         seq = pointer.shape[1]
         keys = torch.arange(seq, device=pointer.device)
         queries = keys[-seq_len:]
         mine = field[:, -seq_len:, None]  # (B, T, 1)
         causal = keys[None, None, :] <= queries[None, :, None]
-        reach = ((mine == field[:, None, :]) & (mine >= 0) & causal) | (keys[None, None, :] == queries[None, :, None])
-        return asked[:, -seq_len:], reach[:, None]
+        reach = (mine == torch.where(asked, -1, field)[:, None, :]) & (mine >= 0) & causal
+        reach |= (keys[None, None, :] == queries[None, :, None]) & ~reach.any(-1, keepdim=True)
+        return asked[:, -seq_len:], reach[:, None], []
 
     @staticmethod
     def _history(input_ids: torch.LongTensor, history_ids: torch.LongTensor | None,
@@ -705,7 +722,15 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         self.model = GenomicLLMModel(config)
         self.vocab_size = config.vocab_size
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        # the share of the LM's own distribution where a field is asked; the rest copies what pointer heads read
+        self.copy_gate = nn.Linear(config.hidden_size, 1) if config.pointer_copy else None
+        self.register_buffer("copy_as", self.compute_copy_as(config), persistent=False)
         self.post_init()
+
+    @staticmethod
+    def compute_copy_as(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        """(V,) long: the id a copied token is written as (``field_copy_ids``; itself unless listed)."""
+        return key_table(config.vocab_size, config.field_copy_ids, device)
 
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head
@@ -754,6 +779,8 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         hidden_states = outputs.last_hidden_state  # (B, T, D)
         slice_indices = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
         logits = self.lm_head(hidden_states[:, slice_indices, :])  # (B, T', V)
+        if self.copy_gate is not None and outputs.pointer is not None:
+            logits = self._copy(logits, hidden_states[:, slice_indices], outputs.pointer, slice_indices)
 
         loss = None
         if labels is not None:
@@ -766,6 +793,24 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
+
+
+    def _copy(self, logits: torch.Tensor, hidden: torch.Tensor, pointer: tuple, kept) -> torch.Tensor:
+        """A pointer-generator (See et al., 2017) where a field is asked: log(g p_lm + (1 - g) p_copy), p_copy the
+        attention of the last layer's first pointer head summed per id of the keys it reads (written as ``copy_as``
+        says: a field's closer as the end of the answer, "=+," as "+"), g = sigmoid(copy_gate(h)). One head copies:
+        the others are free to read other offsets for the residual stream without splitting the copy. Log-probabilities
+        are logits: greedy decoding and the loss read them as such. Every other position keeps the LM's logits."""
+        asked, weights, source_ids = pointer  # (B, T), (B, P, T, S) or None, (B, S)
+        if weights is None:
+            return logits
+        asked, weights = asked[:, kept], weights[:, 0][:, kept]  # (B, T'), (B, T', S)
+        rows = asked.nonzero(as_tuple=True)  # (batch, position) of every asked token
+        copy = torch.zeros(len(rows[0]), logits.shape[-1], dtype=weights.dtype, device=weights.device)
+        copy = copy.scatter_add(1, self.copy_as[source_ids[rows[0]]], weights[rows])  # (R, V)
+        gate = torch.sigmoid(self.copy_gate(hidden[rows]))  # (R, 1)
+        mixed = torch.log(gate * torch.softmax(logits[rows], dim=-1) + (1 - gate) * copy)
+        return logits.index_put(rows, mixed.to(logits.dtype))
 
 
 class GenomicLLMForSequenceClassification(GenomicLLMPreTrainedModel):

@@ -31,7 +31,8 @@ One stream points at the field a question asks for (``key=value`` fields, "what 
 
     stream     a field's tokens (opener, value, closer)   " =" and the answer, when a field is asked   else
     pointer    base + opener position x stride + index    base + asked opener's position x stride      far + position
-               from the opener (the opener 0)              + index since " =" (" =" itself -1)
+               from the opener (the opener 0; "=+,",       + index since " =" (" =" itself -1)
+               opener, value and closer in one, 1)
 
 The asked field is the last field before the question whose key names the question's last key word (key tokens
 compared through ``key_canon``, so "symbol" and " symbol" are one key). The value token that " =" or answer token j
@@ -179,7 +180,8 @@ def field_pointer(
 
     base = 2 * far_offset
     open_pos = pos.gather(1, last_open.clamp(min=0))
-    field_pos = base + open_pos * POINTER_STRIDE + (pos - open_pos)
+    merged = opener & is_close[input_ids]  # "=+,": the opener, the value and the closer in one token, at index 1
+    field_pos = base + open_pos * POINTER_STRIDE + (pos - open_pos) + merged.long()
     asked_open = pos.gather(1, (asked_key + 1).clamp(min=0, max=seq - 1))
     marker_pos = pos.gather(1, last_marker.clamp(min=0))
     asked_pos = base + asked_open * POINTER_STRIDE + (pos - marker_pos - 1)

@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 
 from finetune.evaluation.evaluate import evaluate_all, main_metric
 from finetune.loop import checkpoints
-from finetune.training.train import TrainConfig, build_model
+from finetune.training.train import TrainConfig, initial_model
 
 EXACT = ["GenomicLLM_GRCh38/reverse_complement", "GenomicLLM_GRCh38/nt2aa", "GenomicLLM_GRCh38/gc_content",
          "GenomicLLM_GRCh38/reading_comprehension", "GenomicLLM_GRCh38/orf_frame",
@@ -35,7 +35,7 @@ def curve(run: Path, rows: int, only: list[str], every: int = 1) -> list[dict]:
     points = []
     for ckpt in checkpoints(run)[::every]:
         step = int(ckpt.name.removeprefix("step-"))
-        model = build_model(cfg, tok)
+        model = initial_model(cfg, tok)
         missing, unexpected = model.load_state_dict(load_file(ckpt / "model.safetensors"), strict=False)
         if unexpected or set(missing) - {"lm_head.weight"}:  # only the tied head may be absent from the file
             raise ValueError(f"{ckpt}: not this run's model (missing {missing}, unexpected {unexpected})")

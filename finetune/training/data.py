@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 
 from tasks import Task, exact_answer, get_task, render_prompt
-from tasks.benchmarks import DATASETS
+from tasks.benchmarks import DATASETS, config_tasks
 from tasks.grammar import read_fields
 
 from ..loop import collate_weighted
@@ -271,16 +271,16 @@ def load_mixture(root: Path, tok, max_len: int, temperature: float = 0.5, max_ro
             name = f"{dataset}/{path.parent.name}"
             if only and name not in only:
                 continue
-            df = pd.read_parquet(path, columns=["task", "prompt", "answer"])
+            df = pd.read_parquet(path, columns=["prompt", "answer"])
             df = df[df["prompt"].str.len() > 0]  # configs without a task (GB demo sets) have no prompts
             if max_rows_per_source and len(df) > max_rows_per_source:
                 df = df.sample(n=max_rows_per_source, random_state=seed)
             if len(df):
-                field = {get_task(t).answer == "field" for t in df["task"].unique()}
+                field = {get_task(t).answer == "field" for t in config_tasks(dataset, path.parent.name)}
                 if len(field) > 1:
                     raise ValueError(f"{name}: mixes answers read back from fields with others")
                 sources.append(tokenize_rows(name, df["prompt"].tolist(), df["answer"].tolist(), tok, max_len,
-                                             field.pop()))
+                                             field == {True}))
     if not sources:
         raise FileNotFoundError(f"no train splits under {root}: run `make datasets` first")
     sources += crop_sources(root, tok, crops or [], max_tokens=max_len)

@@ -5,13 +5,17 @@ to copy a field's value out of the prompt. Five CPU-hours of the whole mixture l
 look right and copy nothing (test exact match 0.20): with ordinary positions, "the value of the field the question
 names" lies at no fixed distance, the same problem the run-relative streams solved for bases. The ``pointer`` stream
 (``modeling/positions_genomicllm.py``) puts each token of the asked field's value at a constant offset from the answer
-token that copies it, so one head per layer can learn the copy as a fixed-offset read.
+token that copies it, so one head per layer can learn the copy as a fixed-offset read. The last layer's first pointer
+head also copies directly (``pointer_copy``, a pointer-generator): where a field is asked, the next-token distribution
+mixes the LM's with the ids that head reads, so a copy needs only the right attention, not a value-to-logit map learnt
+through the frozen layers above.
 
-The heads write only where a question asks for a field, and everything the model had is frozen, so every other
-prompt gets exactly the logits it got before (tested): no replay of the other tasks, and the label and value heads
-fitted on the old states stay valid. The new heads' query/key/value rows start random and their output columns at
-zero (the grown model starts as the old one); only those rows and columns learn (the others' gradients are masked
-to zero, and weight decay must be 0 so that masked weights stay as they are).
+The heads write only where a question asks for a field, and everything the model had is frozen, so every other prompt
+gets exactly the logits it got before (tested; the copy too acts only where a field is asked): no replay of the other
+tasks, and the label and value heads fitted on the old states stay valid. The new heads' query/key/value rows start
+random and their output columns at zero, the copy gate at one half (the grown model starts as the old one everywhere
+but where a field is asked); only those rows and columns and the gate learn (the others' gradients are masked to zero,
+and weight decay must be 0 so that masked weights stay as they are).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ def grown_config(config: GenomicLLMConfig, heads: int, token_ids: dict[str, list
     for key in ("architectures", "transformers_version", "model_type"):
         values.pop(key, None)
     total = config.num_attention_heads + heads
-    values.update(num_attention_heads=total, num_key_value_heads=total,
+    values.update(num_attention_heads=total, num_key_value_heads=total, pointer_copy=True,
                   position_streams=list(config.position_streams) + [POINTER] * heads, **token_ids)
     return GenomicLLMConfig(**values)
 
@@ -62,13 +66,15 @@ def grow(model, heads: int, token_ids: dict[str, list], seed: int = 0):
             state[name][:, :kept] = value
         else:
             raise ValueError(f"{name}: {tuple(value.shape)} -> {tuple(state[name].shape)} is not a head's weight")
+    for name in ("copy_gate.weight", "copy_gate.bias"):  # the gate starts at 1/2: half LM, half copy
+        state[name].zero_()
     grown.load_state_dict(state)
     return grown
 
 
 def train_only_pointer_heads(model) -> list[torch.nn.Parameter]:
-    """Freeze everything but the pointer heads' rows and columns; returns the parameters that still learn (their
-    other rows and columns get zero gradients)."""
+    """Freeze everything but the pointer heads' rows and columns and the copy gate; returns the parameters that still
+    learn (the attention weights' other rows and columns get zero gradients)."""
     streams = model.config.position_streams or []
     pointer = torch.tensor([s == POINTER for s in streams])
     if not pointer.any():
@@ -77,6 +83,9 @@ def train_only_pointer_heads(model) -> list[torch.nn.Parameter]:
     trainable = []
     for name, param in model.named_parameters():
         part = name.rsplit(".", 2)[-2] if name.endswith(".weight") else ""
+        if name.startswith("copy_gate."):
+            trainable.append(param)
+            continue
         if part in ATTENTION_IN:
             mask = rows[:, None].to(param.dtype).expand_as(param).clone()
         elif part == ATTENTION_OUT:

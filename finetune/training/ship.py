@@ -3,7 +3,9 @@
 The run's release folder (safetensors, config, tokenizer, remote code; written by `modeling.release.write_release`)
 plus what a reader needs to trust it: the training config, the mixture table, a summary of the log (steps, tokens,
 CPU seconds, final loss, where it ran) and the loss plot. Written to a staging folder, size-checked, then moved into
-place, so a failed ship never leaves a half-written folder.
+place, so a failed ship never leaves a half-written folder. A run started from another (`init_from`) adds that run's
+summary and the chain's totals; a pointer phase (`pointer_heads`), which only adds heads, ships its base run's
+files and summary with its own beside them (`pointer_*` files, `pointer_heads` in the summary) and in the totals.
 
     python -m finetune.training.ship --run build/train/genomicllm --to release/GenomicLLM
 """
@@ -22,6 +24,9 @@ import torch
 
 MAX_MB = 25.0  # the repository ships small weights only
 RUN_FILES = ("train_config.json", "mixture.json", "loss.png")
+SUMMARY_KEYS = ("steps", "tokens", "cpu_s", "wall_s_logged", "final_loss_mean_last_50_steps", "tokens_per_s_last",
+                "init_from", "total_tokens", "total_cpu_s")
+POINTER_PREFIX = "pointer_"  # a pointer phase's own run files, beside its base run's
 
 
 def log_summary(run: Path) -> dict:
@@ -40,25 +45,39 @@ def log_summary(run: Path) -> dict:
     }
 
 
+def run_summary(run: Path) -> dict:
+    """A finished run's summary with the totals of the runs it started from: from its log, or, for a run rebuilt
+    from its shipped folder, the summary ship wrote then."""
+    if (run / "log.jsonl").is_file():
+        own = log_summary(run)
+        return {**own, **init_summary(run, own)}
+    return json.loads((run / "release" / "training_summary.json").read_text())
+
+
 def init_summary(run: Path, this: dict) -> dict:
     """For a run started from another run's weights (`init_from`): that run's summary and the totals of the whole
     chain of runs (`this`: the run's own `log_summary`; the run before it may itself have started from another)."""
-    config = run / "train_config.json"
-    init = json.loads(config.read_text()).get("init_from") if config.is_file() else None
+    init = train_config(run).get("init_from")
     if not init:
         return {}
-    init = Path(init)
-    if (init / "log.jsonl").is_file():
-        own = log_summary(init)
-        first = {**own, **init_summary(init, own)}
-    else:  # a run rebuilt from its shipped folder: the summary ship wrote then
-        first = json.loads((init / "release" / "training_summary.json").read_text())
-    keep = ("steps", "tokens", "cpu_s", "wall_s_logged", "final_loss_mean_last_50_steps", "tokens_per_s_last",
-            "init_from", "total_tokens", "total_cpu_s")
-    first = {k: first[k] for k in keep if k in first}
-    return {"init_from": {"run": str(init), **first},
+    first = {k: v for k, v in run_summary(Path(init)).items() if k in SUMMARY_KEYS}
+    return {"init_from": {"run": init, **first},
             "total_tokens": first.get("total_tokens", first["tokens"]) + this["tokens"],
             "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + this["cpu_s"]}
+
+
+def pointer_summary(run: Path, base: Path) -> dict:
+    """A pointer phase only adds heads to `base`'s model (`pointer_heads.py`): the model's training is `base`'s,
+    with the phase beside it (`pointer_heads`) and in the totals."""
+    own, first = log_summary(run), run_summary(base)
+    return {**first, "pointer_heads": {"run": str(run), "heads_per_layer": train_config(run)["pointer_heads"], **own},
+            "total_tokens": first.get("total_tokens", first["tokens"]) + own["tokens"],
+            "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + own["cpu_s"]}
+
+
+def train_config(run: Path) -> dict:
+    config = run / "train_config.json"
+    return json.loads(config.read_text()) if config.is_file() else {}
 
 
 def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None) -> Path:
@@ -68,11 +87,17 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
     stage = to.with_name(to.name + ".staging")
     shutil.rmtree(stage, ignore_errors=True)
     shutil.copytree(release, stage)
+    base = Path(train_config(run)["init_from"]) if train_config(run).get("pointer_heads") else None
     for name in RUN_FILES:
+        if base is not None:  # the model's training is the base run's; the pointer phase's files sit beside
+            found = [p for p in (base / name, base / "release" / name) if p.is_file()]
+            if found:
+                shutil.copy2(found[0], stage / name)
         if (run / name).is_file():
-            shutil.copy2(run / name, stage / name)
+            shutil.copy2(run / name, stage / ((POINTER_PREFIX if base is not None else "") + name))
     own = log_summary(run)
-    summary = {**own, **init_summary(run, own), **(extra or {}),
+    summary = {**(pointer_summary(run, base) if base is not None else {**own, **init_summary(run, own)}),
+               **(extra or {}),
                "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
                "torch": torch.__version__}
     (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")

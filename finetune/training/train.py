@@ -136,15 +136,20 @@ def stream_token_ids(tok) -> dict[str, list[int]]:
 
 def field_token_ids(tok) -> dict[str, list]:
     """What opens a field's value ("=", and merges that begin with it, such as "=+," for "strand=+,"), what closes it
-    ("," and the merges that end with it), and the key aliases: " symbol" names the key "symbol" (a key opens the
-    prompt without a space, a question names it with one)."""
+    ("," and the merges that end with it), the key aliases (" symbol" names the key "symbol": a key opens the prompt
+    without a space, a question names it with one), and how the copy writes what it reads: "," as the end of the
+    answer, "=+," as "+"."""
     vocab, close = tok.get_vocab(), FIELD_SEP.strip()
     if KEY_SEP not in vocab or close not in vocab:
         raise ValueError(f"{tok.name_or_path}: no {KEY_SEP!r} or {close!r} token")
     openers = sorted(i for t, i in vocab.items() if t.startswith(KEY_SEP))
     closers = sorted({vocab[close]} | {i for t, i in vocab.items() if t.startswith(KEY_SEP) and t.endswith(close)})
     aliases = sorted([i, vocab[t[1:]]] for t, i in vocab.items() if t[:1] == " " and t[1:].isalpha() and t[1:] in vocab)
-    return {"field_open_token_ids": openers, "field_close_token_ids": closers, "field_key_aliases": aliases}
+    merged = {i: t[len(KEY_SEP):-len(close)] for t, i in vocab.items() if t.startswith(KEY_SEP) and t.endswith(close)}
+    copies = sorted([[i, tok.eos_token_id] for i in closers if i not in merged]
+                    + [[i, vocab[v]] for i, v in merged.items() if v in vocab])  # how the copy writes them
+    return {"field_open_token_ids": openers, "field_close_token_ids": closers, "field_key_aliases": aliases,
+            "field_copy_ids": copies}
 
 
 def base_token_ids(tok) -> list[int]:
@@ -170,20 +175,25 @@ def build_model(cfg: TrainConfig, tok):
     return GenomicLLMForCausalLM(config)
 
 
+def initial_model(cfg: TrainConfig, tok):
+    """The model a run starts from: built from `cfg.model` (with `init_from`'s weights for a second phase), or, for a
+    pointer phase, `init_from`'s model grown by the pointer heads."""
+    if cfg.pointer_heads:
+        return grow(load_release(Path(cfg.init_from)), cfg.pointer_heads, field_token_ids(tok), cfg.seed)
+    model = build_model(cfg, tok)
+    if cfg.init_from:
+        load_init_weights(model, Path(cfg.init_from))
+    return model
+
+
 def train(cfg: TrainConfig, out: Path, progress: bool = True) -> Path:
     acc = Accelerator(mixed_precision=cfg.mixed_precision)
     out.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(cfg.tokenizer)
     mixture = load_mixture(Path(cfg.datasets), tok, cfg.max_len, cfg.temperature, cfg.max_rows_per_source,
                            cfg.only_sources, cfg.seed, cfg.source_weights, cfg.crops)
-    if cfg.pointer_heads:
-        model = grow(load_release(Path(cfg.init_from)), cfg.pointer_heads, field_token_ids(tok), cfg.seed)
-        params = train_only_pointer_heads(model)
-    else:
-        model = build_model(cfg, tok)
-        if cfg.init_from:
-            load_init_weights(model, Path(cfg.init_from))
-        params = list(model.parameters())
+    model = initial_model(cfg, tok)
+    params = train_only_pointer_heads(model) if cfg.pointer_heads else list(model.parameters())
     loss_of = (NarrowPromptDNALoss(stream_token_ids(tok)["dna_token_ids"], model.config.vocab_size)
                if cfg.narrow_prompt_dna else lm_loss)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))

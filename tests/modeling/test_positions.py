@@ -8,7 +8,8 @@ import torch
 
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
-from modeling.positions_genomicllm import POINTER_STRIDE, STREAMS, field_pointer, key_table, stream_positions, token_table
+from modeling.positions_genomicllm import (POINTER_STRIDE, STREAMS, field_pointer, key_table, stream_positions,
+                                          token_table)
 
 from .test_modeling import EOS, left_pad, tiny_char_tokenizer, tiny_config
 
@@ -39,8 +40,9 @@ def stream_config(**overrides) -> GenomicLLMConfig:
     kwargs = dict(num_attention_heads=len(STREAMS), num_key_value_heads=len(STREAMS), head_dim=8,
                   position_streams=list(STREAMS), dna_token_ids=DNA_IDS, answer_marker_token_ids=[MARKER],
                   field_open_token_ids=[OPEN], field_close_token_ids=[CLOSE], dna_run_min_tokens=4, far_offset=FAR,
-                  conv_kernel_size=3)
+                  conv_kernel_size=3, pointer_copy=True)
     kwargs.update(overrides)
+    kwargs["pointer_copy"] &= "pointer" in (kwargs["position_streams"] or ())  # the copy needs pointer heads
     return tiny_config(**kwargs)
 
 
@@ -120,6 +122,14 @@ def test_the_pointer_stream_aligns_the_answer_with_the_asked_field_alone():
     assert asked[0, -3:].all() and p[0, -2] == base + 3 * POINTER_STRIDE
     p, _ = pointer(ids_of("y:ab,y:cd,y=", "cd"))
     assert p[0, -2] == base + 7 * POINTER_STRIDE
+    # a token that opens, holds and closes a value in one (";" here, "=+," in the real grammar) sits at index 1, where
+    # a value's first token does: " =" and the answer reach it at the offsets they reach any value's tokens at
+    semi = TOK.convert_tokens_to_ids(";")
+    ids = ids_of("s;x:ab,s=", "+")[None]
+    p, asked = field_pointer(ids, torch.ones_like(ids, dtype=torch.bool), token_table(64, [MARKER]), EOS, FAR,
+                             token_table(64, [OPEN, semi]), token_table(64, [CLOSE, semi]), key_table(64, None))
+    assert p[0, 2] == base + 2 * POINTER_STRIDE + 1 and p[0, 3] == FAR + 3  # ";" then "x", outside every field
+    assert p[0, -2:].tolist() == [base + 2 * POINTER_STRIDE - 1, base + 2 * POINTER_STRIDE] and asked[0, -2:].all()
 
 
 def test_pointer_heads_write_only_where_a_field_is_asked():

@@ -282,9 +282,32 @@ def test_a_pointer_phase_trains_new_heads_alone_and_changes_no_other_answer(tiny
             assert torch.equal(a(ids).logits, b(ids).logits)  # no field asked: exactly the first phase's answer
         ids = tok(question, return_tensors="pt")["input_ids"]
         assert not torch.allclose(a(ids).logits[0, -1], b(ids).logits[0, -1])  # asked: the pointer head reads
-    summary = json.loads((ship(second, tmp_path / "shipped") / "training_summary.json").read_text())
-    assert summary["total_cpu_s"] == summary["init_from"]["cpu_s"] + summary["cpu_s"]
+    shipped = ship(second, tmp_path / "shipped")
+    summary = json.loads((shipped / "training_summary.json").read_text())
+    assert summary["steps"] == 2 and summary["pointer_heads"]["steps"] == 2  # the base run's, the phase beside
+    assert summary["total_cpu_s"] == summary["cpu_s"] + summary["pointer_heads"]["cpu_s"]
+    assert not json.loads((shipped / "train_config.json").read_text())["pointer_heads"]  # the base run's config
+    assert json.loads((shipped / "pointer_train_config.json").read_text())["pointer_heads"] == 1
     with pytest.raises(ValueError, match="init_from"):
         TrainConfig(**{**pointer, "init_from": None})
     with pytest.raises(ValueError, match="weight_decay"):
         TrainConfig(**{**pointer, "weight_decay": 0.01})
+
+
+def test_field_token_ids_read_merged_fields_aliases_and_how_copies_are_written():
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformers import PreTrainedTokenizerFast
+
+    from finetune.training.train import field_token_ids
+
+    words = ["<unk>", "</s>", "=", ",", "=+,", "=-,", "=x", "+", "symbol", " symbol", " end", "end", " 2x"]
+    tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel({w: i for i, w in enumerate(words)}, "<unk>")),
+                                  unk_token="<unk>", eos_token="</s>")
+    ids = {w: i for i, w in enumerate(words)}
+    got = field_token_ids(tok)
+    assert got["field_open_token_ids"] == [ids["="], ids["=+,"], ids["=-,"], ids["=x"]]
+    assert got["field_close_token_ids"] == [ids[","], ids["=+,"], ids["=-,"]]
+    assert got["field_key_aliases"] == [[ids[" symbol"], ids["symbol"]], [ids[" end"], ids["end"]]]
+    # a closer is copied as the end of the answer, "=+," as "+"; "=-," has no "-" token: copied as itself
+    assert got["field_copy_ids"] == [[ids[","], ids["</s>"]], [ids["=+,"], ids["+"]]]
