@@ -244,10 +244,10 @@ class GenomicLLMAttention(nn.Module):
             **kwargs,
         )  # (B, T, H, Hd)
         if pointer is not None:  # pointer heads read the asked field alone and write only where it is asked
-            asked, reach, reads = pointer
+            asked, reach, reads = pointer  # reach is None where nothing is asked
             heads = self.pointer_heads
-            attn_output = attn_output.clone()
-            if asked.any():
+            if reach is not None:
+                attn_output = attn_output.clone()
                 scores = query_states[:, heads] @ key_states[:, heads].transpose(-1, -2) * self.scaling  # (B,P,T,S)
                 weights = torch.softmax(scores.masked_fill(~reach, float("-inf")), dim=-1)
                 reads.append(weights)  # what the copy (GenomicLLMForCausalLM) reads from the last layer's
@@ -663,11 +663,16 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         else:
             real = torch.ones_like(history_ids, dtype=torch.bool)
         positions, asked = self.position_streams(history_ids, real)
-        pointer = None if asked is None else self._pointer_reach(positions[:, STREAMS.index("pointer")], asked, seq_len)
+        pointer = None  # for the pointer heads: where they write, what they read (None: nothing asked), their reads
+        if asked is not None:
+            new = asked[:, -seq_len:]
+            reach = self._pointer_reach(positions[:, STREAMS.index("pointer")], asked, seq_len) if new.any() else None
+            pointer = (new, reach, [])
         return positions[..., -seq_len:], pointer
 
-    def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int):
-        """Where the new tokens' pointer heads write, (B, T), and which keys they may read, (B, 1, T, S): the prompt
+    def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int) -> torch.Tensor:
+        """Which keys the new tokens' pointer heads may read, (B, 1, T, S), from the history's pointer stream and
+        where a field is asked (B, S): the prompt
         tokens of their own field (for " =" and the answer: of the asked field; never " =" or the answer itself), or,
         for a query that has none, itself, so that every query has a key (what it reads there is never written).
         Within the field, rotary positions on the pointer stream tell the value's tokens apart; without the fence,
@@ -680,7 +685,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         causal = keys[None, None, :] <= queries[None, :, None]
         reach = (mine == torch.where(asked, -1, field)[:, None, :]) & (mine >= 0) & causal
         reach |= (keys[None, None, :] == queries[None, :, None]) & ~reach.any(-1, keepdim=True)
-        return asked[:, -seq_len:], reach[:, None], []
+        return reach[:, None]
 
     @staticmethod
     def _history(input_ids: torch.LongTensor, history_ids: torch.LongTensor | None,

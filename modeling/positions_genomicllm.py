@@ -168,13 +168,17 @@ def field_pointer(
     canon = key_canon[input_ids]  # (B, S)
 
     # The question's key word: the last prompt token outside every field whose key identity is that of an earlier
-    # field's key; the asked field is the last such field. (B, S, S) comparisons, causal by construction.
-    earlier = idx[:, None, :] < idx[:, :, None]  # [b, i, j]: j before i
-    names = is_key[:, None, :] & earlier & (canon[:, None, :] == canon[:, :, None])  # key j named by token i
-    named = names.any(-1) & prompt & ~in_field & ~is_key
-    key_at = torch.where(names, idx[:, None, :], -1).amax(-1)  # (B, S) the last key token i names
+    # field's key (each identity's first key, from a (B, V) table: causal, and no (B, S, S) tensor in every cached
+    # step); the asked field is the last one with that key before the word, looked up at each " =" alone.
+    first_key = torch.full((batch, key_canon.shape[0]), seq, dtype=torch.long, device=idx.device)
+    first_key = first_key.scatter_reduce(1, canon, torch.where(is_key, idx, seq), reduce="amin")
+    named = (first_key.gather(1, canon) < idx) & prompt & ~in_field & ~is_key
     word = _cummax(torch.where(named, idx, -1))  # the last key word so far
-    asked_key = torch.where(word >= 0, key_at.gather(1, word.clamp(min=0)), -1)
+    asked_key = torch.full_like(idx, -1)
+    for b, m in marker.nonzero().tolist():
+        w = int(word[b, m])
+        if w >= 0:
+            asked_key[b, m] = int((is_key[b, :w] & (canon[b, :w] == canon[b, w])).nonzero()[-1])
     asked_key = asked_key.gather(1, last_marker.clamp(min=0))  # read at the question's " ="
     asked = (answer | marker) & (last_marker >= 0) & (asked_key >= 0)
 

@@ -69,12 +69,20 @@ class GenomicLLMConfig(PreTrainedConfig):
         position_streams: The rotary position stream of each query head, one of ``"token"`` (ordinary positions),
             ``"run_start"``, ``"run_end"``, ``"codon"`` (run-relative positions that align answer tokens with the
             prompt's bases), ``"field"``, ``"field_key"`` (align them with a field's value and its key),
-            ``"content"`` (no position: attention by content alone; ``positions_genomicllm.py``). ``None``: ordinary
-            positions in every head (plain RoPE).
+            ``"content"`` (no position: attention by content alone), ``"pointer"`` (align the answer with the value
+            of the field the question asks for; such heads write only there; ``positions_genomicllm.py``). ``None``:
+            ordinary positions in every head (plain RoPE).
             Run-relative streams need ``dna_token_ids`` and ``answer_marker_token_ids``.
         answer_marker_token_ids: Token ids of the separator between question and answer (the grammar's ``" ="``).
         field_open_token_ids / field_close_token_ids: Token ids that open (``"="``) and close (``","``) a field's
-            value in the prompt, for the ``"field"`` and ``"field_key"`` streams.
+            value in the prompt, for the ``"field"``, ``"field_key"`` and ``"pointer"`` streams (an opener merged with
+            its value and closer, ``"=+,"``, is both).
+        pointer_copy: Where a field is asked, mix the LM's next-token distribution with a copy of the tokens the last
+            layer's pointer heads read (a pointer-generator, ``copy_gate`` weighing the two). Needs pointer heads.
+        field_copy_ids: ``[id, id]`` pairs: how the copy writes a field token it reads (a closer ``","`` as the end
+            of the answer; ``"=+,"``, a value merged with its opener and closer, as ``"+"``); others as themselves.
+        field_key_aliases: ``[id, same-key id]`` pairs: token ids that name the same key (``"symbol"`` and
+            ``" symbol"``), for the ``"pointer"`` stream; ids not listed name themselves.
         dna_run_min_tokens: Shortest DNA-id stretch that counts as a sequence for the run-relative streams.
         far_offset: Where the run-relative streams put every token that is neither prompt DNA nor answer.
         conv_kernel_size: Width of the short gated causal depthwise convolution that opens every block (LFM2's
@@ -156,6 +164,9 @@ class GenomicLLMConfig(PreTrainedConfig):
     answer_marker_token_ids: list[int] | None = None
     field_open_token_ids: list[int] | None = None
     field_close_token_ids: list[int] | None = None
+    field_key_aliases: list[list[int]] | None = None
+    pointer_copy: bool = False
+    field_copy_ids: list[list[int]] | None = None
     dna_run_min_tokens: int = 8
     far_offset: int = 4096
     conv_kernel_size: int = 0
@@ -243,6 +254,8 @@ class GenomicLLMConfig(PreTrainedConfig):
         _check_positive_int("kmer_phase_period", self.kmer_phase_period)
 
     def _check_streams(self) -> None:
+        if self.pointer_copy and "pointer" not in (self.position_streams or ()):
+            raise ValueError("pointer_copy copies what pointer heads read: name at least one 'pointer' stream")
         if self.position_streams is None:
             return
         self.position_streams = list(self.position_streams)
@@ -259,11 +272,16 @@ class GenomicLLMConfig(PreTrainedConfig):
                 raise ValueError("run-relative position streams rotate keys per head: num_key_value_heads must "
                                  "equal num_attention_heads")
             self.answer_marker_token_ids = sorted({int(i) for i in self.answer_marker_token_ids})
-        if {"field", "field_key"} & set(self.position_streams):
+        if {"field", "field_key", "pointer"} & set(self.position_streams):
             if not self.field_open_token_ids or not self.field_close_token_ids:
                 raise ValueError("the field streams need field_open_token_ids and field_close_token_ids")
             self.field_open_token_ids = sorted({int(i) for i in self.field_open_token_ids})
             self.field_close_token_ids = sorted({int(i) for i in self.field_close_token_ids})
+        for name in ("field_key_aliases", "field_copy_ids"):
+            pairs = [[int(a), int(b)] for a, b in getattr(self, name) or ()]
+            if any(not (0 <= i < self.vocab_size) for pair in pairs for i in pair):
+                raise ValueError(f"{name}: ids outside the vocabulary [0, {self.vocab_size})")
+            setattr(self, name, pairs or None)
         _check_positive_int("dna_run_min_tokens", self.dna_run_min_tokens)
         _check_positive_int("far_offset", self.far_offset)
 

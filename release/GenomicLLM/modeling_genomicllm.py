@@ -30,6 +30,7 @@ W conv_kernel_size, K k-mer sizes, E kmer_embedding_size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -49,7 +50,7 @@ from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
-from .positions_genomicllm import STREAMS, stream_positions, token_table
+from .positions_genomicllm import STREAMS, field_of, field_pointer, key_table, stream_positions, token_table
 
 logger = logging.get_logger(__name__)
 
@@ -197,6 +198,13 @@ class GenomicLLMAttention(nn.Module):
         self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
         self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim, bias=False)
         self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size, bias=False)
+        self.register_buffer("pointer_heads", self.compute_pointer_heads(config), persistent=False)
+
+    @staticmethod
+    def compute_pointer_heads(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        """(H,) bool: the heads on the ``pointer`` stream."""
+        streams = config.position_streams or ["token"] * config.num_attention_heads
+        return torch.tensor([s == "pointer" for s in streams], dtype=torch.bool, device=device)
 
     def forward(
         self,
@@ -204,6 +212,9 @@ class GenomicLLMAttention(nn.Module):
         position_embeddings: tuple[torch.Tensor, torch.Tensor],  # cos, sin: (B, T, Hd)
         attention_mask: torch.Tensor | None = None,  # from create_causal_mask; None = plain causal
         cache: Cache | None = None,
+        pointer: tuple | None = None,  # where pointer heads write, (B, T), what they may read, (B, 1, T, S)
+        # (``GenomicLLMModel._pointer_reach``), and a list their attention weights are appended to; None: no pointer
+        # heads
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         input_shape = hidden_states.shape[:-1]  # (B, T)
@@ -232,6 +243,17 @@ class GenomicLLMAttention(nn.Module):
             scaling=self.scaling,
             **kwargs,
         )  # (B, T, H, Hd)
+        if pointer is not None:  # pointer heads read the asked field alone and write only where it is asked
+            asked, reach, reads = pointer  # reach is None where nothing is asked
+            heads = self.pointer_heads
+            if reach is not None:
+                attn_output = attn_output.clone()
+                scores = query_states[:, heads] @ key_states[:, heads].transpose(-1, -2) * self.scaling  # (B,P,T,S)
+                weights = torch.softmax(scores.masked_fill(~reach, float("-inf")), dim=-1)
+                reads.append(weights)  # what the copy (GenomicLLMForCausalLM) reads from the last layer's
+                attn_output[:, :, heads] = (weights @ value_states[:, heads]).transpose(1, 2).to(attn_output.dtype)
+            keep = (~heads | asked[..., None]).to(attn_output.dtype)  # (B, T, H)
+            attn_output = attn_output * keep[..., None]
         attn_output = attn_output.reshape(*input_shape, -1).contiguous()  # (B, T, H*Hd)
         return self.o_proj(attn_output), attn_weights  # (B, T, D)
 
@@ -297,6 +319,7 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
         attention_mask: torch.Tensor | None = None,
         cache: Cache | None = None,
         padding_mask: torch.Tensor | None = None,  # (B, S), for the convolution
+        pointer: tuple | None = None,  # for the pointer heads (GenomicLLMAttention)
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.conv is not None:
@@ -307,6 +330,7 @@ class GenomicLLMDecoderLayer(GradientCheckpointingLayer):
             position_embeddings=position_embeddings,
             attention_mask=attention_mask,
             cache=cache,
+            pointer=pointer,
             **kwargs,
         )
         hidden_states = residual + hidden_states
@@ -376,16 +400,24 @@ class GenomicLLMPositionStreams(nn.Module):
         self.register_buffer("is_open", token_table(config.vocab_size, config.field_open_token_ids), persistent=False)
         self.register_buffer("is_close", token_table(config.vocab_size, config.field_close_token_ids),
                              persistent=False)
+        self.register_buffer("key_canon", key_table(config.vocab_size, config.field_key_aliases), persistent=False)
         self.register_buffer("head_stream", self.compute_head_stream(config), persistent=False)
+        self.pointer = "pointer" in config.position_streams
 
     @staticmethod
     def compute_head_stream(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
         return torch.tensor([STREAMS.index(s) for s in config.position_streams], dtype=torch.long, device=device)
 
-    def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
+    def forward(self, input_ids: torch.LongTensor, real: torch.Tensor) -> tuple[torch.LongTensor, torch.Tensor | None]:
+        """(B, N, S) positions, and (B, S) where a field is asked (what pointer heads may write) or None."""
         c = self.config
-        return stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id, c.dna_run_min_tokens,
-                                c.far_offset, self.is_open, self.is_close)
+        positions = stream_positions(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id,
+                                     c.dna_run_min_tokens, c.far_offset, self.is_open, self.is_close)
+        if not self.pointer:  # the pointer stream sits far, as text does
+            return torch.cat([positions, c.far_offset + positions[:, :1]], dim=1), None
+        pointer, asked = field_pointer(input_ids, real, self.is_marker, c.eos_token_id, c.far_offset, self.is_open,
+                                       self.is_close, self.key_canon)
+        return torch.cat([positions, pointer[:, None]], dim=1), asked
 
     def per_head(self, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, T, Hd) tables -> (B, H, T, Hd): each head gets its stream's."""
@@ -435,7 +467,12 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.is_marker, token_table(c.vocab_size, c.answer_marker_token_ids, device))
             init.copy_(module.is_open, token_table(c.vocab_size, c.field_open_token_ids, device))
             init.copy_(module.is_close, token_table(c.vocab_size, c.field_close_token_ids, device))
+            init.copy_(module.key_canon, key_table(c.vocab_size, c.field_key_aliases, device))
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
+        elif isinstance(module, GenomicLLMForCausalLM):
+            init.copy_(module.copy_as, module.compute_copy_as(self.config, module.copy_as.device))
+        elif isinstance(module, GenomicLLMAttention):
+            init.copy_(module.pointer_heads, module.compute_pointer_heads(self.config, module.pointer_heads.device))
         elif isinstance(module, nn.Conv1d):
             init.normal_(module.weight, mean=0.0, std=std)
         elif isinstance(module, GenomicLLMKmerEmbedding):
@@ -443,6 +480,14 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.zeros_(module.proj)
             init.copy_(module.bases, base_table(self.config.vocab_size, self.config.kmer_base_token_ids,
                                                 module.bases.device))
+
+
+@dataclass
+class GenomicLLMModelOutput(BaseModelOutputWithPast):
+    """``BaseModelOutputWithPast`` plus, with pointer heads, what the copy reads: where a field is asked (B, T), the
+    last layer's pointer heads' attention (B, P, T, S; None where nothing is asked) and every id so far (B, S)."""
+
+    pointer: tuple | None = None
 
 
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
@@ -546,9 +591,10 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             inputs_embeds = inputs_embeds + self.kmer_embed(self._history(input_ids, history_ids, past_seen_tokens),
                                                             seq_len)
 
-        stream_ids = None  # (B, N, T) when heads read position streams
+        stream_ids = pointer = None  # (B, N, T) when heads read position streams; what pointer heads need
         if self.position_streams is not None:
-            stream_ids = self._stream_ids(input_ids, history_ids, position_ids, attention_mask, past_seen_tokens)
+            stream_ids, pointer = self._stream_ids(input_ids, history_ids, position_ids, attention_mask,
+                                                   past_seen_tokens)
             position_ids = stream_ids[:, 0]  # the ordinary stream
         elif position_ids is None:
             position_ids = self._position_ids(attention_mask, past_seen_tokens, seq_len, inputs_embeds.device)
@@ -578,6 +624,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
                 attention_mask=causal_mask,
                 cache=cache,
                 padding_mask=padding_mask,
+                pointer=pointer,
                 **kwargs,
             )
             if output_attentions:
@@ -586,20 +633,26 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         if output_hidden_states:
             all_hidden_states += (hidden_states,)
 
-        return BaseModelOutputWithPast(
+        return GenomicLLMModelOutput(
             last_hidden_state=hidden_states,
             cache=cache,
             hidden_states=all_hidden_states,
             attentions=all_attentions,
+            pointer=None if pointer is None else (pointer[0], pointer[2][-1] if pointer[2] else None,
+                                                  self._history(input_ids, history_ids, past_seen_tokens)),
         )
 
     def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
-        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included)."""
+        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included), and what
+        the pointer heads need (``_pointer_reach``; None without them)."""
         if position_ids is not None:
             if position_ids.dim() != 3 or position_ids.shape[1] != len(STREAMS):
                 raise ValueError(f"this model's heads read {len(STREAMS)} position streams: pass position_ids as "
                                  f"(batch, {len(STREAMS)}, tokens), or leave them to the model")
-            return position_ids
+            if self.position_streams.pointer:
+                raise ValueError("this model's pointer heads read where a field is asked from the token ids: leave "
+                                 "position_ids to the model")
+            return position_ids, None
         if input_ids is None:
             raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
         seq_len = input_ids.shape[1]
@@ -609,7 +662,30 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             real = attention_mask.bool()
         else:
             real = torch.ones_like(history_ids, dtype=torch.bool)
-        return self.position_streams(history_ids, real)[..., -seq_len:]
+        positions, asked = self.position_streams(history_ids, real)
+        pointer = None  # for the pointer heads: where they write, what they read (None: nothing asked), their reads
+        if asked is not None:
+            new = asked[:, -seq_len:]
+            reach = self._pointer_reach(positions[:, STREAMS.index("pointer")], asked, seq_len) if new.any() else None
+            pointer = (new, reach, [])
+        return positions[..., -seq_len:], pointer
+
+    def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int) -> torch.Tensor:
+        """Which keys the new tokens' pointer heads may read, (B, 1, T, S), from the history's pointer stream and
+        where a field is asked (B, S): the prompt
+        tokens of their own field (for " =" and the answer: of the asked field; never " =" or the answer itself), or,
+        for a query that has none, itself, so that every query has a key (what it reads there is never written).
+        Within the field, rotary positions on the pointer stream tell the value's tokens apart; without the fence,
+        hundreds of keys at other offsets would compete with the one the copy needs."""
+        field = field_of(pointer, self.config.far_offset)  # (B, S)
+        seq = pointer.shape[1]
+        keys = torch.arange(seq, device=pointer.device)
+        queries = keys[-seq_len:]
+        mine = field[:, -seq_len:, None]  # (B, T, 1)
+        causal = keys[None, None, :] <= queries[None, :, None]
+        reach = (mine == torch.where(asked, -1, field)[:, None, :]) & (mine >= 0) & causal
+        reach |= (keys[None, None, :] == queries[None, :, None]) & ~reach.any(-1, keepdim=True)
+        return reach[:, None]
 
     @staticmethod
     def _history(input_ids: torch.LongTensor, history_ids: torch.LongTensor | None,
@@ -651,7 +727,15 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         self.model = GenomicLLMModel(config)
         self.vocab_size = config.vocab_size
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        # the share of the LM's own distribution where a field is asked; the rest copies what pointer heads read
+        self.copy_gate = nn.Linear(config.hidden_size, 1) if config.pointer_copy else None
+        self.register_buffer("copy_as", self.compute_copy_as(config), persistent=False)
         self.post_init()
+
+    @staticmethod
+    def compute_copy_as(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
+        """(V,) long: the id a copied token is written as (``field_copy_ids``; itself unless listed)."""
+        return key_table(config.vocab_size, config.field_copy_ids, device)
 
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head
@@ -700,6 +784,8 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         hidden_states = outputs.last_hidden_state  # (B, T, D)
         slice_indices = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
         logits = self.lm_head(hidden_states[:, slice_indices, :])  # (B, T', V)
+        if self.copy_gate is not None and outputs.pointer is not None:
+            logits = self._copy(logits, hidden_states[:, slice_indices], outputs.pointer, slice_indices)
 
         loss = None
         if labels is not None:
@@ -712,6 +798,24 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
+
+
+    def _copy(self, logits: torch.Tensor, hidden: torch.Tensor, pointer: tuple, kept) -> torch.Tensor:
+        """A pointer-generator (See et al., 2017) where a field is asked: log(g p_lm + (1 - g) p_copy), p_copy the
+        attention of the last layer's first pointer head summed per id of the keys it reads (written as ``copy_as``
+        says: a field's closer as the end of the answer, "=+," as "+"), g = sigmoid(copy_gate(h)). One head copies:
+        the others are free to read other offsets for the residual stream without splitting the copy. Log-probabilities
+        are logits: greedy decoding and the loss read them as such. Every other position keeps the LM's logits."""
+        asked, weights, source_ids = pointer  # (B, T), (B, P, T, S) or None, (B, S)
+        if weights is None:
+            return logits
+        asked, weights = asked[:, kept], weights[:, 0][:, kept]  # (B, T'), (B, T', S)
+        rows = asked.nonzero(as_tuple=True)  # (batch, position) of every asked token
+        copy = torch.zeros(len(rows[0]), logits.shape[-1], dtype=weights.dtype, device=weights.device)
+        copy = copy.scatter_add(1, self.copy_as[source_ids[rows[0]]], weights[rows])  # (R, V)
+        gate = torch.sigmoid(self.copy_gate(hidden[rows]))  # (R, 1)
+        mixed = torch.log(gate * torch.softmax(logits[rows], dim=-1) + (1 - gate) * copy)
+        return logits.index_put(rows, mixed.to(logits.dtype))
 
 
 class GenomicLLMForSequenceClassification(GenomicLLMPreTrainedModel):

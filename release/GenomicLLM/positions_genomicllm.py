@@ -27,6 +27,21 @@ the answer after its leading space) lies at offset 0, in every field at once; ``
 every token of a value sits one step from its key, and every answer token two steps from the key it was asked
 (``what is the end? =``), whatever its index.
 
+One stream points at the field a question asks for (``key=value`` fields, "what is the {key}? ="):
+
+    stream     a field's tokens (opener, value, closer)   " =" and the answer, when a field is asked   else
+    pointer    base + opener position x stride + index    base + asked opener's position x stride      far + position
+               from the opener (the opener 0; "=+,",       + index since " =" (" =" itself -1)
+               opener, value and closer in one, 1)
+
+The asked field is the last field before the question whose key names the question's last key word (key tokens
+compared through ``key_canon``, so "symbol" and " symbol" are one key). The value token that " =" or answer token j
+must copy (the value's token j + 1 with answers cut as values: a space, then the value's own tokens) then lies at a
+constant offset in this stream. Heads on it (``GenomicLLMAttention``) read only the tokens of their own field
+(``field_of``: for " =" and the answer, the asked one), where rotary positions tell a handful of value tokens apart,
+and write only where a field is asked (``field_pointer``'s second output): every other prompt is computed as without
+them, so they can be added to a trained model (``finetune/training/pointer_heads.py``).
+
 One stream has no position at all:
 
     stream     every token
@@ -49,7 +64,8 @@ from __future__ import annotations
 
 import torch
 
-STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key", "content")
+STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key", "content", "pointer")
+POINTER_STRIDE = 64  # a field's tokens sit at its opener's position x stride + index: fields never overlap
 
 
 def _cummax(x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +87,7 @@ def stream_positions(
     is_open: torch.Tensor | None = None,  # (V,) bool: field openers "="
     is_close: torch.Tensor | None = None,  # (V,) bool: field closers ","
 ) -> torch.LongTensor:
-    """(B, N, S) positions, one row per stream of ``STREAMS`` (see the module docstring)."""
+    """(B, N - 1, S) positions, one row per stream of ``STREAMS`` but the last, ``pointer`` (``field_pointer``)."""
     batch, seq = input_ids.shape
     device = input_ids.device
     real = real.bool()
@@ -122,6 +138,78 @@ def stream_positions(
     )
 
 
+def field_pointer(
+    input_ids: torch.LongTensor,  # (B, S)
+    real: torch.Tensor,  # (B, S) bool
+    is_marker: torch.Tensor,  # (V,) bool
+    eos_token_id: int | None,
+    far_offset: int,
+    is_open: torch.Tensor,  # (V,) bool: what opens a field ("=", and "=+," that also closes it)
+    is_close: torch.Tensor,  # (V,) bool
+    key_canon: torch.Tensor,  # (V,) long
+) -> tuple[torch.LongTensor, torch.Tensor]:
+    """The ``pointer`` stream, (B, S), and where a field is asked, (B, S) bool: " =" and its answer's tokens."""
+    batch, seq = input_ids.shape
+    idx = torch.arange(seq, device=input_ids.device).expand(batch, seq)
+    pos = (real.long().cumsum(-1) - 1).clamp(min=0)
+    marker = is_marker[input_ids] & real
+    eos = (input_ids == eos_token_id) & real if eos_token_id is not None else torch.zeros_like(real)
+    last_marker = _cummax(torch.where(marker, idx, -1))
+    eos_before = torch.nn.functional.pad(_cummax(torch.where(eos, idx, -1))[:, :-1], (1, 0), value=-1)
+    answer = (last_marker >= 0) & (last_marker > eos_before) & real & ~marker
+    prompt = real & ~answer & ~marker
+
+    opener = is_open[input_ids] & prompt
+    closer = (is_close[input_ids] & prompt) | marker
+    last_open = _cummax(torch.where(opener, idx, -1))
+    close_before = torch.nn.functional.pad(_cummax(torch.where(closer, idx, -1))[:, :-1], (1, 0), value=-1)
+    in_field = opener | ((last_open > close_before) & prompt)
+    is_key = torch.nn.functional.pad(opener[:, 1:], (0, 1), value=False) & prompt  # the token before an opener
+    canon = key_canon[input_ids]  # (B, S)
+
+    # The question's key word: the last prompt token outside every field whose key identity is that of an earlier
+    # field's key (each identity's first key, from a (B, V) table: causal, and no (B, S, S) tensor in every cached
+    # step); the asked field is the last one with that key before the word, looked up at each " =" alone.
+    first_key = torch.full((batch, key_canon.shape[0]), seq, dtype=torch.long, device=idx.device)
+    first_key = first_key.scatter_reduce(1, canon, torch.where(is_key, idx, seq), reduce="amin")
+    named = (first_key.gather(1, canon) < idx) & prompt & ~in_field & ~is_key
+    word = _cummax(torch.where(named, idx, -1))  # the last key word so far
+    asked_key = torch.full_like(idx, -1)
+    for b, m in marker.nonzero().tolist():
+        w = int(word[b, m])
+        if w >= 0:
+            asked_key[b, m] = int((is_key[b, :w] & (canon[b, :w] == canon[b, w])).nonzero()[-1])
+    asked_key = asked_key.gather(1, last_marker.clamp(min=0))  # read at the question's " ="
+    asked = (answer | marker) & (last_marker >= 0) & (asked_key >= 0)
+
+    base = 2 * far_offset
+    open_pos = pos.gather(1, last_open.clamp(min=0))
+    merged = opener & is_close[input_ids]  # "=+,": the opener, the value and the closer in one token, at index 1
+    field_pos = base + open_pos * POINTER_STRIDE + (pos - open_pos) + merged.long()
+    asked_open = pos.gather(1, (asked_key + 1).clamp(min=0, max=seq - 1))
+    marker_pos = pos.gather(1, last_marker.clamp(min=0))
+    asked_pos = base + asked_open * POINTER_STRIDE + (pos - marker_pos - 1)
+    far = far_offset + pos
+    return torch.where(asked, asked_pos, torch.where(in_field, field_pos, far)), asked
+
+
+def field_of(pointer: torch.LongTensor, far_offset: int) -> torch.LongTensor:
+    """(B, S) the field each token belongs to on the ``pointer`` stream (its opener's position; " =" and the answer
+    belong to the asked field), -1 for tokens in none: a field's tokens sit at base + opener x stride + index, index
+    from -1 (" =") up to stride - 2."""
+    rel = pointer - 2 * far_offset + 1
+    return torch.where(rel >= 0, torch.div(rel, POINTER_STRIDE, rounding_mode="floor"), -1)
+
+
+def key_table(vocab_size: int, aliases: list[list[int]] | None, device: torch.device | None = None) -> torch.Tensor:
+    """(V,) long: each id's key identity, itself unless ``aliases`` ([id, same-key id] pairs) map it."""
+    table = torch.arange(vocab_size, device=device)
+    if aliases:
+        pairs = torch.tensor(aliases, dtype=torch.long, device=device)
+        table[pairs[:, 0]] = pairs[:, 1]
+    return table
+
+
 def token_table(vocab_size: int, token_ids: list[int] | None, device: torch.device | None = None) -> torch.Tensor:
     """(V,) bool, True at ``token_ids``."""
     table = torch.zeros(vocab_size, dtype=torch.bool, device=device)
@@ -130,4 +218,4 @@ def token_table(vocab_size: int, token_ids: list[int] | None, device: torch.devi
     return table
 
 
-__all__ = ["STREAMS", "stream_positions", "token_table"]
+__all__ = ["POINTER_STRIDE", "STREAMS", "field_of", "field_pointer", "key_table", "stream_positions", "token_table"]

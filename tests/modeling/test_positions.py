@@ -147,6 +147,18 @@ def test_pointer_heads_write_only_where_a_field_is_asked():
     assert torch.equal(a[:, :eq], b[:, :eq]) and not torch.allclose(a[:, eq:], b[:, eq:])
 
 
+def test_pointer_heads_reach_the_asked_fields_prompt_tokens_alone():
+    model = stream_model()
+    ids = ids_of("sy:ab,end:429,ACGT,end=", "42")[None]  # "=" at 23, "4" "2" after it
+    positions, asked = model.model.position_streams(ids, torch.ones_like(ids, dtype=torch.bool))
+    reach = model.model._pointer_reach(positions[:, STREAMS.index("pointer")], asked, ids.shape[1])
+    reach = reach[0, 0]
+    for query in (23, 24, 25):  # " =" and the answer: the field "end" (":429," at 10-14), never themselves
+        assert reach[query].nonzero().flatten().tolist() == list(range(10, 15))
+    assert reach[12].nonzero().flatten().tolist() == [10, 11, 12]  # a value token: its field so far
+    assert reach[8].nonzero().flatten().tolist() == [8]  # outside every field: itself alone
+
+
 def test_short_open_and_repeated_runs():
     # a 3-base run (below min_run 4) is text; two closed runs are each indexed from their own ends
     p = positions(ids_of("ACG,TTTT,GGGGA,x="))[0]
