@@ -94,13 +94,13 @@ bench-model: $(STAMP)
 $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 	$(PY) -m tokenizer build --out build/tokenizer
 
-# Train the shipped model from scratch in three phases, 19,800 process CPU-seconds in all: 15,000 on two DDP processes
+# Train the shipped model from scratch in three phases, 18,300 process CPU-seconds in all: 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and
 # those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
-# finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 1,800
-# on one process (~30 min; finetune/training/pointer_heads.py: every other answer stays as it was), and copy the
+# finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
+# on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), and copy the
 # model with its training config and log summary (the three phases' totals) into $(MODEL). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench

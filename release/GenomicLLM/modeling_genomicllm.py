@@ -11,7 +11,9 @@ before attention. Attention uses rotary position embeddings (RoPE), optionally p
 streams (``position_streams``: see ``positions_genomicllm.py``), optional grouped-query attention
 (``num_key_value_heads``), a cache (``DynamicCache``: keys/values, and the convolution's last inputs) and runs through
 the transformers attention interface, so ``"sdpa"`` (default, ``torch.nn.functional.scaled_dot_product_attention``),
-``"eager"`` and, on GPUs that have them, the flash/flex kernels all work without code changes here.
+``"eager"`` and, on GPUs that have them, the flash/flex kernels all work without code changes here. Heads on the
+``pointer`` stream read only the field a question asks for and write only where it is asked; with ``pointer_copy``
+the last layer's first one also copies the token it reads into the answer (``GenomicLLMForCausalLM._copy``).
 
 Heads:
 - ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
@@ -24,7 +26,7 @@ relative imports are its siblings ``configuration_genomicllm.py``, ``positions_g
 
 Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
 H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels, N position streams,
-W conv_kernel_size, K k-mer sizes, E kmer_embedding_size.
+W conv_kernel_size, K k-mer sizes, E kmer_embedding_size, P pointer heads, R asked positions.
 """
 
 from __future__ import annotations
@@ -672,9 +674,9 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
 
     def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int) -> torch.Tensor:
         """Which keys the new tokens' pointer heads may read, (B, 1, T, S), from the history's pointer stream and
-        where a field is asked (B, S): the prompt
-        tokens of their own field (for " =" and the answer: of the asked field; never " =" or the answer itself), or,
-        for a query that has none, itself, so that every query has a key (what it reads there is never written).
+        where a field is asked (B, S): the prompt tokens of their own field (for " =" and the answer: of the asked
+        field; never " =" or the answer itself), or, for a query that has none, itself, so that every query has a key
+        (what it reads there is never written).
         Within the field, rotary positions on the pointer stream tell the value's tokens apart; without the fence,
         hundreds of keys at other offsets would compete with the one the copy needs."""
         field = field_of(pointer, self.config.far_offset)  # (B, S)
@@ -798,7 +800,6 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
-
 
     def _copy(self, logits: torch.Tensor, hidden: torch.Tensor, pointer: tuple, kept) -> torch.Tensor:
         """A pointer-generator (See et al., 2017) where a field is asked: log(g p_lm + (1 - g) p_copy), p_copy the
