@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from tasks import SEQUENCE_TASKS, exact_answer, get_task, parse_answer
+from tasks.grammar import parse_field_question
 from tasks.metrics import agrees
 from tasks.paths import model_location
 from tasks.router import route
@@ -52,10 +53,15 @@ def cmd_ask(args) -> int:
     if args.adapter:
         return ask_adapter(args, text)
     try:
-        task, sequence = (args.task, text) if args.task else parse_question(text)
-        task = get_task(task)
+        field_question = None if args.task else parse_field_question(text)
+        if field_question:  # reading comprehension: a field of the prompt read back
+            fields, sequence, key = field_question
+            task = get_task("reading_comprehension")
+        else:
+            task, sequence = (args.task, text) if args.task else parse_question(text)
+            task, fields, key = get_task(task), None, None
         tok, model = load_model(args.model, args.revision)
-        a = ask(tok, model, task, sequence)
+        a = ask(tok, model, task, sequence, fields, key)
     except (ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -64,10 +70,10 @@ def cmd_ask(args) -> int:
         print(f"(the answer is unparseable: {a.value.reason})")
     if a.probabilities:
         print(probabilities_line(a.probabilities))
-    if task.rule is not None:
+    if task.rule is not None or fields:
         with warnings.catch_warnings():  # Biopython warns on a partial codon; the rule's answer is still shown
             warnings.simplefilter("ignore")
-            exact = exact_answer(task, clean(tok, sequence))
+            exact = exact_answer(task, clean(tok, sequence) if sequence else None, fields, key)
         same = agrees(task, a.value, parse_answer(task, exact))
         print(f"exact: {exact}  ({'agrees' if same else 'DISAGREES'})")
     return 0

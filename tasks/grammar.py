@@ -84,6 +84,32 @@ def render_example(task: str | Task, sequence: str | None, answer: Any, fields: 
     return render_prompt(task, sequence, fields, question), render_answer(task, answer)
 
 
+FIELD_QUESTION = re.compile(r"what is the ([A-Za-z_][A-Za-z0-9_]*)\?")
+
+
+def parse_field_question(text: str) -> tuple[dict[str, str], str | None, str] | None:
+    """(fields, sequence or None, asked key) of a reading-comprehension question in the grammar
+    ("symbol=TP53, start=7661779, ACGT..., what is the start? =", the " =" optional), or None when the text is not
+    one. A part that is neither a field nor the sequence, or a key asked that no field has, is a ValueError."""
+    parts = text.strip().removesuffix(SEP.rstrip()).rstrip().split(FIELD_SEP)
+    asked = FIELD_QUESTION.fullmatch(parts[-1].strip())
+    if asked is None:
+        return None
+    fields, sequence = {}, None
+    for part in parts[:-1]:
+        key, sep, value = part.strip().partition(KEY_SEP)
+        if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) and value:
+            fields[key] = value
+        elif sequence is None and re.fullmatch(r"[ACGTNacgtn]+", part.strip()):
+            sequence = part.strip()
+        else:
+            raise ValueError(f"{part.strip()[:40]!r} is neither a key=value field nor the DNA sequence")
+    if asked.group(1) not in fields:
+        raise ValueError(f"the question asks for {asked.group(1)!r}, which no field of the prompt has "
+                         f"(fields: {', '.join(fields) or 'none'})")
+    return fields, sequence, asked.group(1)
+
+
 def split_example(text: str) -> tuple[str, str]:
     """Split a full example back into (prompt ending in ' =', answer)."""
     head, sep, tail = text.partition(SEP)

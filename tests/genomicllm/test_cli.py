@@ -36,6 +36,13 @@ def test_question_in_words_or_grammar_is_routed():
         parse_question("what is the GC content?")
 
 
+def test_ask_reads_a_field_question_and_checks_it_against_the_field(tiny_release):
+    out = run("ask", "--model", str(tiny_release), "symbol=TP53, start=7661779, ACGTACGTAA, what is the symbol? =")
+    assert out.returncode == 0 and "what is the symbol? =" in out.stdout and "exact: TP53" in out.stdout
+    out = run("ask", "--model", str(tiny_release), "symbol=TP53, ACGTACGTAA, what is the gene? =")
+    assert out.returncode == 2 and "'gene', which no field" in out.stderr  # never routed to another task
+
+
 def test_ask_answers_and_checks_the_exact_rule(tiny_release):
     out = run("ask", "--model", str(tiny_release), "--task", "gc_content", "-", stdin=">x\nacgtacgtgg\n")
     assert out.returncode == 0, out.stderr

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.grammar import Unparseable, parse_answer, render_example, render_prompt, split_example
+from tasks.grammar import (Unparseable, parse_answer, parse_field_question, render_example, render_prompt,
+                           split_example)
 from tasks.registry import TASKS
 
 dna = st.text(alphabet="ACGT", min_size=1, max_size=300)
@@ -17,6 +18,22 @@ def test_prompt_shape_matches_the_original_grammar():
 def test_reading_comprehension_asks_about_the_field():
     prompt = render_prompt("reading_comprehension", "ACGT", {"symbol": "PCNA"}, question="symbol")
     assert prompt == "symbol=PCNA, ACGT, what is the symbol? ="
+
+
+@given(dna, st.sampled_from(["symbol", "start", "strand"]))
+def test_field_questions_parse_back(seq, key):
+    fields = {"symbol": "RP11-167P23.4", "start": "1141228", "strand": "+"}
+    prompt = render_prompt("reading_comprehension", seq, fields, question=key)
+    assert parse_field_question(prompt) == (fields, seq, key)
+    assert parse_field_question(prompt.removesuffix(" =")) == (fields, seq, key)  # the " =" may be left out
+
+
+def test_field_questions_that_cannot_be_answered_are_refused():
+    assert parse_field_question("ACGTACGT, GC content =") is None  # not a field question: for the other tasks
+    with pytest.raises(ValueError, match="'end', which no field"):
+        parse_field_question("symbol=PCNA, ACGT, what is the end? =")
+    with pytest.raises(ValueError, match="neither a key=value field nor the DNA"):
+        parse_field_question("symbol=PCNA, hello there, what is the symbol? =")
 
 
 @given(dna, st.sampled_from(["reverse", "complement", "reverse_complement"]))
