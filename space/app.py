@@ -36,9 +36,10 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 
 import gradio as gr
 
-from modeling.inference import load_model
+from modeling.inference import ask, load_model
 from tasks.paths import ASSISTANT_DIR, chat_base_converted, model_location
 from tasks.registry import TASKS, Task, get_task
+from tasks.grammar import parse_field_question
 from tasks.router import EXAMPLES, route
 
 from . import adapters, core
@@ -191,6 +192,15 @@ def clarify_message() -> str:
             + ". Every task: " + ", ".join(core.TASK_CHOICES) + ".")
 
 
+def field_reply(fields: dict, sequence: str | None, key: str) -> str:
+    """The model's reading of a field asked in the grammar, beside the field itself."""
+    tok, model = get_model()
+    a = ask(tok, model, "reading_comprehension", sequence, fields, key)
+    same = "agrees" if a.text == fields[key] else "DISAGREES"
+    return (f"Read as a field question (**reading_comprehension**): the {key} is **{a.text}**. "
+            f"The prompt's field: {fields[key]} ({same}).")
+
+
 def do_chat(message: str, history: list | None, sequence: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
     """One chat turn: the assistant's, or the keyword router's (the words routed to a task, answered by the model);
     returns (history, cleared message box, plot)."""
@@ -201,8 +211,16 @@ def do_chat(message: str, history: list | None, sequence: str | None, file=None,
     bot = get_assistant()
     if bot is not None:
         return assistant_chat(bot, message, history, sequence, file), "", None
-    r = route(message)
     history.append({"role": "user", "content": message})
+    try:
+        field_question = parse_field_question(message)
+    except ValueError as e:
+        history.append({"role": "assistant", "content": f"I can't answer that field question: {e}."})
+        return history, "", None
+    if field_question:  # reading comprehension, not a task to route by its keywords ("biotype=..." in a field)
+        history.append({"role": "assistant", "content": field_reply(*field_question)})
+        return history, "", None
+    r = route(message)
     if r.task is None:
         history.append({"role": "assistant", "content": clarify_message()})
         return history, "", None

@@ -101,6 +101,15 @@ def test_chat_routes_words_to_a_task_and_says_which(client):
     assert "paste a sequence" in text_of(history[-1])
 
 
+def test_chat_reads_a_field_question_instead_of_routing_its_keywords(client):
+    question = "symbol=TP53, biotype=protein_coding, ACGTACGTAA, what is the symbol? ="
+    history, _, plot = client.predict(question, [], "", None, api_name="/chat")
+    reply = text_of(history[-1])
+    assert "reading_comprehension" in reply and "field: TP53" in reply and "gene_biotype" not in reply
+    history, _, _ = client.predict("symbol=TP53, ACGTACGTAA, what is the gene? =", [], "", None, api_name="/chat")
+    assert "'gene', which no field" in text_of(history[-1])
+
+
 def test_chat_asks_to_clarify_when_nothing_matches(client):
     history, _, plot = client.predict("hello, how are you?", [], CDS, None, api_name="/chat")
     assert "couldn't tell which question" in text_of(history[-1]) and plot is None
