@@ -6,8 +6,8 @@ less) times its `source_weights` factor (default 1; the exact tasks need many mo
 give), then a row uniformly within it. Dev/validation/test rows never enter (`TRAIN_SPLIT` only).
 
 An example is `prompt` + `" " + answer` + eos; an answer read back from a field (`Task.answer == "field"`) is cut as
-the prompt cuts the value after "=" (`field_answer_ids`). Loss weights: 1 on answer and eos tokens, `prompt_weight` on prompt
-tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
+the prompt cuts the value after "=" (`field_answer_ids`). Loss weights: 1 on answer and eos tokens, `prompt_weight`
+on prompt tokens (the original used 0.2). Rows longer than `max_len` tokens are not cut: they are left out and counted.
 Batches are drawn from a generator seeded by (seed, step, rank), so a resumed run sees exactly the batches it would
 have seen, with no data-loader state to save.
 
