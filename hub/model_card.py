@@ -202,8 +202,9 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
     return {
         "repos": repos, "paper": PAPER, "n_params": parameter_count(model_dir), "config": config,
         "tokenizer_kind": tok_config.get("candidate") or tok_config.get("dna_scheme", "hybrid"),
+        # the "char" scheme (dna_kmer null) is one token per base
         "dna_kmer": tok_config.get("dna_kmer") or (1 if tok_config.get("dna_scheme") == "char" else None),
-        "summary": summary,  # the "char" scheme (dna_kmer null): one token per base "train": train, "tokens": tokens,
+        "summary": summary, "train": train, "tokens": tokens,
         "init": init, "steps": summary["steps"] + (init["steps"] if init else 0),
         "tokens_estimated": summary.get("tokens") is None and tokens is not None,
         "cpu_hours": cpu_s / 3600 if cpu_s else None, "cpu_estimated": summary.get("cpu_s") is None and bool(cpu_s),
