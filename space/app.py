@@ -39,7 +39,8 @@ import gradio as gr
 from modeling.inference import ask, load_model
 from tasks.paths import ASSISTANT_DIR, chat_base_converted, model_location
 from tasks.registry import TASKS, Task, get_task
-from tasks.grammar import parse_field_question
+from tasks.grammar import exact_answer, parse_answer, parse_field_question
+from tasks.metrics import agrees
 from tasks.router import EXAMPLES, route
 
 from . import adapters, core
@@ -195,10 +196,12 @@ def clarify_message() -> str:
 def field_reply(fields: dict, sequence: str | None, key: str) -> str:
     """The model's reading of a field asked in the grammar, beside the field itself."""
     tok, model = get_model()
-    a = ask(tok, model, "reading_comprehension", sequence, fields, key)
-    same = "agrees" if a.text == fields[key] else "DISAGREES"
+    task = get_task("reading_comprehension")
+    a = ask(tok, model, task, sequence, fields, key)
+    exact = exact_answer(task, sequence, fields, key)  # the field read back, as `genomicllm ask` checks it
+    same = "agrees" if agrees(task, a.value, parse_answer(task, exact)) else "DISAGREES"
     return (f"Read as a field question (**reading_comprehension**): the {key} is **{a.text}**. "
-            f"The prompt's field: {fields[key]} ({same}).")
+            f"The prompt's field: {exact} ({same}).")
 
 
 def do_chat(message: str, history: list | None, sequence: str | None, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 
 from modeling.configuration_genomicllm import GenomicLLMConfig
+from modeling.modeling_genomicllm import GenomicLLMAttention
 
 POINTER = "pointer"
 ATTENTION_IN = ("q_proj", "k_proj", "v_proj")  # their rows are heads
@@ -75,8 +76,7 @@ def grow(model, heads: int, token_ids: dict[str, list], seed: int = 0):
 def train_only_pointer_heads(model) -> list[torch.nn.Parameter]:
     """Freeze everything but the pointer heads' rows and columns and the copy gate; returns the parameters that still
     learn (the attention weights' other rows and columns get zero gradients)."""
-    streams = model.config.position_streams or []
-    pointer = torch.tensor([s == POINTER for s in streams])
+    pointer = GenomicLLMAttention.compute_pointer_heads(model.config)
     if not pointer.any():
         raise ValueError("the model has no pointer heads to train")
     rows = pointer.repeat_interleave(model.config.head_dim)  # (H * Hd,) the pointer heads' rows

@@ -61,9 +61,7 @@ def init_summary(run: Path, this: dict) -> dict:
     if not init:
         return {}
     first = {k: v for k, v in run_summary(Path(init)).items() if k in SUMMARY_KEYS}
-    return {"init_from": {"run": init, **first},
-            "total_tokens": first.get("total_tokens", first["tokens"]) + this["tokens"],
-            "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + this["cpu_s"]}
+    return {"init_from": {"run": init, **first}, **totals(first, this)}
 
 
 def pointer_summary(run: Path, base: Path) -> dict:
@@ -71,8 +69,13 @@ def pointer_summary(run: Path, base: Path) -> dict:
     with the phase beside it (`pointer_heads`) and in the totals."""
     own, first = log_summary(run), run_summary(base)
     return {**first, "pointer_heads": {"run": str(run), "heads_per_layer": train_config(run)["pointer_heads"], **own},
-            "total_tokens": first.get("total_tokens", first["tokens"]) + own["tokens"],
-            "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + own["cpu_s"]}
+            **totals(first, own)}
+
+
+def totals(first: dict, then: dict) -> dict:
+    """Tokens and CPU seconds of a run (`then`) and of everything before it (`first`, itself maybe a chain)."""
+    return {"total_tokens": first.get("total_tokens", first["tokens"]) + then["tokens"],
+            "total_cpu_s": first.get("total_cpu_s", first["cpu_s"]) + then["cpu_s"]}
 
 
 def train_config(run: Path) -> dict:
@@ -87,7 +90,8 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
     stage = to.with_name(to.name + ".staging")
     shutil.rmtree(stage, ignore_errors=True)
     shutil.copytree(release, stage)
-    base = Path(train_config(run)["init_from"]) if train_config(run).get("pointer_heads") else None
+    config = train_config(run)
+    base = Path(config["init_from"]) if config.get("pointer_heads") else None
     for name in RUN_FILES:
         if base is not None:  # the model's training is the base run's; the pointer phase's files sit beside
             found = [p for p in (base / name, base / "release" / name) if p.is_file()]

@@ -68,12 +68,32 @@ STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key", "cont
 POINTER_STRIDE = 64  # a field's tokens sit at its opener's position x stride + index: fields never overlap
 
 
+def pointer_base(far_offset: int) -> int:
+    """Where the pointer stream's fields start: past every far position (far_offset + position < 2 x far_offset)."""
+    return 2 * far_offset
+
+
 def _cummax(x: torch.Tensor) -> torch.Tensor:
     return torch.cummax(x, dim=-1).values
 
 
 def _reverse_cummin(x: torch.Tensor) -> torch.Tensor:
     return torch.flip(torch.cummin(torch.flip(x, dims=[-1]), dim=-1).values, dims=[-1])
+
+
+def _answer_span(input_ids: torch.LongTensor, real: torch.Tensor, is_marker: torch.Tensor, eos_token_id: int | None):
+    """What every stream reads first, (B, S) each: token indices, ordinary positions (counting real tokens, for left
+    padding), the markers " =", the last marker so far, and the answer (from a marker up to and including the next
+    </s>; the marker itself included)."""
+    batch, seq = input_ids.shape
+    idx = torch.arange(seq, device=input_ids.device).expand(batch, seq)
+    pos = (real.long().cumsum(-1) - 1).clamp(min=0)
+    marker = is_marker[input_ids] & real
+    eos = (input_ids == eos_token_id) & real if eos_token_id is not None else torch.zeros_like(real)
+    last_marker = _cummax(torch.where(marker, idx, -1))
+    eos_before = torch.nn.functional.pad(_cummax(torch.where(eos, idx, -1))[:, :-1], (1, 0), value=-1)
+    answer = (last_marker >= 0) & (last_marker > eos_before) & real
+    return idx, pos, marker, last_marker, answer
 
 
 def stream_positions(
@@ -88,18 +108,9 @@ def stream_positions(
     is_close: torch.Tensor | None = None,  # (V,) bool: field closers ","
 ) -> torch.LongTensor:
     """(B, N - 1, S) positions, one row per stream of ``STREAMS`` but the last, ``pointer`` (``field_pointer``)."""
-    batch, seq = input_ids.shape
-    device = input_ids.device
+    seq = input_ids.shape[1]
     real = real.bool()
-    idx = torch.arange(seq, device=device).expand(batch, seq)  # (B, S)
-    pos = (real.long().cumsum(-1) - 1).clamp(min=0)  # ordinary positions count real tokens (left padding)
-
-    # The answer: from a marker up to and including the next </s>.
-    marker = is_marker[input_ids] & real
-    eos = (input_ids == eos_token_id) & real if eos_token_id is not None else torch.zeros_like(real)
-    last_marker = _cummax(torch.where(marker, idx, -1))
-    eos_before = torch.nn.functional.pad(_cummax(torch.where(eos, idx, -1))[:, :-1], (1, 0), value=-1)
-    answer = (last_marker >= 0) & (last_marker > eos_before) & real
+    idx, pos, marker, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
     marker_pos = pos.gather(1, last_marker.clamp(min=0))
     since_marker = pos - marker_pos - 1  # the marker itself: -1
 
@@ -150,13 +161,8 @@ def field_pointer(
 ) -> tuple[torch.LongTensor, torch.Tensor]:
     """The ``pointer`` stream, (B, S), and where a field is asked, (B, S) bool: " =" and its answer's tokens."""
     batch, seq = input_ids.shape
-    idx = torch.arange(seq, device=input_ids.device).expand(batch, seq)
-    pos = (real.long().cumsum(-1) - 1).clamp(min=0)
-    marker = is_marker[input_ids] & real
-    eos = (input_ids == eos_token_id) & real if eos_token_id is not None else torch.zeros_like(real)
-    last_marker = _cummax(torch.where(marker, idx, -1))
-    eos_before = torch.nn.functional.pad(_cummax(torch.where(eos, idx, -1))[:, :-1], (1, 0), value=-1)
-    answer = (last_marker >= 0) & (last_marker > eos_before) & real & ~marker
+    idx, pos, marker, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
+    answer &= ~marker
     prompt = real & ~answer & ~marker
 
     opener = is_open[input_ids] & prompt
@@ -182,7 +188,7 @@ def field_pointer(
     asked_key = asked_key.gather(1, last_marker.clamp(min=0))  # read at the question's " ="
     asked = (answer | marker) & (last_marker >= 0) & (asked_key >= 0)
 
-    base = 2 * far_offset
+    base = pointer_base(far_offset)
     open_pos = pos.gather(1, last_open.clamp(min=0))
     merged = opener & is_close[input_ids]  # "=+,": the opener, the value and the closer in one token, at index 1
     field_pos = base + open_pos * POINTER_STRIDE + (pos - open_pos) + merged.long()
@@ -197,7 +203,7 @@ def field_of(pointer: torch.LongTensor, far_offset: int) -> torch.LongTensor:
     """(B, S) the field each token belongs to on the ``pointer`` stream (its opener's position; " =" and the answer
     belong to the asked field), -1 for tokens in none: a field's tokens sit at base + opener x stride + index, index
     from -1 (" =") up to stride - 2."""
-    rel = pointer - 2 * far_offset + 1
+    rel = pointer - pointer_base(far_offset) + 1
     return torch.where(rel >= 0, torch.div(rel, POINTER_STRIDE, rounding_mode="floor"), -1)
 
 
