@@ -89,8 +89,10 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order: "last" is the final layer's state at the last token (the one the answer is
     generated from), "mean" the final layer's states averaged over the question's tokens, "mean@k" the same average
-    of layer k's output (0: the embeddings), "phase@k" layer k's states averaged over the DNA run's bases at each of
-    the three codon positions counted from its first base (3 x hidden: what a reading frame shows)."""
+    of layer k's output (0: the embeddings), "max@k" its largest value over the question's tokens, per feature (a
+    motif anywhere in the sequence, as a CNN's global max pooling reads it), "phase@k" layer k's states averaged over
+    the DNA run's bases at each of the three codon positions counted from its first base (3 x hidden: what a reading
+    frame shows)."""
     out = []
     for start in range(0, len(prompts), batch_size):
         ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
@@ -104,10 +106,13 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
                 cols.append(h[torch.arange(len(ids)), mask.sum(1) - 1])
             elif kind == "mean":
                 cols.append(pool_hidden_states(h, mask))
+            elif kind == "max" and layer:
+                cols.append(h.masked_fill(~mask.bool()[..., None], float("-inf")).amax(1))
             elif kind == "phase" and layer:
                 cols += [pool_hidden_states(h, (base >= 0) & (base % 3 == r)) for r in range(3)]
             else:
-                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>' or 'phase@<layer>'")
+                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>', 'max@<layer>' or "
+                                 "'phase@<layer>'")
         out.append(torch.cat(cols, 1).float().numpy())
     width = model.config.hidden_size * sum(3 if f.startswith("phase@") else 1 for f in features)
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)

@@ -8,7 +8,9 @@ which a short-conv model holds in every position. Candidates, all the same class
 - **last**: the shipped reading;
 - **last+mean**: with the final layer's states averaged over the question's tokens;
 - **last+means**: with the average of every layer's output (embeddings and each block);
-- **mean**: the final layer's average alone.
+- **mean**: the final layer's average alone;
+- **last+means+max** / **last+means+maxes**: last+means with the last block's (every block's) largest value of
+  each feature over the question (a motif anywhere, as a CNN's global max pooling reads it).
 
 One forward pass per row (both strands where the task is strand-symmetric) gives every candidate's features. One
 thread; the same dev rows as `evaluate --split dev --max-rows N` (seed 0; from train, apart from the fit rows,
@@ -42,7 +44,9 @@ TABLE = Path("studies/results/head_features")
 
 def candidates(layers: int) -> dict[str, tuple[str, ...]]:
     means = layer_means(layers)
-    return {"last": ("last",), "last+mean": ("last", "mean"), "last+means": ("last",) + means, "mean": ("mean",)}
+    maxes = tuple(f"max@{k}" for k in range(1, layers + 1))
+    return {"last": ("last",), "last+mean": ("last", "mean"), "last+means": ("last",) + means, "mean": ("mean",),
+            "last+means+max": ("last",) + means + (f"max@{layers}",), "last+means+maxes": ("last",) + means + maxes}
 
 
 def dev_and_fit(bench, rows: int, fit_rows: int):
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tok, model = load(args.model)
     hidden, layers = model.config.hidden_size, model.config.num_layers
-    features = candidates(layers)["last+means"] + ("mean",)
+    features = candidates(layers)["last+means+maxes"] + ("mean",)
     results, seconds = {}, 0.0
     if args.merge:
         for path in args.merge:
