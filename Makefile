@@ -100,8 +100,9 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and
 # those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
-# on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), and copy the
-# model with its training config and log summary (the three phases' totals) into $(MODEL). Long: run as
+# on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
+# model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
+# gate on 100 train rows per source (~3 min on one thread; finetune/training/aligned_gate.py). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 train: $(TOKENIZER)
@@ -115,6 +116,7 @@ train: $(TOKENIZER)
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
 	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with

@@ -13,7 +13,7 @@ from __future__ import annotations
 import transformers
 from transformers import PreTrainedConfig
 
-from .positions_genomicllm import STREAMS
+from .positions_genomicllm import ALIGNMENTS, STREAMS
 
 if int(transformers.__version__.split(".")[0]) < 5:  # pragma: no cover - depends on the installed version
     raise ImportError(
@@ -81,6 +81,12 @@ class GenomicLLMConfig(PreTrainedConfig):
             layer's pointer heads read (a pointer-generator, ``copy_gate`` weighing the two). Needs pointer heads.
         field_copy_ids: ``[id, id]`` pairs: how the copy writes a field token it reads (a closer ``","`` as the end
             of the answer; ``"=+,"``, a value merged with its opener and closer, as ``"+"``); others as themselves.
+        aligned_gate: The aligned copy's gate, ``{"weight": [[...]], "bias": [...]}`` (1 + 2A rows over
+            ``hidden_size``, fitted on the model's states like a label head: ``finetune/training/aligned_gate.py``):
+            where an answer lies aligned with a prompt DNA run (``positions_genomicllm.aligned_sources``), the
+            next-token distribution mixes the LM's with the aligned bases, as they are or complemented, weighed by
+            ``softmax(weight @ h + bias)``. ``None``: no aligned copy. Needs run-relative position streams.
+        dna_complement_ids: ``[id, complement id]`` pairs for the aligned copy; ids not listed are their own.
         field_key_aliases: ``[id, same-key id]`` pairs: token ids that name the same key (``"symbol"`` and
             ``" symbol"``), for the ``"pointer"`` stream; ids not listed name themselves.
         dna_run_min_tokens: Shortest DNA-id stretch that counts as a sequence for the run-relative streams.
@@ -167,6 +173,8 @@ class GenomicLLMConfig(PreTrainedConfig):
     field_key_aliases: list[list[int]] | None = None
     pointer_copy: bool = False
     field_copy_ids: list[list[int]] | None = None
+    aligned_gate: dict | None = None
+    dna_complement_ids: list[list[int]] | None = None
     dna_run_min_tokens: int = 8
     far_offset: int = 4096
     conv_kernel_size: int = 0
@@ -223,6 +231,11 @@ class GenomicLLMConfig(PreTrainedConfig):
         super().__post_init__(**kwargs)
 
     @property
+    def aligned_copy(self) -> bool:
+        """Whether answers may copy the prompt bases they lie aligned with (an ``aligned_gate`` is fitted)."""
+        return self.aligned_gate is not None
+
+    @property
     def uses_streams(self) -> bool:
         """Whether any head reads run-relative positions (else plain RoPE)."""
         return any(stream != "token" for stream in self.position_streams or ())
@@ -256,6 +269,15 @@ class GenomicLLMConfig(PreTrainedConfig):
     def _check_streams(self) -> None:
         if self.pointer_copy and "pointer" not in (self.position_streams or ()):
             raise ValueError("pointer_copy copies what pointer heads read: name at least one 'pointer' stream")
+        if self.aligned_copy:
+            if not self.uses_streams:
+                raise ValueError("the aligned copy reads the answer's alignment with the prompt's DNA runs: it needs "
+                                 "run-relative position_streams")
+            rows = 1 + 2 * ALIGNMENTS
+            weight, bias = self.aligned_gate.get("weight"), self.aligned_gate.get("bias")
+            if (not weight or len(weight) != rows or any(len(r) != self.hidden_size for r in weight)
+                    or not bias or len(bias) != rows):
+                raise ValueError(f"aligned_gate needs a {rows} x {self.hidden_size} 'weight' and {rows} 'bias' values")
         if self.position_streams is None:
             return
         self.position_streams = list(self.position_streams)
@@ -277,7 +299,7 @@ class GenomicLLMConfig(PreTrainedConfig):
                 raise ValueError("the field streams need field_open_token_ids and field_close_token_ids")
             self.field_open_token_ids = sorted({int(i) for i in self.field_open_token_ids})
             self.field_close_token_ids = sorted({int(i) for i in self.field_close_token_ids})
-        for name in ("field_key_aliases", "field_copy_ids"):
+        for name in ("field_key_aliases", "field_copy_ids", "dna_complement_ids"):
             pairs = [[int(a), int(b)] for a, b in getattr(self, name) or ()]
             if any(not (0 <= i < self.vocab_size) for pair in pairs for i in pair):
                 raise ValueError(f"{name}: ids outside the vocabulary [0, {self.vocab_size})")

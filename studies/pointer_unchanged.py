@@ -1,11 +1,13 @@
 """Does adding pointer heads change any answer but reading comprehension? The test split's prompts of every benchmark
 through two released models (before and after the pointer phase, `finetune/training/pointer_heads.py`), compared
-logit for logit at every prompt position, the one the answer starts from included.
+state for state (every layer) and logit for logit at every prompt position, the one the answer starts from included.
 
 The pointer heads write only where a question asks for a field of its prompt; the phase trains nothing else. So
-every prompt that asks no field must give bit-identical logits, and then every result of the earlier evaluation
-(generation, label heads, value heads: all read these states) holds for the new model unchanged. Counted per
-benchmark: prompts compared, prompts where a field is asked, and the largest absolute logit difference on the others.
+every prompt that asks no field must give bit-identical states, and then every label and value head fitted on them
+reads the same. With the aligned copy (`aligned_copy`) the logits of " =" after a DNA run, where the answer's first
+token is chosen, are mixed with the aligned bases: those positions are counted apart; every other logit must be
+bit-identical too. Counted per benchmark: prompts compared, prompts where a field is asked, the largest absolute
+state difference and logit difference on the others, and their positions where the aligned copy writes.
 
     python -m studies.pointer_unchanged --before build/train/genomicllm-classify/release --after release/GenomicLLM \
         --rows 20 --out studies/results/pointer_unchanged
@@ -35,29 +37,41 @@ def compare(before: Path, after: Path, root: Path, rows: int, seed: int = 0) -> 
             continue
         df = b.load("test", root, ["prompt"])
         df = df.sample(n=min(rows, len(df)), random_state=seed)
-        asked, diffs = 0, []
+        asked, aligned, states, diffs = 0, 0, [], []
         for prompt in df["prompt"]:
             ids = tok(prompt, return_tensors="pt")["input_ids"]
-            _, fields = new.model.position_streams(ids, torch.ones_like(ids, dtype=torch.bool))
+            real = torch.ones_like(ids, dtype=torch.bool)
+            _, fields = new.model.position_streams(ids, real)
             if fields[0].any():
                 asked += 1
                 continue
-            diffs.append(float((old(ids).logits - new(ids).logits).abs().max()))
-        out.append({"benchmark": b.name, "prompts": len(df), "asked": asked,
+            a, b_ = old(ids, output_hidden_states=True), new(ids, output_hidden_states=True)
+            states.append(max(float((x - y).abs().max()) for x, y in zip(a.hidden_states, b_.hidden_states)))
+            copied = (new.model.position_streams.aligned_ids(ids, real)[0, 0] >= 0) if new.config.aligned_copy \
+                else torch.zeros(ids.shape[1], dtype=torch.bool)
+            aligned += int(copied.sum())
+            diffs.append(float((a.logits - b_.logits)[0, ~copied].abs().max()))
+        out.append({"benchmark": b.name, "prompts": len(df), "asked": asked, "aligned_positions": aligned,
+                    "max_abs_state_diff": max(states) if states else None,
                     "max_abs_logit_diff": max(diffs) if diffs else None})
         print(out[-1], flush=True)
     return out
 
 
 def markdown(rows: list[dict], before: Path, after: Path) -> str:
-    lines = [f"Logits of the test prompts, `{before}` vs `{after}` (pointer heads added), every position. "
-             "Prompts that ask a field are counted, not compared (the pointer heads write there).", "",
-             "| benchmark | prompts | a field asked | max abs logit difference on the others |", "|---|---|---|---|"]
+    lines = [f"States (every layer) and logits of the test prompts, `{before}` vs `{after}` (pointer phase), every "
+             "position. Prompts that ask a field are counted, not compared (the pointer heads write there); logits "
+             "where the aligned copy writes (\" =\" after a DNA run) are counted, not compared.", "",
+             "| benchmark | prompts | a field asked | max abs state difference on the others | aligned positions | "
+             "max abs logit difference elsewhere |", "|---|---|---|---|---|---|"]
     fmt = lambda x: "–" if x is None else f"{x:.3g}"  # noqa: E731
-    lines += [f"| {r['benchmark']} | {r['prompts']} | {r['asked']} | {fmt(r['max_abs_logit_diff'])} |" for r in rows]
+    lines += [f"| {r['benchmark']} | {r['prompts']} | {r['asked']} | {fmt(r.get('max_abs_state_diff'))} | "
+              f"{r.get('aligned_positions', 0)} | {fmt(r['max_abs_logit_diff'])} |" for r in rows]
     other = [r["max_abs_logit_diff"] for r in rows if r["max_abs_logit_diff"] is not None]
-    lines += ["", f"{sum(r['prompts'] - r['asked'] for r in rows)} prompts that ask no field; largest difference "
-              f"{max(other):.3g}" if other else "no prompt without a field question"]
+    states = [r["max_abs_state_diff"] for r in rows if r.get("max_abs_state_diff") is not None]
+    lines += ["", f"{sum(r['prompts'] - r['asked'] for r in rows)} prompts that ask no field; largest state difference "
+              f"{max(states):.3g}, largest logit difference off the aligned positions {max(other):.3g}" if other
+              else "no prompt without a field question"]
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,9 @@ streams (``position_streams``: see ``positions_genomicllm.py``), optional groupe
 the transformers attention interface, so ``"sdpa"`` (default, ``torch.nn.functional.scaled_dot_product_attention``),
 ``"eager"`` and, on GPUs that have them, the flash/flex kernels all work without code changes here. Heads on the
 ``pointer`` stream read only the field a question asks for and write only where it is asked; with ``pointer_copy``
-the last layer's first one also copies the token it reads into the answer (``GenomicLLMForCausalLM._copy``).
+the last layer's first one also copies the token it reads into the answer (``GenomicLLMForCausalLM._copy``). With
+an ``aligned_gate`` the answer to a DNA question may also write the prompt base it lies aligned with (from the
+run's start or its end), as it is or complemented, a fitted gate choosing (``GenomicLLMForCausalLM._aligned_copy``).
 
 Heads:
 - ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
@@ -26,7 +28,8 @@ relative imports are its siblings ``configuration_genomicllm.py``, ``positions_g
 
 Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
 H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels, N position streams,
-W conv_kernel_size, K k-mer sizes, E kmer_embedding_size, P pointer heads, R asked positions.
+W conv_kernel_size, K k-mer sizes, E kmer_embedding_size, P pointer heads, R asked (or aligned) positions,
+A alignments (2: from a run's start, from its end).
 """
 
 from __future__ import annotations
@@ -52,7 +55,16 @@ from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
-from .positions_genomicllm import STREAMS, field_of, field_pointer, key_table, stream_positions, token_table
+from .positions_genomicllm import (
+    ALIGNMENTS,
+    STREAMS,
+    aligned_writes,
+    field_of,
+    field_pointer,
+    key_table,
+    stream_positions,
+    token_table,
+)
 
 logger = logging.get_logger(__name__)
 
@@ -403,6 +415,8 @@ class GenomicLLMPositionStreams(nn.Module):
         self.register_buffer("is_close", token_table(config.vocab_size, config.field_close_token_ids),
                              persistent=False)
         self.register_buffer("key_canon", key_table(config.vocab_size, config.field_key_aliases), persistent=False)
+        self.register_buffer("complement_of", key_table(config.vocab_size, config.dna_complement_ids),
+                             persistent=False)
         self.register_buffer("head_stream", self.compute_head_stream(config), persistent=False)
         self.pointer = "pointer" in config.position_streams
 
@@ -420,6 +434,12 @@ class GenomicLLMPositionStreams(nn.Module):
         pointer, asked = field_pointer(input_ids, real, self.is_marker, c.eos_token_id, c.far_offset, self.is_open,
                                        self.is_close, self.key_canon)
         return torch.cat([positions, pointer[:, None]], dim=1), asked
+
+    def aligned_writes(self, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
+        """(B, 2A, S): the ids the aligned copy may write next (``positions_genomicllm.aligned_writes``), -1: none."""
+        c = self.config
+        return aligned_writes(input_ids, real, self.is_dna, self.is_marker, c.eos_token_id, c.dna_run_min_tokens,
+                              self.complement_of)
 
     def per_head(self, cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, N, T, Hd) tables -> (B, H, T, Hd): each head gets its stream's."""
@@ -470,9 +490,13 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
             init.copy_(module.is_open, token_table(c.vocab_size, c.field_open_token_ids, device))
             init.copy_(module.is_close, token_table(c.vocab_size, c.field_close_token_ids, device))
             init.copy_(module.key_canon, key_table(c.vocab_size, c.field_key_aliases, device))
+            init.copy_(module.complement_of, key_table(c.vocab_size, c.dna_complement_ids, device))
             init.copy_(module.head_stream, module.compute_head_stream(c, device))
         elif isinstance(module, GenomicLLMForCausalLM):
             init.copy_(module.copy_as, module.compute_copy_as(self.config, module.copy_as.device))
+            weight, bias = module.compute_aligned_gate(self.config, module.aligned_gate_weight.device)
+            init.copy_(module.aligned_gate_weight, weight)
+            init.copy_(module.aligned_gate_bias, bias)
         elif isinstance(module, GenomicLLMAttention):
             init.copy_(module.pointer_heads, module.compute_pointer_heads(self.config, module.pointer_heads.device))
         elif isinstance(module, nn.Conv1d):
@@ -487,9 +511,20 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
 @dataclass
 class GenomicLLMModelOutput(BaseModelOutputWithPast):
     """``BaseModelOutputWithPast`` plus, with pointer heads, what the copy reads: where a field is asked (B, T), the
-    last layer's pointer heads' attention (B, P, T, S; None where nothing is asked) and every id so far (B, S)."""
+    last layer's pointer heads' attention (B, P, T, S; None where nothing is asked) and every id so far (B, S); and,
+    with the aligned copy, the ids it may write next (B, 2A, T; -1: none; ``aligned_writes``)."""
 
     pointer: tuple | None = None
+    aligned: torch.LongTensor | None = None
+
+
+@dataclass
+class GenomicLLMCausalLMOutput(CausalLMOutputWithPast):
+    """``CausalLMOutputWithPast`` plus, with the aligned copy, the switch each aligned position read: its (batch,
+    position) indices, the gate's log-probabilities (R, 1 + 2A: the LM, then each alignment as is and complemented)
+    and the ids those write (R, 2A); None where nothing is aligned."""
+
+    aligned_switch: tuple | None = None
 
 
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
@@ -593,10 +628,10 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             inputs_embeds = inputs_embeds + self.kmer_embed(self._history(input_ids, history_ids, past_seen_tokens),
                                                             seq_len)
 
-        stream_ids = pointer = None  # (B, N, T) when heads read position streams; what pointer heads need
+        stream_ids = pointer = aligned = None  # (B, N, T) when heads read position streams; what the copies need
         if self.position_streams is not None:
-            stream_ids, pointer = self._stream_ids(input_ids, history_ids, position_ids, attention_mask,
-                                                   past_seen_tokens)
+            stream_ids, pointer, aligned = self._stream_ids(input_ids, history_ids, position_ids, attention_mask,
+                                                            past_seen_tokens)
             position_ids = stream_ids[:, 0]  # the ordinary stream
         elif position_ids is None:
             position_ids = self._position_ids(attention_mask, past_seen_tokens, seq_len, inputs_embeds.device)
@@ -642,19 +677,21 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             attentions=all_attentions,
             pointer=None if pointer is None else (pointer[0], pointer[2][-1] if pointer[2] else None,
                                                   self._history(input_ids, history_ids, past_seen_tokens)),
+            aligned=aligned,
         )
 
     def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
-        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included), and what
-        the pointer heads need (``_pointer_reach``; None without them)."""
+        """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included), what
+        the pointer heads need (``_pointer_reach``; None without them) and the aligned copy's ids (B, A, T; None
+        without it)."""
         if position_ids is not None:
             if position_ids.dim() != 3 or position_ids.shape[1] != len(STREAMS):
                 raise ValueError(f"this model's heads read {len(STREAMS)} position streams: pass position_ids as "
                                  f"(batch, {len(STREAMS)}, tokens), or leave them to the model")
-            if self.position_streams.pointer:
-                raise ValueError("this model's pointer heads read where a field is asked from the token ids: leave "
-                                 "position_ids to the model")
-            return position_ids, None
+            if self.position_streams.pointer or self.config.aligned_copy:
+                raise ValueError("this model reads where a field is asked and what an answer is aligned with from the "
+                                 "token ids: leave position_ids to the model")
+            return position_ids, None, None
         if input_ids is None:
             raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
         seq_len = input_ids.shape[1]
@@ -670,7 +707,9 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             new = asked[:, -seq_len:]
             reach = self._pointer_reach(positions[:, STREAMS.index("pointer")], asked, seq_len) if new.any() else None
             pointer = (new, reach, [])
-        return positions[..., -seq_len:], pointer
+        aligned = self.position_streams.aligned_writes(history_ids, real)[..., -seq_len:] if self.config.aligned_copy \
+            else None
+        return positions[..., -seq_len:], pointer, aligned
 
     def _pointer_reach(self, pointer: torch.LongTensor, asked: torch.Tensor, seq_len: int) -> torch.Tensor:
         """Which keys the new tokens' pointer heads may read, (B, 1, T, S), from the history's pointer stream and
@@ -732,7 +771,20 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         # the share of the LM's own distribution where a field is asked; the rest copies what pointer heads read
         self.copy_gate = nn.Linear(config.hidden_size, 1) if config.pointer_copy else None
         self.register_buffer("copy_as", self.compute_copy_as(config), persistent=False)
+        # where an answer lies aligned with prompt bases: the share of the LM and of each aligned base, as it is or
+        # complemented (``_aligned_copy``), a map fitted on the states and kept in the config, like a label head
+        gate_weight, gate_bias = self.compute_aligned_gate(config)
+        self.register_buffer("aligned_gate_weight", gate_weight, persistent=False)  # (1 + 2A, D)
+        self.register_buffer("aligned_gate_bias", gate_bias, persistent=False)  # (1 + 2A,)
         self.post_init()
+
+    @staticmethod
+    def compute_aligned_gate(config: GenomicLLMConfig, device: torch.device | None = None) -> tuple:
+        """The aligned copy's gate from the config, ((1 + 2A, D), (1 + 2A,)); zeros without one (never read)."""
+        gate = config.aligned_gate or {}
+        rows = 1 + 2 * ALIGNMENTS
+        weight = torch.tensor(gate.get("weight") or [[0.0] * config.hidden_size] * rows, device=device)
+        return weight, torch.tensor(gate.get("bias") or [0.0] * rows, device=device)
 
     @staticmethod
     def compute_copy_as(config: GenomicLLMConfig, device: torch.device | None = None) -> torch.Tensor:
@@ -788,17 +840,22 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         logits = self.lm_head(hidden_states[:, slice_indices, :])  # (B, T', V)
         if self.copy_gate is not None and outputs.pointer is not None:
             logits = self._copy(logits, hidden_states[:, slice_indices], outputs.pointer, slice_indices)
+        switch = None
+        if self.config.aligned_copy and outputs.aligned is not None:
+            logits, switch = self._aligned_copy(logits, hidden_states[:, slice_indices],
+                                                outputs.aligned[..., slice_indices])
 
         loss = None
         if labels is not None:
             loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)
 
-        return CausalLMOutputWithPast(
+        return GenomicLLMCausalLMOutput(
             loss=loss,
             logits=logits,
             cache=outputs.cache,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
+            aligned_switch=switch,
         )
 
     def _copy(self, logits: torch.Tensor, hidden: torch.Tensor, pointer: tuple, kept) -> torch.Tensor:
@@ -817,6 +874,30 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         gate = torch.sigmoid(self.copy_gate(hidden[rows]))  # (R, 1)
         mixed = torch.log(gate * torch.softmax(logits[rows], dim=-1) + (1 - gate) * copy)
         return logits.index_put(rows, mixed.to(logits.dtype))
+
+    def _aligned_copy(self, logits: torch.Tensor, hidden: torch.Tensor, writes: torch.LongTensor) -> tuple:
+        """Where the aligned copy may write (``writes``, (B, 2A, T'): the base at the answer's base count from the last
+        run's start, as it is and complemented, then from its end; -1 where that alignment is not offered):
+        log(g_0 p_lm + sum_k g_k [k's base]), g = softmax(W h + b) over the LM and the offered alignments, with the
+        gate of ``config.aligned_gate``. Translation, labels and numbers keep the LM (the gate is fitted to); a
+        complement, a reverse or a reverse complement needs no attention to find its base, at any length.
+        Log-probabilities are logits; every other position keeps the LM's. Also returns the switch
+        (``GenomicLLMCausalLMOutput``), None where nothing is offered."""
+        rows = (writes >= 0).any(1).nonzero(as_tuple=True)  # (batch, position)
+        if not len(rows[0]):
+            return logits, None
+        written = writes.transpose(1, 2)[rows]  # (R, 2A)
+        gate = nn.functional.linear(hidden[rows].float(), self.aligned_gate_weight, self.aligned_gate_bias)
+        log_gate = torch.log_softmax(offered_only(gate, written), dim=-1)  # (R, 1 + 2A)
+        probs = log_gate[:, :1].exp() * torch.softmax(logits[rows].float(), dim=-1)
+        probs = probs.scatter_add(1, written.clamp(min=0), log_gate[:, 1:].exp())  # not offered: a share of 0
+        return logits.index_put(rows, torch.log(probs).to(logits.dtype)), (rows, log_gate, written)
+
+
+def offered_only(gate: torch.Tensor, written: torch.Tensor) -> torch.Tensor:
+    """The aligned gate's logits (R, 1 + 2A) with the alignments that write nothing (-1 in ``written``, (R, 2A))
+    ruled out; the LM's share is always offered."""
+    return torch.cat([gate[:, :1], gate[:, 1:].masked_fill(written < 0, float("-inf"))], dim=1)
 
 
 class GenomicLLMForSequenceClassification(GenomicLLMPreTrainedModel):

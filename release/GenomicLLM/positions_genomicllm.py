@@ -66,6 +66,7 @@ import torch
 
 STREAMS = ("token", "run_start", "run_end", "codon", "field", "field_key", "content", "pointer")
 POINTER_STRIDE = 64  # a field's tokens sit at its opener's position x stride + index: fields never overlap
+ALIGNMENTS = 2  # what ``aligned_sources`` reads an answer against: a run's start and its end
 
 
 def pointer_base(far_offset: int) -> int:
@@ -96,6 +97,20 @@ def _answer_span(input_ids: torch.LongTensor, real: torch.Tensor, is_marker: tor
     return idx, pos, marker, last_marker, answer
 
 
+def _prompt_runs(input_ids, real, is_dna, answer, idx, min_run: int):
+    """Prompt DNA runs: contiguous DNA ids outside the answer, closed by a following real token, of at least
+    ``min_run`` tokens. (B, S) each: the first and last index of the run each token is in, and whether it is in one."""
+    seq = input_ids.shape[1]
+    dna = is_dna[input_ids] & real & ~answer
+    prev_dna = torch.nn.functional.pad(dna[:, :-1], (1, 0), value=False)
+    next_dna = torch.nn.functional.pad(dna[:, 1:], (0, 1), value=False)
+    next_real = torch.nn.functional.pad(real[:, 1:], (0, 1), value=False)
+    run_start = _cummax(torch.where(dna & ~prev_dna, idx, -1))
+    run_end = _reverse_cummin(torch.where(dna & ~next_dna, idx, seq))
+    closed = (dna & ~next_dna & next_real).gather(1, run_end.clamp(max=seq - 1))
+    return run_start, run_end, dna & closed & (run_end - run_start + 1 >= min_run)
+
+
 def stream_positions(
     input_ids: torch.LongTensor,  # (B, S)
     real: torch.Tensor,  # (B, S) bool: real tokens (False on padding)
@@ -108,22 +123,12 @@ def stream_positions(
     is_close: torch.Tensor | None = None,  # (V,) bool: field closers ","
 ) -> torch.LongTensor:
     """(B, N - 1, S) positions, one row per stream of ``STREAMS`` but the last, ``pointer`` (``field_pointer``)."""
-    seq = input_ids.shape[1]
     real = real.bool()
     idx, pos, marker, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
     marker_pos = pos.gather(1, last_marker.clamp(min=0))
     since_marker = pos - marker_pos - 1  # the marker itself: -1
 
-    # Prompt DNA runs: contiguous DNA ids outside the answer, closed by a following real token.
-    dna = is_dna[input_ids] & real & ~answer
-    prev_dna = torch.nn.functional.pad(dna[:, :-1], (1, 0), value=False)
-    next_dna = torch.nn.functional.pad(dna[:, 1:], (0, 1), value=False)
-    next_real = torch.nn.functional.pad(real[:, 1:], (0, 1), value=False)
-    run_start = _cummax(torch.where(dna & ~prev_dna, idx, -1))
-    run_end = _reverse_cummin(torch.where(dna & ~next_dna, idx, seq))
-    closed = (dna & ~next_dna & next_real).gather(1, run_end.clamp(max=seq - 1))
-    in_run = dna & closed & (run_end - run_start + 1 >= min_run)
-
+    run_start, run_end, in_run = _prompt_runs(input_ids, real, is_dna, answer, idx, min_run)
     far = far_offset + pos
     from_start = torch.where(in_run, idx - run_start, far)
     from_end = torch.where(in_run, run_end - idx, far)
@@ -147,6 +152,62 @@ def stream_positions(
         ],
         dim=1,
     )
+
+
+def aligned_sources(
+    input_ids: torch.LongTensor,  # (B, S)
+    real: torch.Tensor,  # (B, S) bool
+    is_dna: torch.Tensor,  # (V,) bool
+    is_marker: torch.Tensor,  # (V,) bool
+    eos_token_id: int | None,
+    min_run: int,
+) -> torch.LongTensor:
+    """(B, 2, S): for " =" and each answer token, the index of the prompt base the answer's next base lies aligned
+    with, in the last DNA run before " =": with j the answer's DNA tokens so far (what comes before its first base,
+    such as the space the grammar writes, does not count), row 0 holds the run's base j from its start (``run_start``,
+    the alignment of a complement), row 1 its base j from its end (``run_end``, that of a reverse); -1 past the run,
+    and for every other token. What ``aligned_copy`` reads: the streams make these alignments learnable by attention;
+    here the model can write the aligned base directly (``GenomicLLMForCausalLM._aligned_copy``)."""
+    real = real.bool()
+    idx, _, _, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
+    run_start, run_end, in_run = _prompt_runs(input_ids, real, is_dna, answer, idx, min_run)
+    last_end = _cummax(torch.where(in_run & (idx == run_end), idx, -1))  # the last run's last base so far
+    end = last_end.gather(1, last_marker.clamp(min=0))  # (B, S) read at the question's " ="
+    start = run_start.gather(1, end.clamp(min=0))
+    bases = (is_dna[input_ids] & answer).long().cumsum(-1)
+    ahead = bases - bases.gather(1, last_marker.clamp(min=0))  # the answer's bases so far (" =" is none)
+    ok = answer & (end >= 0) & (ahead <= end - start)
+    at_start, at_end = start + ahead, end - ahead
+    return torch.stack([torch.where(ok, at_start, -1), torch.where(ok, at_end, -1)], dim=1)
+
+
+def aligned_writes(
+    input_ids: torch.LongTensor,  # (B, S)
+    real: torch.Tensor,  # (B, S) bool
+    is_dna: torch.Tensor,  # (V,) bool
+    is_marker: torch.Tensor,  # (V,) bool
+    eos_token_id: int | None,
+    min_run: int,
+    complement_of: torch.Tensor,  # (V,) long: each id's complement, itself where it has none
+) -> torch.LongTensor:
+    """(B, 2A, S): the id the aligned copy may write next, at most one per token: of the four ways to write an
+    aligned base (``aligned_sources``' start and end, each as it is and complemented), the one that has written
+    every base of the answer so far, where only one has; -1 elsewhere. So the copy joins an answer the LM has begun
+    and whose bases only one alignment explains (a base or two in: a chance match drops out at the next base, four
+    ways in 16 after two), follows it, and leaves at the first base it would not have written; an answer with no
+    bases (a translation, a label, a number) is explained by every way alike and is never offered a copy."""
+    real = real.bool()
+    at = aligned_sources(input_ids, real, is_dna, is_marker, eos_token_id, min_run).repeat_interleave(2, dim=1)
+    base = input_ids[:, None].expand_as(at).gather(2, at.clamp(min=0))
+    written = torch.where(at >= 0, torch.stack([base[:, 0::2], complement_of[base[:, 1::2]]], dim=2).flatten(1, 2), -1)
+    idx, _, marker, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
+    following = torch.nn.functional.pad(input_ids[:, 1:], (0, 1))
+    next_base = torch.nn.functional.pad((is_dna[input_ids] & answer & ~marker)[:, 1:], (0, 1), value=False)
+    missed = ((written != following[:, None]) & (written >= 0) & next_base[:, None]).long()  # (B, 2A, S)
+    before = missed.cumsum(-1) - missed  # misses at earlier tokens
+    since = before - before.gather(2, last_marker.clamp(min=0)[:, None].expand_as(before))  # in this answer
+    followed = (since == 0) & (written >= 0)  # (B, 2A, S)
+    return torch.where(followed & (followed.sum(1, keepdim=True) == 1), written, -1)
 
 
 def field_pointer(
@@ -224,4 +285,5 @@ def token_table(vocab_size: int, token_ids: list[int] | None, device: torch.devi
     return table
 
 
-__all__ = ["POINTER_STRIDE", "STREAMS", "field_of", "field_pointer", "key_table", "stream_positions", "token_table"]
+__all__ = ["ALIGNMENTS", "POINTER_STRIDE", "STREAMS", "aligned_sources", "aligned_writes", "field_of", "field_pointer",
+           "key_table", "stream_positions", "token_table"]

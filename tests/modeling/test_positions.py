@@ -8,8 +8,8 @@ import torch
 
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
-from modeling.positions_genomicllm import (POINTER_STRIDE, STREAMS, field_pointer, key_table, stream_positions,
-                                          token_table)
+from modeling.positions_genomicllm import (POINTER_STRIDE, STREAMS, aligned_sources, field_pointer, key_table,
+                                          stream_positions, token_table)
 
 from .test_modeling import EOS, left_pad, tiny_char_tokenizer, tiny_config
 
@@ -34,6 +34,23 @@ def positions(ids: torch.Tensor, real: torch.Tensor | None = None, min_run: int 
     real = torch.ones_like(ids, dtype=torch.bool) if real is None else real
     return stream_positions(ids, real, token_table(64, DNA_IDS), token_table(64, [MARKER]), EOS, min_run, FAR,
                             token_table(64, [OPEN]), token_table(64, [CLOSE]))
+
+
+A, C, G, T, N = DNA_IDS
+COMPLEMENTS = [[A, T], [T, A], [C, G], [G, C]]  # N is its own
+
+
+def gate(hidden: int, pick: int | None = None, seed: int = 0) -> dict:
+    """An aligned copy's gate: one that always picks share `pick` (0 the LM, then each alignment as is and
+    complemented), or a random one."""
+    if pick is not None:
+        return {"weight": [[0.0] * hidden] * 5, "bias": [50.0 * (k == pick) for k in range(5)]}
+    g = torch.Generator().manual_seed(seed)
+    return {"weight": torch.randn(5, hidden, generator=g).tolist(), "bias": torch.randn(5, generator=g).tolist()}
+
+
+HIDDEN = tiny_config().hidden_size
+ALIGNED = {"aligned_gate": gate(HIDDEN), "dna_complement_ids": COMPLEMENTS}
 
 
 def stream_config(**overrides) -> GenomicLLMConfig:
@@ -159,6 +176,64 @@ def test_pointer_heads_reach_the_asked_fields_prompt_tokens_alone():
     assert reach[8].nonzero().flatten().tolist() == [8]  # outside every field: itself alone
 
 
+def aligned(ids: torch.Tensor, real: torch.Tensor | None = None, min_run: int = 4) -> torch.Tensor:
+    ids = ids[None] if ids.dim() == 1 else ids
+    real = torch.ones_like(ids, dtype=torch.bool) if real is None else real
+    return aligned_sources(ids, real, token_table(64, DNA_IDS), token_table(64, [MARKER]), EOS, min_run)
+
+
+def test_each_answer_token_lies_aligned_with_a_base_of_the_last_run():
+    # <s> G G G G , A C G T T , c = T G C A A </s>: two runs; the answer is read against the last (6-10)
+    prompt, answer = "GGGG,ACGTT,c=", "TGCAA"
+    ids = ids_of(prompt, answer, eos=True)
+    src = aligned(ids)[0]
+    eq = len(TOK(prompt)["input_ids"]) - 1  # "=": it predicts answer token 0
+    assert src[0, eq:eq + 5].tolist() == [6, 7, 8, 9, 10]  # from the run's start: what a complement copies
+    assert src[1, eq:eq + 5].tolist() == [10, 9, 8, 7, 6]  # from its end: what a reverse copies
+    assert (src[:, :eq] == -1).all() and (src[:, eq + 5:] == -1).all()  # the prompt; past the run (</s> is next)
+    spaced = aligned(ids_of(prompt, " " + answer, eos=True))[0]  # a space before the bases: they align the same
+    assert spaced[0, eq:eq + 7].tolist() == [6, 6, 7, 8, 9, 10, -1] and spaced[1, eq + 1] == 10
+    short = aligned(ids_of("GGGG,AC,c=", "TG"))[0]  # too short a last run (2 < 4): the run before it
+    assert short[:, -3:].tolist() == [[1, 2, 3], [4, 3, 2]]
+    assert (aligned(ids_of("xy,c=", "ab")) == -1).all()  # no run: nothing aligned
+    padded = torch.cat([torch.zeros(3, dtype=torch.long), ids])[None]  # left padding moves indices, nothing else
+    real = padded != 0
+    assert torch.equal(aligned(padded, real)[0, :, 3:], torch.where(src >= 0, src + 3, -1))
+
+
+def test_the_aligned_copy_writes_the_base_its_gate_picks_and_nothing_where_none_is_offered():
+    model, plain = stream_model(**ALIGNED), stream_model()  # the same weights; the gate lives in the config
+    run = "ACGTTGCAACGTAGGCTTAC"
+    complemented, backwards = run.translate(str.maketrans("ACGT", "TGCA")), run[::-1]
+    with torch.no_grad():
+        for text in ("xyz,rc=ab", "ACGTTGCA,rc", run + ",c= "):  # no run; no answer; no base yet: not a bit differs
+            ids = ids_of(text)[None]
+            assert torch.equal(model(ids).logits, plain(ids).logits)
+        ids = ids_of(run + ",c= " + complemented[:3])[None]  # one base explains it (T: the start, complemented)
+        a, b = model(ids).logits, plain(ids).logits
+        assert torch.equal(a[:, :-3], b[:, :-3]) and not torch.allclose(a[:, -1], b[:, -1])
+        for pick, want in ((2, complemented), (3, backwards)):  # start complemented; end as it is
+            model = stream_model(aligned_gate=gate(HIDDEN, pick), dna_complement_ids=COMPLEMENTS)
+            ids = ids_of(run + ",c= " + want[:2])[None]  # the answer begun (a random LM would not)
+            out = model.generate(ids, max_new_tokens=len(run) - 2, do_sample=False)
+            assert TOK.decode(out[0, ids.shape[1]:]).replace(" ", "") == want[2:]  # at any length, no training
+
+
+def test_an_alignment_is_offered_once_it_alone_explains_the_answer_and_while_it_does():
+    model = stream_model(**ALIGNED)
+    prompt = "ACGTTTGCAA,c= "
+    ids = ids_of(prompt, "TGCAT")[None]  # a complement for four bases, then a base it does not write
+    writes = model.model.position_streams.aligned_writes(ids, torch.ones_like(ids, dtype=torch.bool))[0]
+    space = len(TOK(prompt)["input_ids"]) - 1
+    assert (writes[:, :space + 2] == -1).all()  # the prompt, "=", no base yet (four ways), T (start and end
+    # complemented both wrote it)
+    assert writes[1, space + 2:space + 5].tolist() == [C, A, A]  # G: the start complemented alone; it follows
+    assert (writes[[0, 2, 3], space + 2:] == -1).all()
+    assert (writes[:, space + 5] == -1).all()  # T where A was due: no alignment is left; the LM writes on
+    label = ids_of("ACGTTTGCAA,c= ", "xyz")[None]  # an answer with no bases: every way alike, never offered
+    assert (model.model.position_streams.aligned_writes(label, torch.ones_like(label, dtype=torch.bool)) == -1).all()
+
+
 def test_short_open_and_repeated_runs():
     # a 3-base run (below min_run 4) is text; two closed runs are each indexed from their own ends
     p = positions(ids_of("ACG,TTTT,GGGGA,x="))[0]
@@ -212,13 +287,18 @@ def test_config_checks_streams():
         stream_config(num_key_value_heads=2)
     with pytest.raises(ValueError, match="conv_kernel_size"):
         stream_config(conv_kernel_size=-1)
+    with pytest.raises(ValueError, match="aligned copy"):
+        stream_config(position_streams=None, **ALIGNED)
+    with pytest.raises(ValueError, match="aligned_gate needs"):
+        stream_config(aligned_gate={"weight": [[0.0] * HIDDEN] * 4, "bias": [0.0] * 5})
     plain = tiny_config(position_streams=["token"] * 4)  # all-ordinary streams are plain RoPE: nothing else needed
     assert not plain.uses_streams and stream_config().uses_streams
     assert stream_config().layer_types == ["hybrid", "hybrid"]  # the cache keeps conv states beside keys/values
 
 
-@pytest.mark.parametrize("overrides", [{}, {"conv_kernel_size": 0}, {"position_streams": None}],
-                         ids=["streams+conv", "streams", "conv"])
+@pytest.mark.parametrize("overrides", [{}, {"conv_kernel_size": 0}, {"position_streams": None},
+                                       ALIGNED],
+                         ids=["streams+conv", "streams", "conv", "streams+conv+aligned"])
 def test_cached_decoding_matches_full_forward(overrides):
     model = stream_model(**overrides)
     prompt = ids_of("ACGTTGCA,rc=")
@@ -242,8 +322,9 @@ def decoded_in_steps(model, ids: torch.Tensor, chunks: list[int]) -> torch.Tenso
     return torch.cat(steps, dim=1)
 
 
-def test_generate_left_padded_batch_equals_one_by_one_and_full_forward():
-    model = stream_model()
+@pytest.mark.parametrize("overrides", [{}, ALIGNED], ids=["streams", "streams+aligned"])
+def test_generate_left_padded_batch_equals_one_by_one_and_full_forward(overrides):
+    model = stream_model(**overrides)
     TOK.padding_side = "left"
     prompts = ["ACGTTGCA,rc=", "GGA,x=", "TTTTACGT,c=", "k:TAG,v:GC,ACGTA,v="]  # the last asks field v (pointer)
     batch = TOK(prompts, return_tensors="pt", padding=True)
