@@ -94,7 +94,8 @@ bench-model: $(STAMP)
 $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 	$(PY) -m tokenizer build --out build/tokenizer
 
-# Train the shipped model from scratch in three phases, 18,300 process CPU-seconds in all: 15,000 on two DDP processes
+# Train the shipped model from scratch in three phases, 18,300 process CPU-seconds in all (and ~150 for the aligned
+# copy's gate at the end): 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and

@@ -1,12 +1,12 @@
 """Does adding pointer heads change any answer but reading comprehension? The test split's prompts of every benchmark
 through two released models (before and after the pointer phase, `finetune/training/pointer_heads.py`), compared
-state for state (every layer) and logit for logit at every prompt position, the one the answer starts from included.
+state for state (every layer) and logit for logit at every position of the question and its gold answer.
 
 The pointer heads write only where a question asks for a field of its prompt; the phase trains nothing else. So
 every prompt that asks no field must give bit-identical states, and then every label and value head fitted on them
-reads the same. With the aligned copy (`aligned_copy`) the logits of " =" after a DNA run, where the answer's first
-token is chosen, are mixed with the aligned bases: those positions are counted apart; every other logit must be
-bit-identical too. Counted per benchmark: prompts compared, prompts where a field is asked, the largest absolute
+reads the same. The aligned copy (`aligned_gate`) writes only inside an answer, after bases that one alignment alone
+explains: the positions where it may write are counted apart (a reverse, a complement: most of the answer; an answer
+with no bases: none), and every other logit must be bit-identical too. Counted per benchmark: prompts compared, prompts where a field is asked, the largest absolute
 state difference and logit difference on the others, and their positions where the aligned copy writes.
 
     python -m studies.pointer_unchanged --before build/train/genomicllm-classify/release --after release/GenomicLLM \
@@ -35,11 +35,11 @@ def compare(before: Path, after: Path, root: Path, rows: int, seed: int = 0) -> 
     for b in discover(root, ("classify", "regress", "generate", "extract")):
         if "test" not in b.splits:
             continue
-        df = b.load("test", root, ["prompt"])
+        df = b.load("test", root, ["prompt", "answer"])
         df = df.sample(n=min(rows, len(df)), random_state=seed)
         asked, aligned, states, diffs = 0, 0, [], []
-        for prompt in df["prompt"]:
-            ids = tok(prompt, return_tensors="pt")["input_ids"]
+        for prompt, answer in zip(df["prompt"], df["answer"]):
+            ids = tok(prompt, " " + answer, return_tensors="pt")["input_ids"]  # the question and its gold answer
             real = torch.ones_like(ids, dtype=torch.bool)
             _, fields = new.model.position_streams(ids, real)
             if fields[0].any():
@@ -47,8 +47,8 @@ def compare(before: Path, after: Path, root: Path, rows: int, seed: int = 0) -> 
                 continue
             a, b_ = old(ids, output_hidden_states=True), new(ids, output_hidden_states=True)
             states.append(max(float((x - y).abs().max()) for x, y in zip(a.hidden_states, b_.hidden_states)))
-            copied = (new.model.position_streams.aligned_ids(ids, real)[0, 0] >= 0) if new.config.aligned_copy \
-                else torch.zeros(ids.shape[1], dtype=torch.bool)
+            copied = (new.model.position_streams.aligned_writes(ids, real)[0] >= 0).any(0) \
+                if new.config.aligned_copy else torch.zeros(ids.shape[1], dtype=torch.bool)
             aligned += int(copied.sum())
             diffs.append(float((a.logits - b_.logits)[0, ~copied].abs().max()))
         out.append({"benchmark": b.name, "prompts": len(df), "asked": asked, "aligned_positions": aligned,
@@ -59,9 +59,9 @@ def compare(before: Path, after: Path, root: Path, rows: int, seed: int = 0) -> 
 
 
 def markdown(rows: list[dict], before: Path, after: Path) -> str:
-    lines = [f"States (every layer) and logits of the test prompts, `{before}` vs `{after}` (pointer phase), every "
-             "position. Prompts that ask a field are counted, not compared (the pointer heads write there); logits "
-             "where the aligned copy writes (\" =\" after a DNA run) are counted, not compared.", "",
+    lines = [f"States (every layer) and logits of the test questions with their gold answers, `{before}` vs `{after}`, "
+             "every position. Prompts that ask a field are counted, not compared (the pointer heads write there); logits "
+             "where the aligned copy may write are counted, not compared.", "",
              "| benchmark | prompts | a field asked | max abs state difference on the others | aligned positions | "
              "max abs logit difference elsewhere |", "|---|---|---|---|---|---|"]
     fmt = lambda x: "–" if x is None else f"{x:.3g}"  # noqa: E731
