@@ -83,9 +83,10 @@ class GenomicLLMConfig(PreTrainedConfig):
             of the answer; ``"=+,"``, a value merged with its opener and closer, as ``"+"``); others as themselves.
         aligned_gate: The aligned copy's gate, ``{"weight": [[...]], "bias": [...]}`` (1 + 2A rows over
             ``hidden_size``, fitted on the model's states like a label head: ``finetune/training/aligned_gate.py``):
-            where an answer lies aligned with a prompt DNA run (``positions_genomicllm.aligned_sources``), the
-            next-token distribution mixes the LM's with the aligned bases, as they are or complemented, weighed by
-            ``softmax(weight @ h + bias)``. ``None``: no aligned copy. Needs run-relative position streams.
+            where the answer's bases so far follow one alignment with the prompt's last DNA run alone (its start or
+            end, as it is or complemented: ``positions_genomicllm.aligned_writes``), the next-token distribution
+            mixes the LM's with the base that alignment writes next, weighed by ``softmax(weight @ h + bias)``.
+            ``None``: no aligned copy. Needs run-relative position streams.
         dna_complement_ids: ``[id, complement id]`` pairs for the aligned copy; ids not listed are their own.
         field_key_aliases: ``[id, same-key id]`` pairs: token ids that name the same key (``"symbol"`` and
             ``" symbol"``), for the ``"pointer"`` stream; ids not listed name themselves.

@@ -518,15 +518,6 @@ class GenomicLLMModelOutput(BaseModelOutputWithPast):
     aligned: torch.LongTensor | None = None
 
 
-@dataclass
-class GenomicLLMCausalLMOutput(CausalLMOutputWithPast):
-    """``CausalLMOutputWithPast`` plus, with the aligned copy, the switch each aligned position read: its (batch,
-    position) indices, the gate's log-probabilities (R, 1 + 2A: the LM, then each alignment as is and complemented)
-    and the ids those write (R, 2A); None where nothing is aligned."""
-
-    aligned_switch: tuple | None = None
-
-
 class GenomicLLMModel(GenomicLLMPreTrainedModel):
     """The decoder stack without a head: returns the final (normed) hidden states, (B, T, D)."""
 
@@ -682,7 +673,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
 
     def _stream_ids(self, input_ids, history_ids, position_ids, attention_mask, past_seen_tokens: int):
         """(B, N, T) stream positions of the new tokens, computed over the whole history (cache included), what
-        the pointer heads need (``_pointer_reach``; None without them) and the aligned copy's ids (B, A, T; None
+        the pointer heads need (``_pointer_reach``; None without them) and the aligned copy's ids (B, 2A, T; None
         without it)."""
         if position_ids is not None:
             if position_ids.dim() != 3 or position_ids.shape[1] != len(STREAMS):
@@ -840,22 +831,19 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         logits = self.lm_head(hidden_states[:, slice_indices, :])  # (B, T', V)
         if self.copy_gate is not None and outputs.pointer is not None:
             logits = self._copy(logits, hidden_states[:, slice_indices], outputs.pointer, slice_indices)
-        switch = None
         if self.config.aligned_copy and outputs.aligned is not None:
-            logits, switch = self._aligned_copy(logits, hidden_states[:, slice_indices],
-                                                outputs.aligned[..., slice_indices])
+            logits = self._aligned_copy(logits, hidden_states[:, slice_indices], outputs.aligned[..., slice_indices])
 
         loss = None
         if labels is not None:
             loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)
 
-        return GenomicLLMCausalLMOutput(
+        return CausalLMOutputWithPast(
             loss=loss,
             logits=logits,
             cache=outputs.cache,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
-            aligned_switch=switch,
         )
 
     def _copy(self, logits: torch.Tensor, hidden: torch.Tensor, pointer: tuple, kept) -> torch.Tensor:
@@ -875,23 +863,21 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         mixed = torch.log(gate * torch.softmax(logits[rows], dim=-1) + (1 - gate) * copy)
         return logits.index_put(rows, mixed.to(logits.dtype))
 
-    def _aligned_copy(self, logits: torch.Tensor, hidden: torch.Tensor, writes: torch.LongTensor) -> tuple:
-        """Where the aligned copy may write (``writes``, (B, 2A, T'): the base at the answer's base count from the last
-        run's start, as it is and complemented, then from its end; -1 where that alignment is not offered):
-        log(g_0 p_lm + sum_k g_k [k's base]), g = softmax(W h + b) over the LM and the offered alignments, with the
-        gate of ``config.aligned_gate``. Translation, labels and numbers keep the LM (the gate is fitted to); a
-        complement, a reverse or a reverse complement needs no attention to find its base, at any length.
-        Log-probabilities are logits; every other position keeps the LM's. Also returns the switch
-        (``GenomicLLMCausalLMOutput``), None where nothing is offered."""
+    def _aligned_copy(self, logits: torch.Tensor, hidden: torch.Tensor, writes: torch.LongTensor) -> torch.Tensor:
+        """Where the aligned copy offers a base (``writes``, (B, 2A, T'): at most one of the four ways, the one the
+        answer's bases so far follow alone, ``aligned_writes``; -1 elsewhere): log(g_0 p_lm + g_k [k's base]),
+        g = softmax(W h + b) over the LM and the offered way, the gate of ``config.aligned_gate``. A complement, a
+        reverse or a reverse complement then needs no attention to find its base, at any length; an answer with no
+        bases is offered nothing. Log-probabilities are logits; every other position keeps the LM's."""
         rows = (writes >= 0).any(1).nonzero(as_tuple=True)  # (batch, position)
         if not len(rows[0]):
-            return logits, None
+            return logits
         written = writes.transpose(1, 2)[rows]  # (R, 2A)
         gate = nn.functional.linear(hidden[rows].float(), self.aligned_gate_weight, self.aligned_gate_bias)
         log_gate = torch.log_softmax(offered_only(gate, written), dim=-1)  # (R, 1 + 2A)
         probs = log_gate[:, :1].exp() * torch.softmax(logits[rows].float(), dim=-1)
         probs = probs.scatter_add(1, written.clamp(min=0), log_gate[:, 1:].exp())  # not offered: a share of 0
-        return logits.index_put(rows, torch.log(probs).to(logits.dtype)), (rows, log_gate, written)
+        return logits.index_put(rows, torch.log(probs).to(logits.dtype))
 
 
 def offered_only(gate: torch.Tensor, written: torch.Tensor) -> torch.Tensor:

@@ -166,8 +166,9 @@ def aligned_sources(
     with, in the last DNA run before " =": with j the answer's DNA tokens so far (what comes before its first base,
     such as the space the grammar writes, does not count), row 0 holds the run's base j from its start (``run_start``,
     the alignment of a complement), row 1 its base j from its end (``run_end``, that of a reverse); -1 past the run,
-    and for every other token. What ``aligned_copy`` reads: the streams make these alignments learnable by attention;
-    here the model can write the aligned base directly (``GenomicLLMForCausalLM._aligned_copy``)."""
+    and for every other token. What ``aligned_writes`` reads: the streams make these alignments learnable by
+    attention; the aligned copy lets the model write the aligned base directly
+    (``GenomicLLMForCausalLM._aligned_copy``)."""
     real = real.bool()
     idx, _, _, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
     run_start, run_end, in_run = _prompt_runs(input_ids, real, is_dna, answer, idx, min_run)
@@ -193,9 +194,10 @@ def aligned_writes(
     """(B, 2A, S): the id the aligned copy may write next, at most one per token: of the four ways to write an
     aligned base (``aligned_sources``' start and end, each as it is and complemented), the one that has written
     every base of the answer so far, where only one has; -1 elsewhere. So the copy joins an answer the LM has begun
-    and whose bases only one alignment explains (a base or two in: a chance match drops out at the next base, four
-    ways in 16 after two), follows it, and leaves at the first base it would not have written; an answer with no
-    bases (a translation, a label, a number) is explained by every way alike and is never offered a copy."""
+    and whose bases only one way explains (usually from its second base: a way that matched by chance survives
+    each further base one time in four), follows it, and leaves at the first base it would not have written; an
+    answer with no bases (a translation, a label, a number) is explained by every way alike and is never offered a
+    copy."""
     real = real.bool()
     at = aligned_sources(input_ids, real, is_dna, is_marker, eos_token_id, min_run).repeat_interleave(2, dim=1)
     base = input_ids[:, None].expand_as(at).gather(2, at.clamp(min=0))
