@@ -171,6 +171,11 @@ def aligned_sources(
     (``GenomicLLMForCausalLM._aligned_copy``)."""
     real = real.bool()
     idx, _, _, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
+    return _aligned(input_ids, real, is_dna, idx, last_marker, answer, min_run)
+
+
+def _aligned(input_ids, real, is_dna, idx, last_marker, answer, min_run: int) -> torch.LongTensor:
+    """``aligned_sources`` from the answer span ``_answer_span`` read (so that ``aligned_writes`` reads it once)."""
     run_start, run_end, in_run = _prompt_runs(input_ids, real, is_dna, answer, idx, min_run)
     last_end = _cummax(torch.where(in_run & (idx == run_end), idx, -1))  # the last run's last base so far
     end = last_end.gather(1, last_marker.clamp(min=0))  # (B, S) read at the question's " ="
@@ -199,10 +204,11 @@ def aligned_writes(
     answer with no bases (a translation, a label, a number) is explained by every way alike and is never offered a
     copy."""
     real = real.bool()
-    at = aligned_sources(input_ids, real, is_dna, is_marker, eos_token_id, min_run).repeat_interleave(2, dim=1)
-    base = input_ids[:, None].expand_as(at).gather(2, at.clamp(min=0))
-    written = torch.where(at >= 0, torch.stack([base[:, 0::2], complement_of[base[:, 1::2]]], dim=2).flatten(1, 2), -1)
     idx, _, marker, last_marker, answer = _answer_span(input_ids, real, is_marker, eos_token_id)
+    at = _aligned(input_ids, real, is_dna, idx, last_marker, answer, min_run)  # (B, A, S)
+    base = input_ids[:, None].expand_as(at).gather(2, at.clamp(min=0))
+    written = torch.stack([base, complement_of[base]], dim=2).flatten(1, 2)  # (B, 2A, S): each as is, complemented
+    written = torch.where(at.repeat_interleave(2, dim=1) >= 0, written, -1)
     following = torch.nn.functional.pad(input_ids[:, 1:], (0, 1))
     next_base = torch.nn.functional.pad((is_dna[input_ids] & answer & ~marker)[:, 1:], (0, 1), value=False)
     missed = ((written != following[:, None]) & (written >= 0) & next_base[:, None]).long()  # (B, 2A, S)
