@@ -22,6 +22,7 @@ import yaml
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardData, eval_result_entries_to_yaml
 
 from finetune.evaluation.evaluate import baseline_summary, baseline_wins, main_metric, markdown
+from modeling.configuration_genomicllm import GenomicLLMConfig
 from tasks.anchors import ANCHORS
 from tasks.benchmarks import DATASETS as DATASET_NAMES
 from tasks.paths import EVAL_DIR
@@ -201,6 +202,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         d["weight"] += m["weight"]
     return {
         "repos": repos, "paper": PAPER, "n_params": parameter_count(model_dir), "config": config,
+        "answers_with_heads": GenomicLLMConfig(**config).answers_with_heads,  # generate writes the heads' answers
         "tokenizer_kind": tok_config.get("candidate") or tok_config.get("dna_scheme", "hybrid"),
         # the "char" scheme (dna_kmer null) is one token per base
         "dna_kmer": tok_config.get("dna_kmer") or (1 if tok_config.get("dna_scheme") == "char" else None),

@@ -111,10 +111,17 @@ class GenomicLLMConfig(PreTrainedConfig):
             at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
             ``"mean@k"``: layer k averaged; ``"phase@k"``: layer k averaged over the DNA run's bases at each codon
             position, 3 x hidden_size). Written by ``finetune.training.label_heads``, read by
-            ``modeling/scores.py``. Generation does not use them; ``None``: answers are read from the label tokens'
-            scores.
+            ``modeling/scores.py``; ``None``: answers are read from the label tokens' scores. An entry that also
+            says how its task is asked (``"question_ids"``: the ", <task phrase> =" tokens ending the question,
+            ``"answer_ids"``: each label's tokens + </s>, ``"strand_symmetric"``; written by
+            ``finetune/training/head_questions.py``) is what ``generate`` answers that question with
+            (``heads_genomicllm.py``).
         value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],
             "bias": [b], "rows": n, "alpha": ridge penalty, "features": [...]}}``; ``None``: the value is generated.
+            An entry that says how it is asked (``"question_ids"``, ``"number_pieces"``: the tokenizer's number
+            tokens, ``"decimals"``, ``"value_range"``, ``"strand_symmetric"``) writes ``generate``'s number.
+        answer_with_heads: Whether ``generate`` (every forward without ``labels``, in eval mode) answers a question
+            that a head says how it is asked with the head; ``False``: the LM's own text.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -186,6 +193,7 @@ class GenomicLLMConfig(PreTrainedConfig):
     kmer_embedding_size: int = 64
     label_heads: dict | None = None
     value_heads: dict | None = None
+    answer_with_heads: bool = True
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.
@@ -225,6 +233,7 @@ class GenomicLLMConfig(PreTrainedConfig):
         if not isinstance(self.conv_kernel_size, int) or self.conv_kernel_size < 0:
             raise ValueError(f"conv_kernel_size must be an int >= 0 (0 = no convolution), got {self.conv_kernel_size!r}")
         self._check_kmers()
+        self._check_head_questions()
         # The cache layout transformers' DynamicCache builds: key/value + a conv state per layer when convolving.
         self.layer_types = ["hybrid" if self.conv_kernel_size else "full_attention"] * self.num_layers
         # Every Auto class points at this code, whichever head is saved (entries already in config.json win).
@@ -243,8 +252,15 @@ class GenomicLLMConfig(PreTrainedConfig):
 
     @property
     def reads_history(self) -> bool:
-        """Whether a cached step needs every id so far (``history_ids``): positions or k-mers come from the ids."""
-        return self.uses_streams or self.uses_kmers
+        """Whether a cached step needs every id so far (``history_ids``): positions, k-mers or the question a head
+        answers come from the ids."""
+        return self.uses_streams or self.uses_kmers or self.answers_with_heads
+
+    @property
+    def answers_with_heads(self) -> bool:
+        """Whether ``generate`` answers some questions with a label or value head (``heads_genomicllm.py``)."""
+        return bool(self.answer_with_heads) and any(
+            entry.get("question_ids") for heads in (self.label_heads, self.value_heads) for entry in (heads or {}).values())
 
     @property
     def uses_kmers(self) -> bool:
@@ -266,6 +282,31 @@ class GenomicLLMConfig(PreTrainedConfig):
         self.kmer_base_token_ids = [int(i) for i in ids]
         _check_positive_int("kmer_embedding_size", self.kmer_embedding_size)
         _check_positive_int("kmer_phase_period", self.kmer_phase_period)
+
+    def _check_head_questions(self) -> None:
+        """A head that says how its task is asked must say how to answer it, in this vocabulary."""
+        for kind, heads in (("label_heads", self.label_heads), ("value_heads", self.value_heads)):
+            for task, entry in (heads or {}).items():
+                if not entry.get("question_ids"):
+                    continue
+                where = f"{kind}[{task!r}]"
+                ids = list(entry["question_ids"])
+                if kind == "label_heads":
+                    answers = entry.get("answer_ids") or []
+                    if len(answers) != len(entry.get("bias") or ()) or not all(answers):
+                        raise ValueError(f"{where}: answer_ids needs one non-empty id list per label")
+                    ids += [i for a in answers for i in a]
+                else:
+                    if not entry.get("number_pieces") or not isinstance(entry.get("decimals"), int):
+                        raise ValueError(f"{where}: a value head's question needs number_pieces and decimals")
+                    ids += list(entry["number_pieces"].values())
+                if any(not (isinstance(i, int) and 0 <= i < self.vocab_size) for i in ids):
+                    raise ValueError(f"{where}: question or answer ids outside the vocabulary [0, {self.vocab_size})")
+                if not self.dna_token_ids or not self.answer_marker_token_ids:
+                    raise ValueError(f"{where}: answering a question needs dna_token_ids and answer_marker_token_ids")
+                if entry.get("strand_symmetric") and not self.dna_complement_ids:
+                    raise ValueError(f"{where}: a strand-symmetric head reads the reverse complement too: it needs "
+                                     "dna_complement_ids")
 
     def _check_streams(self) -> None:
         if self.pointer_copy and "pointer" not in (self.position_streams or ()):

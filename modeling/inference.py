@@ -198,7 +198,7 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
     auto = AutoModelForSequenceClassification if meta["objective"] == "head" else AutoModelForCausalLM
     tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
     if not (folder / "adapter_config.json").is_file():  # a full fine-tune: a model folder of its own
-        return tok, _without_heads(auto.from_pretrained(folder, trust_remote_code=True).eval()), task, meta
+        return tok, without_heads(auto.from_pretrained(folder, trust_remote_code=True).eval()), task, meta
     from peft import PeftModel
 
     where, where_revision = (str(base), base_revision) if base else model_location()
@@ -224,13 +224,14 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
     with warnings.catch_warnings():  # peft asks transformers a deprecated question (is_gradient_checkpointing)
         warnings.simplefilter("ignore", FutureWarning)
         model = PeftModel.from_pretrained(model, folder)
-    return tok, _without_heads((model.merge_and_unload() if merge else model).eval()), task, meta
+    return tok, without_heads((model.merge_and_unload() if merge else model).eval()), task, meta
 
 
-def _without_heads(model):
-    """An adapted model's states are not the base's: the base's heads (config) would misread them."""
+def without_heads(model):
+    """An adapted model's states are not the base's: the base's heads (config) would misread them, in `ask` as in
+    `generate`."""
     model.config.label_heads = model.config.value_heads = None
     return model
 
 
-__all__ += ["load_adapter"]
+__all__ += ["load_adapter", "without_heads"]

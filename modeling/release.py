@@ -3,7 +3,7 @@
     config.json, generation_config.json          (save_pretrained; config carries the full `auto_map`)
     model.safetensors (or shards + index)        (weights: safetensors only, pickle is refused)
     configuration_genomicllm.py, modeling_genomicllm.py, positions_genomicllm.py,
-    kmers_genomicllm.py                          (remote code, copied by save_pretrained)
+    heads_genomicllm.py, kmers_genomicllm.py     (remote code, copied by save_pretrained)
     tokenizer.json, tokenizer_config.json, ...   (tokenizer.save_pretrained; loads with AutoTokenizer, no remote code)
     README.md                                     (optional model card)
 
@@ -33,7 +33,7 @@ from .configuration_genomicllm import AUTO_MAP
 
 MODELING_DIR = Path(__file__).resolve().parent
 REMOTE_CODE_FILES = ("configuration_genomicllm.py", "modeling_genomicllm.py", "positions_genomicllm.py",
-                     "kmers_genomicllm.py")
+                     "heads_genomicllm.py", "kmers_genomicllm.py")
 # Anything that `torch.load` would unpickle. A release never contains one.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
 

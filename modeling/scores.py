@@ -27,8 +27,8 @@ import math
 import numpy as np
 import torch
 
-from modeling.modeling_genomicllm import pool_hidden_states
-from modeling.positions_genomicllm import STREAMS, stream_positions, token_table
+from modeling.heads_genomicllm import question_features, run_index
+from modeling.positions_genomicllm import token_table
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import reverse_complement
@@ -58,11 +58,11 @@ def _right_padded(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tenso
 
 @torch.no_grad()
 def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """log P(" label" + eos | bos + prompt) for each label, in one forward pass."""
+    """log P(" label" + eos | bos + prompt) for each label, in one forward pass: the LM's own (never a head's)."""
     answers = [tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels]
     p_ids = _prompt_ids(model, tok, prompt, max(len(a) for a in answers))
     ids, mask = _right_padded([p_ids + a for a in answers], tok)
-    logp = model(input_ids=ids, attention_mask=mask).logits.float().log_softmax(-1)
+    logp = model(input_ids=ids, attention_mask=mask, answer_with_heads=False).logits.float().log_softmax(-1)
     out = {}
     start = len(p_ids)
     for i, (lab, a) in enumerate(zip(labels, answers)):
@@ -74,46 +74,22 @@ def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str])
 FEATURES = ("last",)  # what a label head reads when its entry names no `features` (the first heads)
 
 
-def _run_index(config, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(B, S) each token's index in its prompt DNA run, counted as the model's `run_start` position stream counts it
-    (`positions_genomicllm`), -1 elsewhere (a config that names no DNA tokens has no runs)."""
-    table = lambda ids_: token_table(config.vocab_size, ids_)  # noqa: E731
-    pos = stream_positions(ids, mask, table(config.dna_token_ids), table(config.answer_marker_token_ids),
-                           config.eos_token_id, config.dna_run_min_tokens, config.far_offset)
-    pos = pos[:, STREAMS.index("run_start")]
-    return torch.where((pos >= 0) & (pos < config.far_offset), pos, -1)  # the answer marker sits at -1, text far
-
-
 @torch.no_grad()
 def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16) -> np.ndarray:
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
-    concatenated in `features` order: "last" is the final layer's state at the last token (the one the answer is
-    generated from), "mean" the final layer's states averaged over the question's tokens, "mean@k" the same average
-    of layer k's output (0: the embeddings), "max@k" its largest value over the question's tokens, per feature (a
-    motif anywhere in the sequence, as a CNN's global max pooling reads it), "phase@k" layer k's states averaged over
-    the DNA run's bases at each of the three codon positions counted from its first base (3 x hidden: what a reading
-    frame shows)."""
+    concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
+    "phase@k"), as the model reads them itself where it answers with a head in `generate`."""
+    c = model.config
     out = []
     for start in range(0, len(prompts), batch_size):
         ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
-        hs = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        base = _run_index(model.config, ids, mask) if any(f.startswith("phase@") for f in features) else None
-        cols = []
-        for name in features:
-            kind, _, layer = name.partition("@")
-            h = hs[int(layer)] if layer else hs[-1]
-            if name == "last":
-                cols.append(h[torch.arange(len(ids)), mask.sum(1) - 1])
-            elif kind == "mean":
-                cols.append(pool_hidden_states(h, mask))
-            elif kind == "max" and layer:
-                cols.append(h.masked_fill(~mask.bool()[..., None], float("-inf")).amax(1))
-            elif kind == "phase" and layer:
-                cols += [pool_hidden_states(h, (base >= 0) & (base % 3 == r)) for r in range(3)]
-            else:
-                raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>', 'max@<layer>' or "
-                                 "'phase@<layer>'")
-        out.append(torch.cat(cols, 1).float().numpy())
+        hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        base = None
+        if any(f.startswith("phase@") for f in features):
+            base = run_index(ids, mask.bool(), *(token_table(c.vocab_size, t) for t in (c.dna_token_ids,
+                                                                                    c.answer_marker_token_ids)),
+                             c.eos_token_id, c.dna_run_min_tokens, c.far_offset)
+        out.append(question_features(hs, mask, features, base).numpy())
     width = model.config.hidden_size * sum(3 if f.startswith("phase@") else 1 for f in features)
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
 

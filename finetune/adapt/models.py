@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from modeling.inference import load_model
+from modeling.inference import load_model, without_heads
 from modeling.release import keep_tokenizer_class, sha256
 from tasks.paths import SHIPPED_MODEL
 
@@ -41,9 +41,11 @@ def target_modules(model) -> list[str]:
 
 
 def load_base(base: str | Path, objective: str, labels: tuple[str, ...], revision: str | None = None):
-    """(tokenizer, model) of the base release folder or Hub id: the causal LM, or the classification head with one
-    output per label (freshly initialised)."""
+    """(tokenizer, model) of the base release folder or Hub id: the causal LM (without the base's label and value
+    heads: they read the base's states, and `generate` would answer a task of the same phrase with them), or the
+    classification head with one output per label (freshly initialised)."""
     tok, model = load_model(base, revision)
+    without_heads(model)
     if objective == "head":
         from transformers import AutoModelForSequenceClassification
 

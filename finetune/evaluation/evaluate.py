@@ -4,9 +4,10 @@ The model is loaded with `AutoModelForCausalLM.from_pretrained(folder, trust_rem
 question is answered by its most probable label (`modeling.scores.class_probabilities`), as `ask`, the command, the
 Space and the assistant answer it, from the benchmark's own label head where the model has one (the baselines are
 fitted per benchmark; `ask` uses the task's head, pooled over its benchmarks), and GC content by the model's value
-head where it has one; greedy text is scored too, as `greedy`. Other prompts are answered by greedy generation
-(left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers count as wrong and
-their rate is reported. A corpus question read by a head is also asked without its fields (chromosome, strand), as
+head where it has one; what `model.generate` writes is scored too, as `greedy` (the task's pooled head where the
+model answers with its heads, `modeling/heads_genomicllm.py`; else the LM's text). Other prompts are answered by
+greedy generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers
+count as wrong and their rate is reported. A corpus question read by a head is also asked without its fields (chromosome, strand), as
 `ask`, the Space and the assistant ask it (`without_fields`). Writes `results.json` (with the head that answered
 each benchmark), `results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a
 confusion-matrix PNG per classification benchmark.
@@ -176,7 +177,7 @@ def markdown(results: dict, baselines: dict) -> str:
         other = ", ".join(f"{k} {v:.3f}" for k, v in ours.items() if k not in (metric, "n", "unparseable_rate"))
         notes = [SPLIT_NOTES.get(name.split("/")[0], "")]
         if "greedy" in r:
-            notes.append(f"greedy text: {metric} {fmt(r['greedy'].get(metric))}")
+            notes.append(f"model.generate: {metric} {fmt(r['greedy'].get(metric))}")
         if "without_fields" in r:
             notes.append(f"asked without its fields: {metric} {fmt(r['without_fields'].get(metric))}")
         if not r.get("trained_on", True):

@@ -16,7 +16,8 @@ average the states of both strands, in fitting as in use. The transformer's weig
 with no train rows (histone marks) keeps the label scores. A regression task (GC content) gets a value head: ridge
 regression on the same states (`fit_value_head`). On dev the last state alone beat the label's token scores
 by +0.066 mean MCC (`studies/results/label_scoring.md`), and the averaged layers beat the last state alone by a
-further +0.116 (`studies/results/head_features.md`).
+further +0.116 (`studies/results/head_features.md`). Each head is then told how its task is asked
+(`head_questions.py`), so that `model.generate` answers with it as `ask` does.
 
     python -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from finetune.training.head_questions import add_questions
 from modeling.inference import load
 from modeling.scores import FEATURES, HEADS, head_probabilities, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -219,7 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     features = tuple(args.features) if args.features else None
     write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features,
                                       args.select_rows))
-    print(f"wrote the heads into {args.model / 'config.json'}")
+    asked = add_questions(args.model, tok)  # so that `generate` answers with them too
+    print(f"wrote the heads into {args.model / 'config.json'}; generate answers {', '.join(asked)} with them")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ the transformers attention interface, so ``"sdpa"`` (default, ``torch.nn.functio
 the last layer's first one also copies the token it reads into the answer (``GenomicLLMForCausalLM._copy``). With
 an ``aligned_gate`` the answer to a DNA question may also write the prompt base it lies aligned with (from the
 run's start or its end), as it is or complemented, a fitted gate choosing (``GenomicLLMForCausalLM._aligned_copy``).
+A classification or GC question whose head says how it is asked is answered by that head (``heads_genomicllm.py``,
+``GenomicLLMForCausalLM._answer_with_heads``).
 
 Heads:
 - ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
@@ -23,8 +25,8 @@ Heads:
 - ``GenomicLLMForSequenceClassification`` (``AutoModelForSequenceClassification``): classic fine-tuning head.
 
 Remote code: this file travels with the weights. It imports only torch, transformers and the standard library; the
-relative imports are its siblings ``configuration_genomicllm.py``, ``positions_genomicllm.py`` and
-``kmers_genomicllm.py``, which ``save_pretrained`` copies along.
+relative imports are its siblings ``configuration_genomicllm.py``, ``positions_genomicllm.py``,
+``heads_genomicllm.py`` and ``kmers_genomicllm.py``, which ``save_pretrained`` copies along.
 
 Shape legend used in comments: B batch, T new tokens in this call, S cached + new tokens (keys/values), D hidden_size,
 H query heads, K key/value heads, Hd head_dim, V vocab_size, F intermediate_size, C num_labels, N position streams,
@@ -54,6 +56,16 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
+from .heads_genomicllm import (
+    HeadQuestion,
+    answers,
+    find_questions,
+    masked_mean,
+    next_token_logits,
+    question_features,
+    run_index,
+    strand_flipped,
+)
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
 from .positions_genomicllm import (
     ALIGNMENTS,
@@ -556,10 +568,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
         """
         if attention_mask is None:
             return hidden_states.float().mean(dim=1).to(hidden_states.dtype)
-        mask = attention_mask[:, -hidden_states.shape[1] :].to(torch.float32).unsqueeze(-1)  # (B, T, 1)
-        summed = (hidden_states.float() * mask).sum(dim=1)  # (B, D)
-        count = mask.sum(dim=1).clamp(min=1.0)  # (B, 1)
-        return (summed / count).to(hidden_states.dtype)
+        return masked_mean(hidden_states, attention_mask[:, -hidden_states.shape[1] :])
 
     @can_return_tuple
     def forward(
@@ -767,6 +776,8 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         gate_weight, gate_bias = self.compute_aligned_gate(config)
         self.register_buffer("aligned_gate_weight", gate_weight, persistent=False)  # (1 + 2A, D)
         self.register_buffer("aligned_gate_bias", gate_bias, persistent=False)  # (1 + 2A,)
+        # what a head answered each question, by its ids, for the cached steps that follow (``_answer_with_heads``)
+        self._head_answers: dict = {}
         self.post_init()
 
     @staticmethod
@@ -811,10 +822,15 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         logits_to_keep: int | torch.Tensor = 0,  # 0 = all positions; k = the last k; or explicit indices
         token_type_ids: torch.LongTensor | None = None,  # the tokenizer's prompt/answer marks: accepted, ignored
         history_ids: torch.LongTensor | None = None,  # (B, S) every id so far: position streams in cached steps
+        answer_with_heads: bool | None = None,  # False: the LM's logits where a head would answer (None: the config)
         **kwargs,
     ) -> CausalLMOutputWithPast:
         # `model.generate(**tokenizer(...))` forwards `token_type_ids`; the model does not read them (the answer mask
         # is for building `labels`), but generate() refuses arguments missing from this signature.
+        heads = self._head_questions(input_ids, attention_mask, cache or kwargs.get("past_key_values"), history_ids,
+                                     labels is None and answer_with_heads is not False)
+        want_states = kwargs.pop("output_hidden_states", None)
+        want_states = want_states if want_states is not None else self.config.output_hidden_states
         outputs: BaseModelOutputWithPast = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -824,6 +840,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             use_cache=use_cache,
             history_ids=history_ids,
             return_dict=True,
+            output_hidden_states=want_states or (heads is not None and heads[2] == 0),  # a prefill's: features
             **kwargs,
         )
         hidden_states = outputs.last_hidden_state  # (B, T, D)
@@ -833,6 +850,10 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             logits = self._copy(logits, hidden_states[:, slice_indices], outputs.pointer, slice_indices)
         if self.config.aligned_copy and outputs.aligned is not None:
             logits = self._aligned_copy(logits, hidden_states[:, slice_indices], outputs.aligned[..., slice_indices])
+        if heads is not None:
+            logits = self._answer_with_heads(logits, *heads, outputs.hidden_states, slice_indices)
+        if not want_states:
+            outputs.hidden_states = None
 
         loss = None
         if labels is not None:
@@ -878,6 +899,82 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         probs = log_gate[:, :1].exp() * torch.softmax(logits[rows].float(), dim=-1)
         probs = probs.scatter_add(1, written.clamp(min=0), log_gate[:, 1:].exp())  # not offered: a share of 0
         return logits.index_put(rows, torch.log(probs).to(logits.dtype))
+
+
+    def _head_questions(self, input_ids, attention_mask, cache, history_ids, wanted: bool) -> tuple | None:
+        """(questions, ids so far, cached tokens, real tokens) where this forward writes to a question a head answers
+        (``heads_genomicllm.find_questions``; eval mode, no ``labels``, not turned off), else None. A new sequence
+        (nothing cached) starts a new generation: what earlier ones answered is forgotten."""
+        past = cache.get_seq_length() if cache is not None else 0
+        if not past:
+            self._head_answers.clear()
+        if self.training or not wanted or input_ids is None or not self.config.answers_with_heads:
+            return None
+        c = self.config
+        ids = self.model._history(input_ids, history_ids, past)
+        real = attention_mask.bool() if attention_mask is not None and attention_mask.dim() == 2 \
+            and attention_mask.shape[1] == ids.shape[1] else torch.ones_like(ids, dtype=torch.bool)
+        is_dna, is_marker = (token_table(c.vocab_size, t, ids.device) for t in (c.dna_token_ids,
+                                                                                 c.answer_marker_token_ids))
+        questions = find_questions(c, ids, real, is_dna, is_marker)
+        return (questions, ids, past, real) if questions else None
+
+    @torch.no_grad()
+    def _answer_with_heads(self, logits: torch.Tensor, questions: list[HeadQuestion], ids: torch.LongTensor,
+                           past: int, real: torch.Tensor, hidden_states: tuple | None, kept) -> torch.Tensor:
+        """At every kept position from a head question's " =" on, the head's answer (``heads_genomicllm``: each
+        label's tokens at its probability, or the value's digits) as log-probabilities, -inf off it; the LM's logits
+        where the answer so far follows none. The head reads the question's states: this forward's own where it
+        holds the whole question (a prefill), else the question's alone; and its reverse complement's too where the
+        label does not depend on the strand."""
+        positions = torch.arange(past, ids.shape[1], device=ids.device)[kept]  # the history index of each kept logit
+        for q in questions:
+            for j, p in enumerate(positions.tolist()):
+                if p < q.marker:
+                    continue
+                options, logp = self._head_answer(q, ids, real, hidden_states if past == 0 else None)
+                row = next_token_logits(options, logp, ids[q.row, q.marker + 1 : p + 1].tolist(), logits.shape[-1])
+                if row is not None:
+                    logits[q.row, j] = row.to(logits.dtype)
+        return logits
+
+    def _head_answer(self, q: HeadQuestion, ids: torch.LongTensor, real: torch.Tensor, hidden_states: tuple | None
+                     ) -> tuple[list[list[int]], torch.Tensor]:
+        """The question's answers and their log-probabilities (``heads_genomicllm.answers``), once per generation."""
+        question = ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]]
+        key = (q.task, tuple(question.tolist()))
+        if key not in self._head_answers:
+            c = self.config
+            if hidden_states is not None:
+                mask = real[q.row : q.row + 1].clone()
+                mask[:, q.marker + 1 :] = False
+                features = self._question_features(ids[q.row : q.row + 1], mask,
+                                                   [h[q.row : q.row + 1] for h in hidden_states], q.entry)
+            else:
+                features = self._question_features(question[None], None, None, q.entry)
+            if q.entry.get("strand_symmetric"):
+                start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question alone
+                flipped = strand_flipped(question, (start, start + q.run[1] - q.run[0]),
+                                         key_table(c.vocab_size, c.dna_complement_ids, ids.device))
+                features = (features + self._question_features(flipped[None], None, None, q.entry)) / 2
+            self._head_answers[key] = answers(q, features[0], c.eos_token_id)
+        return self._head_answers[key]
+
+    def _question_features(self, ids: torch.LongTensor, mask: torch.Tensor | None, hidden_states: list | None,
+                           entry: dict) -> torch.Tensor:
+        """(1, width) the head's features of a question: from given states, or by a forward of the question alone."""
+        c = self.config
+        if mask is None:
+            mask = torch.ones_like(ids, dtype=torch.bool)
+        if hidden_states is None:
+            hidden_states = self.model(input_ids=ids, use_cache=False, output_hidden_states=True).hidden_states
+        features = entry.get("features") or ("last",)
+        base = None
+        if any(f.startswith("phase@") for f in features):
+            is_dna, is_marker = (token_table(c.vocab_size, t, ids.device) for t in (c.dna_token_ids,
+                                                                                     c.answer_marker_token_ids))
+            base = run_index(ids, mask, is_dna, is_marker, c.eos_token_id, c.dna_run_min_tokens, c.far_offset)
+        return question_features(hidden_states, mask, features, base)
 
 
 def offered_only(gate: torch.Tensor, written: torch.Tensor) -> torch.Tensor:

@@ -393,7 +393,8 @@ def test_release_folder_contents_and_refusals(tmp_path):
     manifest = write_release(model, tokenizer, tmp_path / "rel", readme="# GenomicLLM tiny\n")
     assert set(manifest) == {
         "README.md", "config.json", "generation_config.json", "model.safetensors", "configuration_genomicllm.py",
-        "modeling_genomicllm.py", "positions_genomicllm.py", "kmers_genomicllm.py", "tokenizer.json",
+        "modeling_genomicllm.py", "positions_genomicllm.py", "heads_genomicllm.py", "kmers_genomicllm.py",
+        "tokenizer.json",
         "tokenizer_config.json"}
     assert manifest == hash_folder(tmp_path / "rel") == check_release(tmp_path / "rel")
     assert json.loads((tmp_path / "rel" / "tokenizer_config.json").read_text())["model_max_length"] == 64

@@ -1,0 +1,178 @@
+"""Label and value heads as the model's own answers: what ``generate`` writes to a classification or GC question.
+
+Why: a classification task's *label head* (``config.label_heads``, a linear map from the question's states, fitted on
+train rows) reads the same weights better than the LM's greedy text (test mean MCC 0.32 against 0.21), and GC
+content's *value head* is off by 0.00075 where the generated digits are off by 0.029. Read only by the project's
+``ask``, they left ``model.generate``, the way most users call the model, writing the worse answer. With a head entry
+that says how its task is asked (written by ``finetune/training/head_questions.py``) the model answers with it:
+
+    question   <fields, >  <DNA run (>= dna_run_min_tokens bases)>  <, task phrase =>   the entry's ``question_ids``
+    answer     label head: each label's tokens + </s> (``answer_ids``) at the head's probability, nothing else
+               value head: the value, clipped to ``value_range``, in the grammar's digits (``number_pieces``) + </s>
+
+The features are the ones the head was fitted on (``question_features``: the last state, each layer's average over
+the question, per codon position), of the question and, where the label does not depend on the strand, of the same
+question about the run's reverse complement, averaged: the answer equals ``modeling.scores``' (``ask``'s, with the
+task's pooled head). Written as logits (log-probabilities, -inf off the answer), so greedy decoding writes the most
+probable label and sampling samples labels. An answer that has left every label (a prefix written by the caller)
+gets the LM's logits back; so does every other question, and training or a loss (``labels``) always sees the LM's.
+
+Remote code: pure torch, imported by ``modeling_genomicllm.py``. Shapes: B batch, S tokens, L layers, D hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .positions_genomicllm import STREAMS, stream_positions
+
+
+def run_index(input_ids: torch.LongTensor, real: torch.Tensor, is_dna: torch.Tensor, is_marker: torch.Tensor,
+              eos_token_id: int | None, min_run: int, far_offset: int) -> torch.LongTensor:
+    """(B, S) each token's index in its prompt DNA run, as the ``run_start`` position stream counts it, -1 elsewhere."""
+    pos = stream_positions(input_ids, real, is_dna, is_marker, eos_token_id, min_run, far_offset)
+    pos = pos[:, STREAMS.index("run_start")]
+    return torch.where((pos >= 0) & (pos < far_offset), pos, -1)  # the marker sits at -1, text far
+
+
+def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: torch.LongTensor | None = None
+                      ) -> torch.Tensor:
+    """(B, width) the question's states named by ``features``, concatenated in that order, from every layer's
+    output (``hidden_states``: L + 1 of (B, S, D), 0 the embeddings) over the question's tokens (``mask`` (B, S)).
+    "last": the final layer at the question's last token (where the answer is generated from); "mean" / "mean@k":
+    the final layer's / layer k's average; "max@k": layer k's largest value, per feature (a CNN's global max
+    pooling); "phase@k": layer k averaged over the DNA run's bases at each codon position counted from its first
+    base (``base``, ``run_index``; 3 x D: what a reading frame shows)."""
+    mask = mask.bool()
+    cols = []
+    for name in features:
+        kind, _, layer = name.partition("@")
+        h = hidden_states[int(layer)] if layer else hidden_states[-1]
+        if name == "last":
+            last = (torch.arange(mask.shape[1], device=mask.device) * mask).argmax(-1)  # the rightmost real token
+            cols.append(h[torch.arange(len(h), device=h.device), last])
+        elif kind == "mean":
+            cols.append(masked_mean(h, mask))
+        elif kind == "max" and layer:
+            cols.append(h.masked_fill(~mask[..., None], float("-inf")).amax(1))
+        elif kind == "phase" and layer and base is not None:
+            cols += [masked_mean(h, mask & (base >= 0) & (base % 3 == r)) for r in range(3)]
+        else:
+            raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>', 'max@<layer>' or "
+                             "'phase@<layer>' (with the DNA run's base index)")
+    return torch.cat(cols, 1).float()
+
+
+def masked_mean(hidden_states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, S, D) -> (B, D): the average over the tokens where ``mask`` (B, S) is set (0 where none is)."""
+    m = mask.to(torch.float32).unsqueeze(-1)
+    return ((hidden_states.float() * m).sum(1) / m.sum(1).clamp(min=1.0)).to(hidden_states.dtype)
+
+
+def head_logits(entry: dict, features: torch.Tensor) -> torch.Tensor:
+    """(B, outputs) a head's linear map (``weight`` outputs x features, ``bias``) in float64, as it was fitted."""
+    weight = torch.tensor(entry["weight"], dtype=torch.float64, device=features.device)
+    return features.double() @ weight.T + torch.tensor(entry["bias"], dtype=torch.float64, device=features.device)
+
+
+@dataclass
+class HeadQuestion:
+    """A question a head answers: its row, where its " =" sits, its task's entry, and its DNA run [start, end)."""
+
+    row: int
+    marker: int
+    task: str
+    entry: dict
+    value: bool  # a value head's (a number), else a label head's
+    run: tuple[int, int]
+
+
+def head_entries(config) -> list[tuple[str, dict, bool]]:
+    """(task, entry, is a value head) of every head that says how its task is asked (``question_ids``)."""
+    out = []
+    for heads, value in ((config.label_heads, False), (config.value_heads, True)):
+        out += [(task, entry, value) for task, entry in (heads or {}).items() if entry.get("question_ids")]
+    return out
+
+
+def find_questions(config, ids: torch.LongTensor, real: torch.Tensor, is_dna: torch.Tensor, is_marker: torch.Tensor
+                   ) -> list[HeadQuestion]:
+    """The rows of ``ids`` (B, S: every id so far) whose question, up to its first " =", ends in a head's task
+    phrase right after a DNA run the model reads per base (``dna_run_min_tokens`` or more)."""
+    entries = head_entries(config)
+    if not entries:
+        return []
+    marked = (is_marker[ids] & real.bool()).int()
+    found = []
+    for row in marked.any(1).nonzero().flatten().tolist():
+        marker = int(marked[row].argmax())
+        row_ids = ids[row, : marker + 1].tolist()
+        for task, entry, value in entries:
+            tail = entry["question_ids"]
+            if row_ids[-len(tail):] != tail:
+                continue
+            end = start = marker + 1 - len(tail)
+            while start > 0 and real[row, start - 1] and is_dna[ids[row, start - 1]]:
+                start -= 1
+            if end - start >= config.dna_run_min_tokens:
+                found.append(HeadQuestion(row, marker, task, entry, value, (start, end)))
+            break
+    return found
+
+
+def render_number(value: float, entry: dict) -> list[int]:
+    """The ids of " <value>" in the grammar's digits (``decimals``), cut into the tokenizer's number pieces by longest
+    match (``number_pieces``: piece -> id, checked against the tokenizer when written)."""
+    text = f" {value:.{entry['decimals']}f}"
+    pieces = entry["number_pieces"]
+    longest = max(map(len, pieces))
+    out, at = [], 0
+    while at < len(text):
+        for size in range(min(longest, len(text) - at), 0, -1):
+            if text[at : at + size] in pieces:
+                out.append(pieces[text[at : at + size]])
+                at += size
+                break
+        else:
+            raise ValueError(f"{text!r}: {text[at]!r} is not among the number pieces of this head")
+    return out
+
+
+def answers(question: HeadQuestion, features: torch.Tensor, eos_token_id: int) -> tuple[list[list[int]], torch.Tensor]:
+    """The question's possible answers (ids, each ending in </s>) and their log-probabilities, from its head."""
+    out = head_logits(question.entry, features[None])[0]
+    if question.value:
+        lo, hi = question.entry.get("value_range") or (float("-inf"), float("inf"))
+        value = min(max(float(out[0]), lo), hi)
+        return [render_number(value, question.entry) + [eos_token_id]], torch.zeros(1, dtype=torch.float64)
+    return [list(a) for a in question.entry["answer_ids"]], torch.log_softmax(out, dim=-1)
+
+
+def next_token_logits(options: list[list[int]], logp: torch.Tensor, written: list[int], vocab_size: int
+                      ) -> torch.Tensor | None:
+    """(V,) log-probabilities of the next answer token given the answer's ids so far: the answers that begin so,
+    renormalised, summed per next id; -inf elsewhere. None where no answer begins so, or one is already whole."""
+    k = len(written)
+    going = [i for i, a in enumerate(options) if a[:k] == written and len(a) > k]
+    if not going:
+        return None
+    nxt = torch.tensor([options[i][k] for i in going])
+    out = torch.full((vocab_size,), float("-inf"), dtype=torch.float64)
+    for token in nxt.unique().tolist():
+        out[token] = torch.logsumexp(logp[going][nxt == token], 0)
+    return out - torch.logsumexp(logp[going], 0)
+
+
+def strand_flipped(question_ids: torch.LongTensor, run: tuple[int, int], complement_of: torch.Tensor
+                   ) -> torch.LongTensor:
+    """The same question about the run's reverse complement: its bases reversed and complemented in place."""
+    start, end = run
+    flipped = question_ids.clone()
+    flipped[start:end] = complement_of[question_ids[start:end].flip(0)]
+    return flipped
+
+
+__all__ = ["HeadQuestion", "answers", "find_questions", "head_entries", "head_logits", "masked_mean",
+           "next_token_logits", "question_features", "render_number", "run_index", "strand_flipped"]

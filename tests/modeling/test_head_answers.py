@@ -1,0 +1,182 @@
+"""Heads as the model's own answers (modeling/heads_genomicllm.py, finetune/training/head_questions.py): `generate`
+writes what `ask` answers, cached or not, batched or not; every other question, training and a loss see the LM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from finetune.training.head_questions import add_questions
+from finetune.training.label_heads import write_heads
+from modeling.inference import answer_tokens, ask, generate, load
+from modeling.scores import class_probabilities, values
+from tasks.grammar import render_answer, render_prompt
+from tasks.registry import get_task
+from tasks.rules import reverse_complement
+
+SEQS = ["ACGTTGCAGGCTAGCTAGGATCGATCGGGATCG", "TTGACCAGGTACGATCGATTTAGC", "GGGCCCATATATCGCGTTAACCGGTTAAGGCCATG"]
+HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1"), "gc_content": ("last",),
+         "splice_site": ("mean",)}
+
+
+def telling_heads(folder: Path) -> dict:
+    """Heads that tell the questions about SEQS apart (label k leans towards sequence k, as far as the 2-step
+    model's states differ), and a value head near 0.6."""
+    from modeling.scores import task_states
+
+    tok, model = load(folder)
+    heads = {}
+    for i, (task, features) in enumerate(HEADS.items()):
+        t = get_task(task)
+        x = task_states(model, tok, t, SEQS, features=features)
+        centred = x - x.mean(0)
+        centred /= (centred**2).sum(1, keepdims=True)  # sequence k's row scores it 1
+        if t.kind == "regress":
+            weight, bias = 0.01 * centred[:1], 0.6
+        else:  # label k: sequence k's row (its opposite past the third label)
+            weight = np.stack([centred[k % len(SEQS)] * (1 if k < len(SEQS) else -1) for k in range(len(t.labels))])
+            weight, bias = 3 * weight, 0.0
+        bias = (bias - weight @ x.mean(0)).tolist()  # the scores of the centred states
+        heads[task] = {"weight": weight.tolist(), "bias": bias, "features": list(features), "rows": 0}
+    return heads
+
+
+@pytest.fixture(scope="module")
+def asked(tiny_setup, tmp_path_factory) -> Path:
+    """A 2-step per-base model (a char tokenizer, as the shipped model reads one token per base) with random heads
+    for a strand-symmetric task, one read per codon position, a three-label one and GC content, and their
+    questions."""
+    import pandas as pd
+
+    from finetune.training.train import TrainConfig, train
+    from tokenizer.build import build
+
+    root = tmp_path_factory.mktemp("asked")
+    texts = []
+    for path in sorted(Path(tiny_setup.datasets).glob("*/data/*/train.parquet")):
+        df = pd.read_parquet(path, columns=["prompt", "answer"]).head(100)
+        texts += (df.prompt + " " + df.answer).tolist()
+    build("char", texts, root / "tok")
+    streams = {**tiny_setup.model, "position_streams": ["token", "run_start"]}
+    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2, "model": streams, "tokenizer": str(root / "tok")}),
+          root / "run", progress=False)
+    folder = root / "run" / "release"
+    write_heads(folder, telling_heads(folder))
+    assert sorted(add_questions(folder)) == sorted(HEADS)
+    return folder
+
+
+def test_generate_writes_the_answer_ask_reads_from_the_heads(asked):
+    tok, model = load(asked)
+    for task in HEADS:
+        t = get_task(task)
+        prompts = [render_prompt(t, s) for s in SEQS]
+        texts = [x.strip() for x in generate(model, tok, prompts, [answer_tokens(tok, t)] * len(SEQS))]  # batched
+        if t.kind == "classify":
+            want = [t.labels[i] for i in class_probabilities(model, tok, t, SEQS).argmax(1)]
+        else:
+            want = [render_answer(t, v) for v in values(model, tok, t, SEQS)]
+        assert texts == want == [ask(tok, model, t, s).text for s in SEQS], task
+        alone = [generate(model, tok, [p], [answer_tokens(tok, t)], batch_size=1)[0].strip() for p in prompts]
+        assert alone == texts, task
+    model.config.answer_with_heads = False  # the LM's own text
+    lm = generate(model, tok, [render_prompt("tf_binding", s) for s in SEQS], [5] * len(SEQS))
+    model.config.answer_with_heads = True
+    assert all(a.strip() not in ("yes", "no") for a in lm)  # two training steps: never the label
+
+
+def test_the_answer_logits_are_the_heads_log_probabilities_over_its_labels(asked):
+    tok, model = load(asked)
+    for task in ("tf_binding", "splice_site"):
+        t = get_task(task)
+        enc = tok([render_prompt(t, SEQS[0])], return_tensors="pt")
+        with torch.no_grad():
+            first = model(**enc).logits[0, -1].double()
+        probs = class_probabilities(model, tok, t, SEQS[:1])[0]
+        answers = model.config.label_heads[task]["answer_ids"]
+        firsts = sorted({a[0] for a in answers})
+        assert torch.isinf(first).sum() == len(first) - len(firsts)  # nothing but the labels' first tokens
+        want = {i: np.log(sum(p for a, p in zip(answers, probs) if a[0] == i)) for i in firsts}
+        assert {i: float(first[i]) for i in firsts} == pytest.approx(want, abs=1e-5)
+        with torch.no_grad():  # the LM's own logits on request
+            lm = model(**enc, answer_with_heads=False).logits[0, -1]
+        assert torch.isfinite(lm).all()
+
+
+def test_a_strand_symmetric_head_answers_both_strands_alike_and_reads_them_as_ask_does(asked):
+    tok, model = load(asked)
+    for seq in SEQS:
+        logits = []
+        for s in (seq, reverse_complement(seq)):
+            with torch.no_grad():
+                logits.append(model(**tok([render_prompt("tf_binding", s)], return_tensors="pt")).logits[0, -1])
+        assert torch.allclose(logits[0], logits[1], atol=1e-5)
+    orf = [model(**tok([render_prompt("orf_frame", s)], return_tensors="pt")).logits[0, -1] for s in SEQS[:1]]
+    flipped = model(**tok([render_prompt("orf_frame", reverse_complement(SEQS[0]))], return_tensors="pt")).logits
+    assert not torch.allclose(orf[0], flipped[0, -1])  # a reading frame depends on the strand
+
+
+def test_cached_steps_and_a_full_forward_write_the_same_answer(asked):
+    tok, model = load(asked)
+    tok.padding_side = "left"
+    for task in ("gc_content", "splice_site"):
+        prompts = [render_prompt(task, s) for s in SEQS]
+        enc = tok(prompts, return_tensors="pt", padding=True)
+        out = model.generate(**enc, max_new_tokens=12, do_sample=False, output_scores=True, return_dict_in_generate=True,
+                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        width = enc["input_ids"].shape[1]
+        with torch.no_grad():
+            full = model(input_ids=out.sequences, attention_mask=(out.sequences != tok.pad_token_id).long()
+                         | torch.nn.functional.pad(enc["attention_mask"], (0, out.sequences.shape[1] - width))).logits
+        for step, scores in enumerate(out.scores):
+            for row in range(len(prompts)):
+                if step and out.sequences[row, width + step - 1] in (tok.eos_token_id, tok.pad_token_id):
+                    continue  # that row's answer is over
+                a, b = scores[row], full[row, width + step - 1]
+                assert torch.equal(torch.isinf(a), torch.isinf(b)), (task, step, row)
+                assert torch.allclose(a[torch.isfinite(a)], b[torch.isfinite(b)], atol=1e-4), (task, step, row)
+
+
+def test_every_other_question_training_and_a_loss_see_the_lm(asked):
+    tok, model = load(asked)
+    enc = tok([render_prompt("reverse_complement", SEQS[0])], return_tensors="pt")
+    with torch.no_grad():
+        assert torch.equal(model(**enc).logits, model(**enc, answer_with_heads=False).logits)
+    ids = tok([render_prompt("tf_binding", SEQS[0]) + " maybe"], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        lm, headed = model(ids, answer_with_heads=False).logits, model(ids).logits
+        loss = model(ids, labels=ids).loss
+    marker = len(tok(render_prompt("tf_binding", SEQS[0]))["input_ids"]) - 1
+    assert not torch.equal(lm[0, marker], headed[0, marker])  # the head's answer begins at " ="
+    assert torch.equal(lm[0, marker + 2 :], headed[0, marker + 2 :])  # " maybe" left every label: the LM again
+    assert torch.isfinite(loss)  # a loss is the LM's, even on an answer the head rules out
+    model.train()
+    assert torch.equal(model(ids).logits, lm)
+    model.eval()
+
+
+def test_head_questions_need_dna_tokens_and_valid_config_entries(tiny_release, asked, tmp_path):
+    from transformers import AutoConfig
+
+    folder = tmp_path / "plain"
+    shutil.copytree(tiny_release, folder)  # a 3-mer model that names no DNA tokens
+    config = json.loads((folder / "config.json").read_text())
+    config["label_heads"] = {"promoter": {"weight": [[0.0]], "bias": [0.0], "rows": 0}}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="names no DNA tokens"):
+        add_questions(folder)
+    config = AutoConfig.from_pretrained(asked, trust_remote_code=True).to_dict()
+    entry = config["label_heads"]["tf_binding"]
+    cls = type(AutoConfig.from_pretrained(asked, trust_remote_code=True))
+    with pytest.raises(ValueError, match="answer_ids needs one non-empty id list per label"):
+        cls(**{**config, "label_heads": {"tf_binding": {**entry, "answer_ids": entry["answer_ids"][:1]}}})
+    with pytest.raises(ValueError, match="needs dna_complement_ids"):
+        cls(**{**config, "dna_complement_ids": None})
+    with pytest.raises(ValueError, match="number_pieces and decimals"):
+        cls(**{**config, "value_heads": {"gc_content": {**config["value_heads"]["gc_content"], "decimals": None}}})
