@@ -259,8 +259,8 @@ class GenomicLLMConfig(PreTrainedConfig):
     @property
     def answers_with_heads(self) -> bool:
         """Whether ``generate`` answers some questions with a label or value head (``heads_genomicllm.py``)."""
-        return bool(self.answer_with_heads) and any(
-            entry.get("question_ids") for heads in (self.label_heads, self.value_heads) for entry in (heads or {}).values())
+        entries = [e for heads in (self.label_heads, self.value_heads) for e in (heads or {}).values()]
+        return bool(self.answer_with_heads) and any(e.get("question_ids") for e in entries)
 
     @property
     def uses_kmers(self) -> bool:

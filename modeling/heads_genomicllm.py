@@ -97,10 +97,11 @@ def head_entries(config) -> list[tuple[str, dict, bool]]:
     return out
 
 
-def find_questions(config, ids: torch.LongTensor, real: torch.Tensor, is_dna: torch.Tensor, is_marker: torch.Tensor
+def find_questions(config, ids: torch.LongTensor, real: torch.Tensor, is_dna: set[int], is_marker: torch.Tensor
                    ) -> list[HeadQuestion]:
     """The rows of ``ids`` (B, S: every id so far) whose question, up to its first " =", ends in a head's task
-    phrase right after a DNA run the model reads per base (``dna_run_min_tokens`` or more)."""
+    phrase right after a DNA run the model reads per base (``dna_run_min_tokens`` or more of ``is_dna``, the DNA
+    token ids)."""
     entries = head_entries(config)
     if not entries:
         return []
@@ -109,12 +110,13 @@ def find_questions(config, ids: torch.LongTensor, real: torch.Tensor, is_dna: to
     for row in marked.any(1).nonzero().flatten().tolist():
         marker = int(marked[row].argmax())
         row_ids = ids[row, : marker + 1].tolist()
+        row_real = real[row, : marker + 1].tolist()
         for task, entry, value in entries:
             tail = entry["question_ids"]
             if row_ids[-len(tail):] != tail:
                 continue
             end = start = marker + 1 - len(tail)
-            while start > 0 and real[row, start - 1] and is_dna[ids[row, start - 1]]:
+            while start > 0 and row_real[start - 1] and row_ids[start - 1] in is_dna:
                 start -= 1
             if end - start >= config.dna_run_min_tokens:
                 found.append(HeadQuestion(row, marker, task, entry, value, (start, end)))

@@ -827,7 +827,8 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
     ) -> CausalLMOutputWithPast:
         # `model.generate(**tokenizer(...))` forwards `token_type_ids`; the model does not read them (the answer mask
         # is for building `labels`), but generate() refuses arguments missing from this signature.
-        heads = self._head_questions(input_ids, attention_mask, cache or kwargs.get("past_key_values"), history_ids,
+        cached = kwargs.get("past_key_values") if cache is None else cache
+        heads = self._head_questions(input_ids, attention_mask, cached, history_ids,
                                      labels is None and answer_with_heads is not False)
         want_states = kwargs.pop("output_hidden_states", None)
         want_states = want_states if want_states is not None else self.config.output_hidden_states
@@ -914,12 +915,10 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         ids = self.model._history(input_ids, history_ids, past)
         real = attention_mask.bool() if attention_mask is not None and attention_mask.dim() == 2 \
             and attention_mask.shape[1] == ids.shape[1] else torch.ones_like(ids, dtype=torch.bool)
-        is_dna, is_marker = (token_table(c.vocab_size, t, ids.device) for t in (c.dna_token_ids,
-                                                                                 c.answer_marker_token_ids))
-        questions = find_questions(c, ids, real, is_dna, is_marker)
+        is_marker = token_table(c.vocab_size, c.answer_marker_token_ids, ids.device)
+        questions = find_questions(c, ids, real, set(c.dna_token_ids), is_marker)
         return (questions, ids, past, real) if questions else None
 
-    @torch.no_grad()
     def _answer_with_heads(self, logits: torch.Tensor, questions: list[HeadQuestion], ids: torch.LongTensor,
                            past: int, real: torch.Tensor, hidden_states: tuple | None, kept) -> torch.Tensor:
         """At every kept position from a head question's " =" on, the head's answer (``heads_genomicllm``: each
@@ -927,54 +926,80 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         where the answer so far follows none. The head reads the question's states: this forward's own where it
         holds the whole question (a prefill), else the question's alone; and its reverse complement's too where the
         label does not depend on the strand."""
-        positions = torch.arange(past, ids.shape[1], device=ids.device)[kept]  # the history index of each kept logit
-        for q in questions:
-            for j, p in enumerate(positions.tolist()):
-                if p < q.marker:
-                    continue
-                options, logp = self._head_answer(q, ids, real, hidden_states if past == 0 else None)
-                row = next_token_logits(options, logp, ids[q.row, q.marker + 1 : p + 1].tolist(), logits.shape[-1])
-                if row is not None:
-                    logits[q.row, j] = row.to(logits.dtype)
-        return logits
+        positions = torch.arange(past, ids.shape[1], device=ids.device)[kept].tolist()  # each kept logit's index
+        due = [(q, j, p) for q in questions for j, p in enumerate(positions) if p >= q.marker]
+        plans = self._head_plans(list({q.row: q for q, _, _ in due}.values()), ids, real,
+                                 hidden_states if past == 0 else None)
+        where, rows = [], []
+        for q, j, p in due:
+            row = next_token_logits(*plans[q.row], ids[q.row, q.marker + 1 : p + 1].tolist(), logits.shape[-1])
+            if row is not None:
+                where.append((q.row, j))
+                rows.append(row)
+        if not rows:
+            return logits
+        index = torch.tensor(where, device=logits.device).T
+        return logits.index_put((index[0], index[1]), torch.stack(rows).to(logits.device, logits.dtype))
 
-    def _head_answer(self, q: HeadQuestion, ids: torch.LongTensor, real: torch.Tensor, hidden_states: tuple | None
-                     ) -> tuple[list[list[int]], torch.Tensor]:
-        """The question's answers and their log-probabilities (``heads_genomicllm.answers``), once per generation."""
-        question = ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]]
-        key = (q.task, tuple(question.tolist()))
-        if key not in self._head_answers:
-            c = self.config
-            if hidden_states is not None:
-                mask = real[q.row : q.row + 1].clone()
-                mask[:, q.marker + 1 :] = False
-                features = self._question_features(ids[q.row : q.row + 1], mask,
-                                                   [h[q.row : q.row + 1] for h in hidden_states], q.entry)
-            else:
-                features = self._question_features(question[None], None, None, q.entry)
-            if q.entry.get("strand_symmetric"):
-                start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question alone
-                flipped = strand_flipped(question, (start, start + q.run[1] - q.run[0]),
-                                         key_table(c.vocab_size, c.dna_complement_ids, ids.device))
-                features = (features + self._question_features(flipped[None], None, None, q.entry)) / 2
-            self._head_answers[key] = answers(q, features[0], c.eos_token_id)
-        return self._head_answers[key]
-
-    def _question_features(self, ids: torch.LongTensor, mask: torch.Tensor | None, hidden_states: list | None,
-                           entry: dict) -> torch.Tensor:
-        """(1, width) the head's features of a question: from given states, or by a forward of the question alone."""
+    @torch.no_grad()
+    def _head_plans(self, questions: list[HeadQuestion], ids: torch.LongTensor, real: torch.Tensor,
+                    hidden_states: tuple | None) -> dict[int, tuple[list[list[int]], torch.Tensor]]:
+        """Each question's answers and their log-probabilities (``heads_genomicllm.answers``), by row, read once per
+        generation (kept by the question's ids): the features of those not read yet from the prefill's states, or
+        from one batch of the questions alone, and of their reverse complements in one more where the label does
+        not depend on the strand."""
         c = self.config
-        if mask is None:
-            mask = torch.ones_like(ids, dtype=torch.bool)
+        asked = {q.row: ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]] for q in questions}  # no padding
+        keys = {q.row: (q.task, tuple(asked[q.row].tolist())) for q in questions}
+        todo = [q for q in questions if keys[q.row] not in self._head_answers]
+        if todo:
+            if hidden_states is not None:  # a prefill: its own states, up to each question's " ="
+                rows = torch.tensor([q.row for q in todo], device=ids.device)
+                upto = torch.tensor([q.marker for q in todo], device=ids.device)[:, None]
+                mask = real[rows] & (torch.arange(ids.shape[1], device=ids.device) <= upto)
+                features = self._features(todo, ids[rows], mask, [h[rows] for h in hidden_states])
+            else:
+                features = self._features(todo, *self._right_padded([asked[q.row] for q in todo]))
+            flip = [i for i, q in enumerate(todo) if q.entry.get("strand_symmetric")]
+            if flip:
+                complement = key_table(c.vocab_size, c.dna_complement_ids, ids.device)
+                flipped = []
+                for i in flip:
+                    q = todo[i]
+                    start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question
+                    flipped.append(strand_flipped(asked[q.row], (start, start + q.run[1] - q.run[0]), complement))
+                other = self._features([todo[i] for i in flip], *self._right_padded(flipped))
+                for i, f in zip(flip, other):
+                    features[i] = (features[i] + f) / 2
+            for q, f in zip(todo, features):
+                self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id)
+        return {q.row: self._head_answers[keys[q.row]] for q in questions}
+
+    def _right_padded(self, questions: list[torch.LongTensor]) -> tuple[torch.LongTensor, torch.Tensor]:
+        """(ids, mask) of questions right-padded into one batch."""
+        ids = torch.full((len(questions), max(map(len, questions))), self.config.pad_token_id or 0,
+                         dtype=torch.long, device=questions[0].device)
+        mask = torch.zeros_like(ids, dtype=torch.bool)
+        for i, q in enumerate(questions):
+            ids[i, : len(q)], mask[i, : len(q)] = q, True
+        return ids, mask
+
+    def _features(self, questions: list[HeadQuestion], ids: torch.LongTensor, mask: torch.Tensor,
+                  hidden_states: list | None = None) -> list[torch.Tensor]:
+        """Each question's head features (its entry's ``features``, ``question_features``) from a batch's states
+        (B, S, D per layer), or from a forward of the batch."""
+        c = self.config
         if hidden_states is None:
-            hidden_states = self.model(input_ids=ids, use_cache=False, output_hidden_states=True).hidden_states
-        features = entry.get("features") or ("last",)
+            hidden_states = self.model(input_ids=ids, attention_mask=mask.long(), use_cache=False,
+                                       output_hidden_states=True).hidden_states
         base = None
-        if any(f.startswith("phase@") for f in features):
+        if any(f.startswith("phase@") for q in questions for f in q.entry.get("features") or ()):
             is_dna, is_marker = (token_table(c.vocab_size, t, ids.device) for t in (c.dna_token_ids,
                                                                                      c.answer_marker_token_ids))
             base = run_index(ids, mask, is_dna, is_marker, c.eos_token_id, c.dna_run_min_tokens, c.far_offset)
-        return question_features(hidden_states, mask, features, base)
+        return [question_features([h[i : i + 1] for h in hidden_states], mask[i : i + 1],
+                                  q.entry.get("features") or ("last",), None if base is None else base[i : i + 1])[0]
+                for i, q in enumerate(questions)]
 
 
 def offered_only(gate: torch.Tensor, written: torch.Tensor) -> torch.Tensor:

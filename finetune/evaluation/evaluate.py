@@ -7,10 +7,10 @@ fitted per benchmark; `ask` uses the task's head, pooled over its benchmarks), a
 head where it has one; what `model.generate` writes is scored too, as `greedy` (the task's pooled head where the
 model answers with its heads, `modeling/heads_genomicllm.py`; else the LM's text). Other prompts are answered by
 greedy generation (left-padded batches, stop at eos), answers parsed by the prompt grammar; unparseable answers
-count as wrong and their rate is reported. A corpus question read by a head is also asked without its fields (chromosome, strand), as
-`ask`, the Space and the assistant ask it (`without_fields`). Writes `results.json` (with the head that answered
-each benchmark), `results.md` (ours beside the baselines of `baselines.json` and the published anchors) and a
-confusion-matrix PNG per classification benchmark.
+count as wrong and their rate is reported. A corpus question read by a head is also asked without its fields
+(chromosome, strand), as `ask`, the Space and the assistant ask it (`without_fields`). Writes `results.json` (with
+the head that answered each benchmark), `results.md` (ours beside the baselines of `baselines.json` and the published
+anchors) and a confusion-matrix PNG per classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file

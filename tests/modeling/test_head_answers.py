@@ -128,8 +128,8 @@ def test_cached_steps_and_a_full_forward_write_the_same_answer(asked):
     for task in ("gc_content", "splice_site"):
         prompts = [render_prompt(task, s) for s in SEQS]
         enc = tok(prompts, return_tensors="pt", padding=True)
-        out = model.generate(**enc, max_new_tokens=12, do_sample=False, output_scores=True, return_dict_in_generate=True,
-                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        out = model.generate(**enc, max_new_tokens=12, do_sample=False, output_scores=True,
+                             return_dict_in_generate=True, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
         width = enc["input_ids"].shape[1]
         with torch.no_grad():
             full = model(input_ids=out.sequences, attention_mask=(out.sequences != tok.pad_token_id).long()
@@ -156,6 +156,9 @@ def test_every_other_question_training_and_a_loss_see_the_lm(asked):
     assert not torch.equal(lm[0, marker], headed[0, marker])  # the head's answer begins at " ="
     assert torch.equal(lm[0, marker + 2 :], headed[0, marker + 2 :])  # " maybe" left every label: the LM again
     assert torch.isfinite(loss)  # a loss is the LM's, even on an answer the head rules out
+    model.model.embed_tokens.weight.grad = None
+    model(ids).logits[0, : marker - 1].sum().backward()  # the LM's positions keep their gradient
+    assert model.model.embed_tokens.weight.grad.abs().sum() > 0
     model.train()
     assert torch.equal(model(ids).logits, lm)
     model.eval()
