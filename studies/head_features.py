@@ -10,7 +10,9 @@ which a short-conv model holds in every position. Candidates, all the same class
 - **last+means**: with the average of every layer's output (embeddings and each block);
 - **mean**: the final layer's average alone;
 - **last+means+max** / **last+means+maxes**: last+means with the last block's (every block's) largest value of
-  each feature over the question (a motif anywhere, as a CNN's global max pooling reads it).
+  each feature over the question (a motif anywhere, as a CNN's global max pooling reads it);
+- **last+means+phase**: last+means with the last block's average at each codon position of the DNA run (what the
+  shipped ORF frame head reads: a strand's codon structure, for the tasks that read one strand).
 
 One forward pass per row (both strands where the task is strand-symmetric) gives every candidate's features. One
 thread; the same dev rows as `evaluate --split dev --max-rows N` (seed 0; from train, apart from the fit rows,
@@ -46,7 +48,8 @@ def candidates(layers: int) -> dict[str, tuple[str, ...]]:
     means = layer_means(layers)
     maxes = tuple(f"max@{k}" for k in range(1, layers + 1))
     return {"last": ("last",), "last+mean": ("last", "mean"), "last+means": ("last",) + means, "mean": ("mean",),
-            "last+means+max": ("last",) + means + (f"max@{layers}",), "last+means+maxes": ("last",) + means + maxes}
+            "last+means+max": ("last",) + means + (f"max@{layers}",), "last+means+maxes": ("last",) + means + maxes,
+            "last+means+phase": ("last",) + means + (f"phase@{layers}",)}
 
 
 def dev_and_fit(bench, rows: int, fit_rows: int):
@@ -61,8 +64,10 @@ def dev_and_fit(bench, rows: int, fit_rows: int):
 
 
 def columns(features: tuple[str, ...], chosen: tuple[str, ...], hidden: int) -> np.ndarray:
-    """Indices of the `chosen` features' columns in states read with `features`."""
-    return np.concatenate([np.arange(hidden) + hidden * features.index(f) for f in chosen])
+    """Indices of the `chosen` features' columns in states read with `features` (a phase feature: 3 x hidden)."""
+    widths = [3 * hidden if f.startswith("phase@") else hidden for f in features]
+    starts = np.cumsum([0] + widths)
+    return np.concatenate([np.arange(widths[i]) + starts[i] for i in map(features.index, chosen)])
 
 
 def score(results: dict, features: tuple[str, ...], hidden: int, layers: int) -> None:
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tok, model = load(args.model)
     hidden, layers = model.config.hidden_size, model.config.num_layers
-    features = candidates(layers)["last+means+maxes"] + ("mean",)
+    features = candidates(layers)["last+means+maxes"] + ("mean", f"phase@{layers}")
     results, seconds = {}, 0.0
     if args.merge:
         for path in args.merge:
