@@ -901,7 +901,6 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         probs = probs.scatter_add(1, written.clamp(min=0), log_gate[:, 1:].exp())  # not offered: a share of 0
         return logits.index_put(rows, torch.log(probs).to(logits.dtype))
 
-
     def _head_questions(self, input_ids, attention_mask, cache, history_ids, wanted: bool) -> tuple | None:
         """(questions, ids so far, cached tokens, real tokens) where this forward writes to a question a head answers
         (``heads_genomicllm.find_questions``; eval mode, no ``labels``, not turned off), else None. A new sequence

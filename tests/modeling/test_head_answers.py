@@ -89,6 +89,9 @@ def test_generate_writes_the_answer_ask_reads_from_the_heads(asked):
     lm = generate(model, tok, [render_prompt("tf_binding", s) for s in SEQS], [5] * len(SEQS))
     model.config.answer_with_heads = True
     assert all(a.strip() not in ("yes", "no") for a in lm)  # two training steps: never the label
+    enc = tok([render_prompt("tf_binding", SEQS[-1])], return_tensors="pt")
+    asked_off = model.generate(**enc, max_new_tokens=5, do_sample=False, answer_with_heads=False)  # per call
+    assert tok.decode(asked_off[0, enc["input_ids"].shape[1] :], skip_special_tokens=True) == lm[-1]
 
 
 def test_the_answer_logits_are_the_heads_log_probabilities_over_its_labels(asked):
