@@ -221,8 +221,11 @@ def main(argv: list[str] | None = None) -> None:
     features = tuple(args.features) if args.features else None
     write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features,
                                       args.select_rows))
-    asked = add_questions(args.model, tok)  # so that `generate` answers with them too
-    print(f"wrote the heads into {args.model / 'config.json'}; generate answers {', '.join(asked)} with them")
+    print(f"wrote the heads into {args.model / 'config.json'}")
+    try:  # so that `generate` answers with them too, where the model can tell their questions from the ids
+        print(f"generate answers {', '.join(add_questions(args.model, tok))} with them")
+    except ValueError as e:
+        print(f"generate keeps the LM's text ({e}); `ask` reads the heads")
 
 
 if __name__ == "__main__":
