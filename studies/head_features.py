@@ -11,8 +11,8 @@ which a short-conv model holds in every position. Candidates, all the same class
 - **mean**: the final layer's average alone;
 - **last+means+max** / **last+means+maxes**: last+means with the last block's (every block's) largest value of
   each feature over the question (a motif anywhere, as a CNN's global max pooling reads it);
-- **last+means+phase**: last+means with the last block's average at each codon position of the DNA run (what the
-  shipped ORF frame head reads: a strand's codon structure, for the tasks that read one strand).
+- **last+means+phase** / **last+means+phases**: last+means with the last block's (every block's) average at each
+  codon position of the DNA run (the first is what the shipped ORF frame head reads: a strand's codon structure).
 
 One forward pass per row (both strands where the task is strand-symmetric) gives every candidate's features. One
 thread; the same dev rows as `evaluate --split dev --max-rows N` (seed 0; from train, apart from the fit rows,
@@ -49,7 +49,8 @@ def candidates(layers: int) -> dict[str, tuple[str, ...]]:
     maxes = tuple(f"max@{k}" for k in range(1, layers + 1))
     return {"last": ("last",), "last+mean": ("last", "mean"), "last+means": ("last",) + means, "mean": ("mean",),
             "last+means+max": ("last",) + means + (f"max@{layers}",), "last+means+maxes": ("last",) + means + maxes,
-            "last+means+phase": ("last",) + means + (f"phase@{layers}",)}
+            "last+means+phase": ("last",) + means + (f"phase@{layers}",),
+            "last+means+phases": ("last",) + means + tuple(f"phase@{k}" for k in range(1, layers + 1))}
 
 
 def dev_and_fit(bench, rows: int, fit_rows: int):
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tok, model = load(args.model)
     hidden, layers = model.config.hidden_size, model.config.num_layers
-    features = candidates(layers)["last+means+maxes"] + ("mean", f"phase@{layers}")
+    features = candidates(layers)["last+means+maxes"] + ("mean",) + tuple(f"phase@{k}" for k in range(1, layers + 1))
     results, seconds = {}, 0.0
     if args.merge:
         for path in args.merge:
