@@ -7,7 +7,9 @@ model answers with a head (`modeling/heads_genomicllm.py`) once the head's entry
 - a label head's `answer_ids`: each label as the training examples write it, " " + label, then </s>;
 - a value head's `number_pieces` (the tokenizer's tokens that write " <number>"), `decimals` and `value_range`;
 - `strand_symmetric`: read the question about both strands, as the head was fitted (with `dna_complement_ids`,
-  the bases' complements, `aligned_gate.complement_token_ids`).
+  the bases' complements, `aligned_gate.complement_token_ids`);
+- `reversed_labels`: where reading the sequence backwards decides the label (sequence direction), each label's
+  index read so, as `modeling.scores` reads both.
 Each is read from the prompt grammar and the tokenizer, and checked against the tokenizer (a number it would cut
 otherwise, a phrase it writes differently after fields, is an error). The weights and the heads are not touched.
 
@@ -70,8 +72,10 @@ def asked(tok, config: dict, task_name: str) -> dict:
         return {**out, "number_pieces": number_pieces(tok, task), "decimals": task.decimals,
                 "value_range": list(task.value_range)}
     eos = config["eos_token_id"]
-    return {**out, "answer_ids": [tok(" " + label, add_special_tokens=False)["input_ids"] + [eos]
-                                  for label in task.labels]}
+    out["answer_ids"] = [tok(" " + label, add_special_tokens=False)["input_ids"] + [eos] for label in task.labels]
+    if task.reversed_labels:  # per label, the index of the label its sequence read backwards has
+        out["reversed_labels"] = [task.labels.index(label) for label in task.reversed_labels]
+    return out
 
 
 def add_questions(folder: Path, tok=None) -> list[str]:

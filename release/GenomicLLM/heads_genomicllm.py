@@ -12,8 +12,9 @@ that says how its task is asked (written by ``finetune/training/head_questions.p
 
 The features are the ones the head was fitted on (``question_features``: the last state, each layer's average over
 the question, per codon position), of the question and, where the label does not depend on the strand, of the same
-question about the run's reverse complement, averaged: the answer equals ``modeling.scores``' (``ask``'s, with the
-task's pooled head). Written as logits (log-probabilities, -inf off the answer), so greedy decoding writes the most
+question about the run's reverse complement, averaged; and, where reading the sequence backwards decides the label
+(``reversed_labels``: sequence direction), the head's probabilities of both readings: the answer equals
+``modeling.scores``' (``ask``'s, with the task's pooled head). Written as logits (log-probabilities, -inf off the answer), so greedy decoding writes the most
 probable label and sampling samples labels. An answer that has left every label (a prefix written by the caller)
 gets the LM's logits back; so does every other question, and training or a loss (``labels``) always sees the LM's.
 
@@ -142,14 +143,21 @@ def render_number(value: float, entry: dict) -> list[int]:
     return out
 
 
-def answers(question: HeadQuestion, features: torch.Tensor, eos_token_id: int) -> tuple[list[list[int]], torch.Tensor]:
-    """The question's possible answers (ids, each ending in </s>) and their log-probabilities, from its head."""
+def answers(question: HeadQuestion, features: torch.Tensor, eos_token_id: int, backwards: torch.Tensor | None = None
+            ) -> tuple[list[list[int]], torch.Tensor]:
+    """The question's possible answers (ids, each ending in </s>) and their log-probabilities, from its head; with the
+    features of the question about the sequence read backwards (``backwards``, where the entry's
+    ``reversed_labels`` say what each label reads as then), the two readings' probabilities averaged."""
     out = head_logits(question.entry, features[None])[0]
     if question.value:
         lo, hi = question.entry.get("value_range") or (float("-inf"), float("inf"))
         value = min(max(float(out[0]), lo), hi)
         return [render_number(value, question.entry) + [eos_token_id]], torch.zeros(1, dtype=torch.float64)
-    return [list(a) for a in question.entry["answer_ids"]], torch.log_softmax(out, dim=-1)
+    options = [list(a) for a in question.entry["answer_ids"]]
+    if backwards is None:
+        return options, torch.log_softmax(out, dim=-1)
+    read_backwards = torch.softmax(head_logits(question.entry, backwards[None])[0], dim=-1)
+    return options, torch.log((torch.softmax(out, dim=-1) + read_backwards[question.entry["reversed_labels"]]) / 2)
 
 
 def next_token_logits(options: list[list[int]], logp: torch.Tensor, written: list[int], vocab_size: int
@@ -167,12 +175,14 @@ def next_token_logits(options: list[list[int]], logp: torch.Tensor, written: lis
     return out - torch.logsumexp(logp[going], 0)
 
 
-def strand_flipped(question_ids: torch.LongTensor, run: tuple[int, int], complement_of: torch.Tensor
+def strand_flipped(question_ids: torch.LongTensor, run: tuple[int, int], complement_of: torch.Tensor | None
                    ) -> torch.LongTensor:
-    """The same question about the run's reverse complement: its bases reversed and complemented in place."""
+    """The same question about the run's reverse complement: its bases reversed and complemented in place (only
+    reversed, the sequence read backwards, without ``complement_of``)."""
     start, end = run
     flipped = question_ids.clone()
-    flipped[start:end] = complement_of[question_ids[start:end].flip(0)]
+    backwards = question_ids[start:end].flip(0)
+    flipped[start:end] = backwards if complement_of is None else complement_of[backwards]
     return flipped
 
 

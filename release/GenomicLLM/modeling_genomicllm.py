@@ -946,7 +946,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         """Each question's answers and their log-probabilities (``heads_genomicllm.answers``), by row, read once per
         generation (kept by the question's ids): the features of those not read yet from the prefill's states, or
         from one batch of the questions alone, and of their reverse complements in one more where the label does
-        not depend on the strand."""
+        not depend on the strand, or of their sequences read backwards where that decides the label."""
         c = self.config
         asked = {q.row: ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]] for q in questions}  # no padding
         keys = {q.row: (q.task, tuple(asked[q.row].tolist())) for q in questions}
@@ -959,20 +959,27 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
                 features = self._features(todo, ids[rows], mask, [h[rows] for h in hidden_states])
             else:
                 features = self._features(todo, *self._right_padded([asked[q.row] for q in todo]))
+            complement = key_table(c.vocab_size, c.dna_complement_ids, ids.device)
             flip = [i for i, q in enumerate(todo) if q.entry.get("strand_symmetric")]
-            if flip:
-                complement = key_table(c.vocab_size, c.dna_complement_ids, ids.device)
-                flipped = []
-                for i in flip:
-                    q = todo[i]
-                    start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question
-                    flipped.append(strand_flipped(asked[q.row], (start, start + q.run[1] - q.run[0]), complement))
-                other = self._features([todo[i] for i in flip], *self._right_padded(flipped))
-                for i, f in zip(flip, other):
-                    features[i] = (features[i] + f) / 2
-            for q, f in zip(todo, features):
-                self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id)
+            for i, f in zip(flip, self._flipped_features([todo[i] for i in flip], asked, real, complement)):
+                features[i] = (features[i] + f) / 2  # both strands
+            back = [i for i, q in enumerate(todo) if q.entry.get("reversed_labels")]
+            backwards = dict(zip(back, self._flipped_features([todo[i] for i in back], asked, real, None)))
+            for i, (q, f) in enumerate(zip(todo, features)):
+                self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id, backwards.get(i))
         return {q.row: self._head_answers[keys[q.row]] for q in questions}
+
+    def _flipped_features(self, questions: list[HeadQuestion], asked: dict, real: torch.Tensor,
+                          complement_of: torch.Tensor | None) -> list[torch.Tensor]:
+        """The head features of the same questions about their runs' reverse complements (their runs read
+        backwards, without ``complement_of``), in one batch."""
+        if not questions:
+            return []
+        flipped = []
+        for q in questions:
+            start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question alone
+            flipped.append(strand_flipped(asked[q.row], (start, start + q.run[1] - q.run[0]), complement_of))
+        return self._features(questions, *self._right_padded(flipped))
 
     def _right_padded(self, questions: list[torch.LongTensor]) -> tuple[torch.LongTensor, torch.Tensor]:
         """(ids, mask) of questions right-padded into one batch."""

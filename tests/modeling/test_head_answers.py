@@ -22,7 +22,7 @@ from tasks.rules import reverse_complement
 
 SEQS = ["ACGTTGCAGGCTAGCTAGGATCGATCGGGATCG", "TTGACCAGGTACGATCGATTTAGC", "GGGCCCATATATCGCGTTAACCGGTTAAGGCCATG"]
 HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1"), "gc_content": ("last",),
-         "splice_site": ("mean",)}
+         "splice_site": ("mean",), "sequence_direction": ("last", "mean@0")}
 
 
 def telling_heads(folder: Path) -> dict:
@@ -112,7 +112,7 @@ def test_the_answer_logits_are_the_heads_log_probabilities_over_its_labels(asked
         assert torch.isfinite(lm).all()
 
 
-def test_a_strand_symmetric_head_answers_both_strands_alike_and_reads_them_as_ask_does(asked):
+def test_a_strand_symmetric_head_answers_both_strands_alike_and_direction_both_ways_swapped(asked):
     tok, model = load(asked)
     for seq in SEQS:
         logits = []
@@ -120,6 +120,14 @@ def test_a_strand_symmetric_head_answers_both_strands_alike_and_reads_them_as_as
             with torch.no_grad():
                 logits.append(model(**tok([render_prompt("tf_binding", s)], return_tensors="pt")).logits[0, -1])
         assert torch.allclose(logits[0], logits[1], atol=1e-5)
+    ids = model.config.label_heads["sequence_direction"]["answer_ids"]  # read backwards: forward <-> reversed
+    forward, backwards = ids[0][0], ids[1][0]
+    assert forward != backwards
+    for seq in SEQS:
+        with torch.no_grad():
+            one, other = (model(**tok([render_prompt("sequence_direction", s)], return_tensors="pt")).logits[0, -1]
+                          for s in (seq, seq[::-1]))
+        assert torch.allclose(one[[forward, backwards]], other[[backwards, forward]], atol=1e-5)
     orf = [model(**tok([render_prompt("orf_frame", s)], return_tensors="pt")).logits[0, -1] for s in SEQS[:1]]
     flipped = model(**tok([render_prompt("orf_frame", reverse_complement(SEQS[0]))], return_tensors="pt")).logits
     assert not torch.allclose(orf[0], flipped[0, -1])  # a reading frame depends on the strand
