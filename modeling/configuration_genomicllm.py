@@ -13,6 +13,7 @@ from __future__ import annotations
 import transformers
 from transformers import PreTrainedConfig
 
+from .heads_genomicllm import READINGS
 from .positions_genomicllm import ALIGNMENTS, STREAMS
 
 if int(transformers.__version__.split(".")[0]) < 5:  # pragma: no cover - depends on the installed version
@@ -113,7 +114,7 @@ class GenomicLLMConfig(PreTrainedConfig):
             position, 3 x hidden_size). Written by ``finetune.training.label_heads``, read by
             ``modeling/scores.py``; ``None``: answers are read from the label tokens' scores. An entry that also
             says how its task is asked (``"question_ids"``: the ", <task phrase> =" tokens ending the question,
-            ``"answer_ids"``: each label's tokens + </s>, ``"strand_symmetric"``, ``"reversed_labels"``; written by
+            ``"answer_ids"``: each label's tokens + </s>, ``"strand_symmetric"``, ``"readings"``; written by
             ``finetune/training/head_questions.py``) is what ``generate`` answers that question with
             (``heads_genomicllm.py``).
         value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],
@@ -295,8 +296,10 @@ class GenomicLLMConfig(PreTrainedConfig):
                     answers = entry.get("answer_ids") or []
                     if len(answers) != len(entry.get("bias") or ()) or not all(answers):
                         raise ValueError(f"{where}: answer_ids needs one non-empty id list per label")
-                    if "reversed_labels" in entry and sorted(entry["reversed_labels"]) != list(range(len(answers))):
-                        raise ValueError(f"{where}: reversed_labels must give a label index for each label")
+                    for name, order in (entry.get("readings") or {}).items():
+                        if name not in READINGS or sorted(order) != list(range(len(answers))):
+                            raise ValueError(f"{where}: a reading is one of {list(READINGS)} with a label index for "
+                                             f"each label, got {name!r}: {order}")
                     ids += [i for a in answers for i in a]
                 else:
                     if not entry.get("number_pieces") or not isinstance(entry.get("decimals"), int):

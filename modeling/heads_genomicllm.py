@@ -12,11 +12,13 @@ that says how its task is asked (written by ``finetune/training/head_questions.p
 
 The features are the ones the head was fitted on (``question_features``: the last state, each layer's average over
 the question, per codon position), of the question and, where the label does not depend on the strand, of the same
-question about the run's reverse complement, averaged; and, where reading the sequence backwards decides the label
-(``reversed_labels``: sequence direction), the head's probabilities of both readings: the answer equals
-``modeling.scores``' (``ask``'s, with the task's pooled head). Written as logits (log-probabilities, -inf off the answer), so greedy decoding writes the most
-probable label and sampling samples labels. An answer that has left every label (a prefix written by the caller)
-gets the LM's logits back; so does every other question, and training or a loss (``labels``) always sees the LM's.
+question about the run's reverse complement, averaged; and, where other readings of the sequence decide the label
+(``readings``: sequence direction read backwards, an ORF frame read from its second and third base), the head's
+probabilities of every reading, each label beside the one the sequence so read has: the answer equals
+``modeling.scores``' (``ask``'s, with the task's pooled head). Written as logits (log-probabilities, -inf off the
+answer), so greedy decoding writes the most probable label and sampling samples labels. An answer that has left
+every label (a prefix written by the caller) gets the LM's logits back; so does every other question, and training
+or a loss (``labels``) always sees the LM's.
 
 Remote code: pure torch, imported by ``modeling_genomicllm.py``. Shapes: B batch, S tokens, L layers, D hidden.
 """
@@ -143,21 +145,25 @@ def render_number(value: float, entry: dict) -> list[int]:
     return out
 
 
-def answers(question: HeadQuestion, features: torch.Tensor, eos_token_id: int, backwards: torch.Tensor | None = None
+def answers(question: HeadQuestion, features: torch.Tensor, eos_token_id: int, readings: dict | None = None
             ) -> tuple[list[list[int]], torch.Tensor]:
     """The question's possible answers (ids, each ending in </s>) and their log-probabilities, from its head; with the
-    features of the question about the sequence read backwards (``backwards``, where the entry's
-    ``reversed_labels`` say what each label reads as then), the two readings' probabilities averaged."""
+    features of the question about its sequence read other ways (``readings``: name -> features; the entry's
+    ``readings`` give, per label, the index of the label the sequence so read has), every reading's probabilities
+    averaged."""
     out = head_logits(question.entry, features[None])[0]
     if question.value:
         lo, hi = question.entry.get("value_range") or (float("-inf"), float("inf"))
         value = min(max(float(out[0]), lo), hi)
         return [render_number(value, question.entry) + [eos_token_id]], torch.zeros(1, dtype=torch.float64)
     options = [list(a) for a in question.entry["answer_ids"]]
-    if backwards is None:
+    if not readings:
         return options, torch.log_softmax(out, dim=-1)
-    read_backwards = torch.softmax(head_logits(question.entry, backwards[None])[0], dim=-1)
-    return options, torch.log((torch.softmax(out, dim=-1) + read_backwards[question.entry["reversed_labels"]]) / 2)
+    probs = torch.softmax(out, dim=-1)
+    for name, other in readings.items():  # each label beside the one the sequence so read has
+        read = torch.softmax(head_logits(question.entry, other[None])[0], dim=-1)
+        probs = probs + read[question.entry["readings"][name]]
+    return options, torch.log(probs / (1 + len(readings)))
 
 
 def next_token_logits(options: list[list[int]], logp: torch.Tensor, written: list[int], vocab_size: int
@@ -175,16 +181,25 @@ def next_token_logits(options: list[list[int]], logp: torch.Tensor, written: lis
     return out - torch.logsumexp(logp[going], 0)
 
 
-def strand_flipped(question_ids: torch.LongTensor, run: tuple[int, int], complement_of: torch.Tensor | None
-                   ) -> torch.LongTensor:
-    """The same question about the run's reverse complement: its bases reversed and complemented in place (only
-    reversed, the sequence read backwards, without ``complement_of``)."""
+READINGS = ("reverse_complement", "backwards", "from_base_2", "from_base_3")  # what ``reread`` reads (tasks.rules)
+
+
+def reread(question_ids: torch.LongTensor, run: tuple[int, int], reading: str,
+           complement_of: torch.Tensor | None = None) -> torch.LongTensor:
+    """The same question about its run read another way: its reverse complement (bases reversed and complemented
+    by ``complement_of``), read backwards, or read from its second or third base (one token per base)."""
     start, end = run
-    flipped = question_ids.clone()
-    backwards = question_ids[start:end].flip(0)
-    flipped[start:end] = backwards if complement_of is None else complement_of[backwards]
-    return flipped
+    bases = question_ids[start:end]
+    if reading == "reverse_complement":
+        bases = complement_of[bases.flip(0)]
+    elif reading == "backwards":
+        bases = bases.flip(0)
+    elif reading in ("from_base_2", "from_base_3"):
+        bases = bases[int(reading[-1]) - 1 :]
+    else:
+        raise ValueError(f"unknown reading {reading!r}: one of {READINGS}")
+    return torch.cat([question_ids[:start], bases, question_ids[end:]])
 
 
-__all__ = ["HeadQuestion", "answers", "find_questions", "head_entries", "head_logits", "masked_mean",
-           "next_token_logits", "question_features", "render_number", "run_index", "strand_flipped"]
+__all__ = ["READINGS", "HeadQuestion", "answers", "find_questions", "head_entries", "head_logits", "masked_mean",
+           "next_token_logits", "question_features", "render_number", "reread", "run_index"]

@@ -6,8 +6,9 @@ Readings of the same weights beside the generated text (`studies/results/label_s
   one the answer is generated from, and each layer's average over the question) to the task's classes, fitted on
   train rows by logistic regression. Where the task's label does not depend on the strand (`Task.strand_symmetric`),
   the states of the sequence and of its reverse complement are averaged, so both strands get the same answer; where
-  reading the sequence backwards decides the label (`Task.reversed_labels`: sequence direction), the probabilities
-  of both readings are averaged, each label beside its reading backwards (dev +0.02 MCC). On dev
+  other readings of the sequence decide the label (`Task.readings`: sequence direction read backwards, an ORF frame
+  read from the second and third base), the probabilities of every reading are averaged, each label beside the one
+  the sequence so read has (dev +0.02 MCC each). On dev
   the last state alone beat the token scores by +0.066 mean MCC over 20 benchmarks, and the layers' averages added
   +0.116 (`studies/results/head_features.md`). A task pooled over several benchmarks may also carry a head per
   benchmark (`entry["benchmarks"][name]`, kept where it beat the pooled head on that benchmark's dev rows): asked
@@ -33,7 +34,7 @@ from modeling.heads_genomicllm import question_features, run_index
 from modeling.positions_genomicllm import token_table
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
-from tasks.rules import reverse_complement
+from tasks.rules import READINGS, reverse_complement
 
 
 def _prompt_ids(model, tok, prompt: str, extra: int = 0) -> list[int]:
@@ -158,11 +159,12 @@ def class_probabilities(model, tok, task: str | Task, sequences: list[str], fiel
     entry = head(model, t, benchmark)
     if entry is not None:
         features = entry.get("features", FEATURES)
-        probs = head_probabilities(entry, task_states(model, tok, t, sequences, fields, features))
-        if not t.reversed_labels:
-            return probs
-        backwards = head_probabilities(entry, task_states(model, tok, t, [s[::-1] for s in sequences], fields, features))
-        return (probs + backwards[:, [t.labels.index(lab) for lab in t.reversed_labels]]) / 2
+        read = [head_probabilities(entry, task_states(model, tok, t, sequences, fields, features))]
+        for reading, answers in t.readings:  # each label beside the one the sequence so read has
+            probs = head_probabilities(entry, task_states(model, tok, t, [READINGS[reading](s) for s in sequences],
+                                                          fields, features))
+            read.append(probs[:, [t.labels.index(lab) for lab in answers]])
+        return sum(read) / len(read)
     rows = [softmax(label_logprobs(model, tok, render_prompt(t, s, f), t.labels))
             for s, f in zip(sequences, fields or [None] * len(sequences))]
     return np.array([[r[lab] for lab in t.labels] for r in rows]).reshape(len(sequences), len(t.labels))

@@ -11,8 +11,9 @@ of its entry, read by the grammar, metrics, inference and the Space alike:
 - `strand_symmetric`: the label is a property of the double-stranded region (a ChIP-seq peak, open chromatin, an
   enhancer), so a sequence and its reverse complement have the same answer; false where the strand written is part
   of the question (promoters and splice sites face their gene, ORFs and direction read one strand);
-- `reversed_labels`: the answer about the sequence read backwards, per label, where reading it backwards decides it
-  (sequence direction: forward <-> reversed); a head reads the question both ways.
+- `readings`: other ways to read the sequence (`rules.READINGS`) that decide the label, each with the answer per label
+  about the sequence so read (sequence direction read backwards: forward <-> reversed; an ORF frame read from the
+  second base: 1 -> 3, 2 -> 1, 3 -> 2); a head reads the question every way and averages.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Task:
     value_range: tuple[float, float] | None = None
     strand_symmetric: bool = False
     codon_phased: bool = False  # the label is a reading frame: a label head also reads the states per codon position
-    reversed_labels: tuple[str, ...] = ()  # per label, the answer about the sequence read backwards (if it decides it)
+    readings: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (reading, the answer per label about the sequence so read)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -50,8 +51,10 @@ class Task:
             raise ValueError(f"{self.name}: answer {self.answer!r} is not one of {ANSWERS}")
         if (self.kind == "classify") != bool(self.labels):
             raise ValueError(f"{self.name}: classification tasks and only they have labels")
-        if self.reversed_labels and sorted(self.reversed_labels) != sorted(self.labels):
-            raise ValueError(f"{self.name}: reversed_labels must give one of its labels for each label")
+        for reading, answers in self.readings:
+            if reading not in rules.READINGS or sorted(answers) != sorted(self.labels):
+                raise ValueError(f"{self.name}: a reading is one of {list(rules.READINGS)} with one of its labels for "
+                                 f"each label, got {reading!r}: {answers}")
 
     @property
     def exact(self) -> bool:
@@ -77,9 +80,11 @@ TASKS: dict[str, Task] = {
              "Does a transcription factor bind this sequence?", strand_symmetric=True),
         Task("orf_frame", "classify", "coding frame", ("1", "2", "3", "none"), ("mcc",),
              "At which position (1, 2 or 3) does the first whole codon of the coding frame start, or is it non-coding?",
-             codon_phased=True),
+             codon_phased=True,
+             readings=(("from_base_2", ("3", "1", "2", "none")), ("from_base_3", ("2", "3", "1", "none")))),
         Task("sequence_direction", "classify", "sequence direction", ("forward", "reversed"), ("mcc",),
-             "Is the sequence written 5'->3' (forward) or reversed?", reversed_labels=("reversed", "forward")),
+             "Is the sequence written 5'->3' (forward) or reversed?",
+             readings=(("backwards", ("reversed", "forward")),)),
         Task("gene_biotype", "classify", "gene biotype", ("protein_coding", "other"), ("mcc", "macro_f1"),
              "Is the gene this sequence starts protein coding?"),
         Task("gc_content", "regress", "GC content", (), ("mae", "pearson"), "Fraction of G+C among A, C, G, T.",

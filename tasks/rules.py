@@ -33,6 +33,14 @@ def translate(sequence: str) -> str:
     return str(Seq(sequence).translate(table=1))
 
 
+def read_from(base: int):
+    """The sequence read from its `base`-th base (1-based): every reading frame shifted by `base` - 1."""
+    return lambda sequence: sequence[base - 1 :]
+
+
+# Other ways to read a sequence that a task's label follows (`Task.readings`): name -> the sequence so read.
+READINGS = {"backwards": reverse, "from_base_2": read_from(2), "from_base_3": read_from(3)}
+
 STOPS = ("TAA", "TAG", "TGA")
 
 

@@ -8,8 +8,9 @@ model answers with a head (`modeling/heads_genomicllm.py`) once the head's entry
 - a value head's `number_pieces` (the tokenizer's tokens that write " <number>"), `decimals` and `value_range`;
 - `strand_symmetric`: read the question about both strands, as the head was fitted (with `dna_complement_ids`,
   the bases' complements, `aligned_gate.complement_token_ids`);
-- `reversed_labels`: where reading the sequence backwards decides the label (sequence direction), each label's
-  index read so, as `modeling.scores` reads both.
+- `readings`: where other readings of the sequence decide the label (`Task.readings`: sequence direction read
+  backwards, an ORF frame from its second and third base), per reading the index of each label's answer read so,
+  as `modeling.scores` reads them all.
 Each is read from the prompt grammar and the tokenizer, and checked against the tokenizer (a number it would cut
 otherwise, a phrase it writes differently after fields, is an error). The weights and the heads are not touched.
 
@@ -29,6 +30,7 @@ from tasks.registry import get_task
 
 PROBES = ("ACGTTGCAAGGCTTAACGGT", "TTTTGGGGCCCCAAAANNAC")  # the tail must not depend on the sequence
 FIELDS = (None, {"chromosome": "chr1", "strand": "+"})  # asked without and with the corpus' fields
+QUESTION_KEYS = ("question_ids", "strand_symmetric", "answer_ids", "readings", "number_pieces", "decimals", "value_range")
 
 
 def question_ids(tok, task) -> list[int]:
@@ -73,8 +75,8 @@ def asked(tok, config: dict, task_name: str) -> dict:
                 "value_range": list(task.value_range)}
     eos = config["eos_token_id"]
     out["answer_ids"] = [tok(" " + label, add_special_tokens=False)["input_ids"] + [eos] for label in task.labels]
-    if task.reversed_labels:  # per label, the index of the label its sequence read backwards has
-        out["reversed_labels"] = [task.labels.index(label) for label in task.reversed_labels]
+    if task.readings:  # per reading, the index of the label each label's sequence so read has
+        out["readings"] = {name: [task.labels.index(label) for label in labels] for name, labels in task.readings}
     return out
 
 
@@ -90,6 +92,8 @@ def add_questions(folder: Path, tok=None) -> list[str]:
     done = []
     for key in ("label_heads", "value_heads"):
         for name, entry in (config.get(key) or {}).items():
+            for old in QUESTION_KEYS:  # what an earlier writing said, the task's entry since changed
+                entry.pop(old, None)
             entry.update(asked(tok, config, name))
             done.append(name)
             if entry["strand_symmetric"]:  # read about the reverse complement too: the bases' complements

@@ -63,8 +63,8 @@ from .heads_genomicllm import (
     masked_mean,
     next_token_logits,
     question_features,
+    reread,
     run_index,
-    strand_flipped,
 )
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
 from .positions_genomicllm import (
@@ -946,7 +946,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         """Each question's answers and their log-probabilities (``heads_genomicllm.answers``), by row, read once per
         generation (kept by the question's ids): the features of those not read yet from the prefill's states, or
         from one batch of the questions alone, and of their reverse complements in one more where the label does
-        not depend on the strand, or of their sequences read backwards where that decides the label."""
+        not depend on the strand, and of their sequences read each other way that decides the label."""
         c = self.config
         asked = {q.row: ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]] for q in questions}  # no padding
         keys = {q.row: (q.task, tuple(asked[q.row].tolist())) for q in questions}
@@ -959,27 +959,31 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
                 features = self._features(todo, ids[rows], mask, [h[rows] for h in hidden_states])
             else:
                 features = self._features(todo, *self._right_padded([asked[q.row] for q in todo]))
-            complement = key_table(c.vocab_size, c.dna_complement_ids, ids.device)
             flip = [i for i, q in enumerate(todo) if q.entry.get("strand_symmetric")]
-            for i, f in zip(flip, self._flipped_features([todo[i] for i in flip], asked, real, complement)):
+            for i, f in zip(flip, self._reread_features([todo[i] for i in flip], asked, real, "reverse_complement")):
                 features[i] = (features[i] + f) / 2  # both strands
-            back = [i for i, q in enumerate(todo) if q.entry.get("reversed_labels")]
-            backwards = dict(zip(back, self._flipped_features([todo[i] for i in back], asked, real, None)))
+            readings: dict[int, dict] = {}  # question -> reading -> features
+            for name in sorted({r for q in todo for r in q.entry.get("readings") or ()}):
+                some = [i for i, q in enumerate(todo) if name in (q.entry.get("readings") or ())]
+                for i, f in zip(some, self._reread_features([todo[i] for i in some], asked, real, name)):
+                    readings.setdefault(i, {})[name] = f
             for i, (q, f) in enumerate(zip(todo, features)):
-                self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id, backwards.get(i))
+                self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id, readings.get(i))
         return {q.row: self._head_answers[keys[q.row]] for q in questions}
 
-    def _flipped_features(self, questions: list[HeadQuestion], asked: dict, real: torch.Tensor,
-                          complement_of: torch.Tensor | None) -> list[torch.Tensor]:
-        """The head features of the same questions about their runs' reverse complements (their runs read
-        backwards, without ``complement_of``), in one batch."""
+    def _reread_features(self, questions: list[HeadQuestion], asked: dict, real: torch.Tensor, reading: str
+                         ) -> list[torch.Tensor]:
+        """The head features of the same questions about their runs read another way (``heads_genomicllm.reread``:
+        the reverse complement, backwards, from the second or third base), in one batch."""
         if not questions:
             return []
-        flipped = []
+        c = self.config
+        complement = key_table(c.vocab_size, c.dna_complement_ids, asked[questions[0].row].device)
+        reread_ids = []
         for q in questions:
             start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question alone
-            flipped.append(strand_flipped(asked[q.row], (start, start + q.run[1] - q.run[0]), complement_of))
-        return self._features(questions, *self._right_padded(flipped))
+            reread_ids.append(reread(asked[q.row], (start, start + q.run[1] - q.run[0]), reading, complement))
+        return self._features(questions, *self._right_padded(reread_ids))
 
     def _right_padded(self, questions: list[torch.LongTensor]) -> tuple[torch.LongTensor, torch.Tensor]:
         """(ids, mask) of questions right-padded into one batch."""

@@ -133,6 +133,26 @@ def test_a_strand_symmetric_head_answers_both_strands_alike_and_direction_both_w
     assert not torch.allclose(orf[0], flipped[0, -1])  # a reading frame depends on the strand
 
 
+def test_the_model_rereads_a_question_as_the_rules_read_its_sequence(asked):
+    from modeling.heads_genomicllm import READINGS, find_questions, reread
+    from modeling.positions_genomicllm import key_table, token_table
+    from tasks.rules import READINGS as RULES
+
+    tok, model = load(asked)
+    c = model.config
+    assert set(READINGS) == set(RULES) | {"reverse_complement"}
+    rules = {**RULES, "reverse_complement": reverse_complement}
+    for seq in SEQS:
+        ids = tok([render_prompt("orf_frame", seq, {"chromosome": "chr1"})], return_tensors="pt")["input_ids"]
+        marker = token_table(c.vocab_size, c.answer_marker_token_ids)
+        q, = find_questions(c, ids, torch.ones_like(ids, dtype=torch.bool), set(c.dna_token_ids), marker)
+        assert q.run[1] - q.run[0] == len(seq)
+        for name, rule in rules.items():
+            want = tok(render_prompt("orf_frame", rule(seq), {"chromosome": "chr1"}))["input_ids"]
+            got = reread(ids[0], q.run, name, key_table(c.vocab_size, c.dna_complement_ids))
+            assert got.tolist() == want, name
+
+
 def test_cached_steps_and_a_full_forward_write_the_same_answer(asked):
     tok, model = load(asked)
     tok.padding_side = "left"
