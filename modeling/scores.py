@@ -30,7 +30,7 @@ import math
 import numpy as np
 import torch
 
-from modeling.heads_genomicllm import question_features, run_index
+from modeling.heads_genomicllm import head_logits, question_features, run_index
 from modeling.positions_genomicllm import token_table
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
@@ -123,16 +123,14 @@ def head(model, task: str | Task, benchmark: str | None = None) -> dict | None:
 
 
 def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
-    """(rows, labels) probabilities of a label head (`weight` labels x hidden, `bias` per label) on states."""
-    logits = states @ np.asarray(entry["weight"], dtype=np.float64).T + np.asarray(entry["bias"])
-    logits -= logits.max(1, keepdims=True)
-    p = np.exp(logits)
-    return p / p.sum(1, keepdims=True)
+    """(rows, labels) probabilities of a label head (`weight` labels x hidden, `bias` per label) on states: the map
+    the model applies itself in `generate` (`heads_genomicllm.head_logits`)."""
+    return torch.softmax(head_logits(entry, torch.as_tensor(np.asarray(states))), dim=-1).numpy()
 
 
 def head_values(entry: dict, states: np.ndarray) -> np.ndarray:
     """(rows,) values of a value head (`weight` 1 x features, `bias` [1]) on states."""
-    return states @ np.asarray(entry["weight"][0], dtype=np.float64) + entry["bias"][0]
+    return head_logits(entry, torch.as_tensor(np.asarray(states)))[:, 0].numpy()
 
 
 def values(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None,
