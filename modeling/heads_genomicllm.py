@@ -29,15 +29,31 @@ from dataclasses import dataclass
 
 import torch
 
-from .positions_genomicllm import STREAMS, stream_positions
+from .positions_genomicllm import STREAMS, stream_positions, token_table
 
 
-def run_index(input_ids: torch.LongTensor, real: torch.Tensor, is_dna: torch.Tensor, is_marker: torch.Tensor,
-              eos_token_id: int | None, min_run: int, far_offset: int) -> torch.LongTensor:
-    """(B, S) each token's index in its prompt DNA run, as the ``run_start`` position stream counts it, -1 elsewhere."""
-    pos = stream_positions(input_ids, real, is_dna, is_marker, eos_token_id, min_run, far_offset)
+def run_index(config, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.LongTensor:
+    """(B, S) each token's index in its prompt DNA run, as the ``run_start`` position stream counts it (the config's
+    DNA tokens, marker, run length), -1 elsewhere."""
+    c = config
+    is_dna, is_marker = (token_table(c.vocab_size, t, input_ids.device) for t in (c.dna_token_ids,
+                                                                                   c.answer_marker_token_ids))
+    pos = stream_positions(input_ids, real.bool(), is_dna, is_marker, c.eos_token_id, c.dna_run_min_tokens,
+                           c.far_offset)
     pos = pos[:, STREAMS.index("run_start")]
-    return torch.where((pos >= 0) & (pos < far_offset), pos, -1)  # the marker sits at -1, text far
+    return torch.where((pos >= 0) & (pos < c.far_offset), pos, -1)  # the marker sits at -1, text far
+
+
+def right_padded(rows: list, pad_id: int | None) -> tuple[torch.LongTensor, torch.LongTensor]:
+    """(ids, attention mask) of token rows (lists, or 1-D tensors: on their device) right-padded with ``pad_id`` (0
+    where None)."""
+    device = rows[0].device if isinstance(rows[0], torch.Tensor) else None
+    ids = torch.full((len(rows), max(map(len, rows))), pad_id or 0, dtype=torch.long, device=device)
+    mask = torch.zeros_like(ids)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.as_tensor(row)
+        mask[i, : len(row)] = 1
+    return ids, mask
 
 
 def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: torch.LongTensor | None = None
@@ -82,7 +98,8 @@ def head_logits(entry: dict, features: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class HeadQuestion:
-    """A question a head answers: its row, where its " =" sits, its task's entry, and its DNA run [start, end)."""
+    """A question a head answers: its row, where its " =" sits, its task's entry, and its DNA run [start, end) among
+    the question's own tokens (padding left out: where ``reread`` finds it in the question alone)."""
 
     row: int
     marker: int
@@ -122,7 +139,8 @@ def find_questions(config, ids: torch.LongTensor, real: torch.Tensor, is_dna: se
             while start > 0 and row_real[start - 1] and row_ids[start - 1] in is_dna:
                 start -= 1
             if end - start >= config.dna_run_min_tokens:
-                found.append(HeadQuestion(row, marker, task, entry, value, (start, end)))
+                pad = row_real[:start].count(False)
+                found.append(HeadQuestion(row, marker, task, entry, value, (start - pad, end - pad)))
             break
     return found
 
@@ -202,4 +220,4 @@ def reread(question_ids: torch.LongTensor, run: tuple[int, int], reading: str,
 
 
 __all__ = ["READINGS", "HeadQuestion", "answers", "find_questions", "head_entries", "head_logits", "masked_mean",
-           "next_token_logits", "question_features", "render_number", "reread", "run_index"]
+           "next_token_logits", "question_features", "render_number", "reread", "right_padded", "run_index"]

@@ -64,6 +64,7 @@ from .heads_genomicllm import (
     next_token_logits,
     question_features,
     reread,
+    right_padded,
     run_index,
 )
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
@@ -696,11 +697,7 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             raise ValueError("position streams are read from the token ids: pass input_ids, not inputs_embeds")
         seq_len = input_ids.shape[1]
         history_ids = self._history(input_ids, history_ids, past_seen_tokens)
-        mask_is_2d = attention_mask is not None and attention_mask.dim() == 2
-        if mask_is_2d and attention_mask.shape[1] == history_ids.shape[1]:
-            real = attention_mask.bool()
-        else:
-            real = torch.ones_like(history_ids, dtype=torch.bool)
+        real = self._real(attention_mask, history_ids)
         positions, asked = self.position_streams(history_ids, real)
         pointer = None  # for the pointer heads: where they write, what they read (None: nothing asked), their reads
         if asked is not None:
@@ -741,6 +738,13 @@ class GenomicLLMModel(GenomicLLMPreTrainedModel):
             raise ValueError(f"history_ids holds {history_ids.shape[1]} tokens, the cache {past_seen_tokens} + "
                              f"{input_ids.shape[1]} new")
         return history_ids
+
+    @staticmethod
+    def _real(attention_mask: torch.Tensor | None, history_ids: torch.LongTensor) -> torch.Tensor:
+        """(B, S) bool: the real tokens of every id so far, from a 2D padding mask that covers them, else all."""
+        if attention_mask is not None and attention_mask.dim() == 2 and attention_mask.shape[1] == history_ids.shape[1]:
+            return attention_mask.bool()
+        return torch.ones_like(history_ids, dtype=torch.bool)
 
     @staticmethod
     def _position_ids(
@@ -912,8 +916,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             return None
         c = self.config
         ids = self.model._history(input_ids, history_ids, past)
-        real = attention_mask.bool() if attention_mask is not None and attention_mask.dim() == 2 \
-            and attention_mask.shape[1] == ids.shape[1] else torch.ones_like(ids, dtype=torch.bool)
+        real = self.model._real(attention_mask, ids)
         is_marker = token_table(c.vocab_size, c.answer_marker_token_ids, ids.device)
         questions = find_questions(c, ids, real, set(c.dna_token_ids), is_marker)
         return (questions, ids, past, real) if questions else None
@@ -958,55 +961,41 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
                 mask = real[rows] & (torch.arange(ids.shape[1], device=ids.device) <= upto)
                 features = self._features(todo, ids[rows], mask, [h[rows] for h in hidden_states])
             else:
-                features = self._features(todo, *self._right_padded([asked[q.row] for q in todo]))
+                features = self._features(todo, *right_padded([asked[q.row] for q in todo], c.pad_token_id))
             flip = [i for i, q in enumerate(todo) if q.entry.get("strand_symmetric")]
-            for i, f in zip(flip, self._reread_features([todo[i] for i in flip], asked, real, "reverse_complement")):
+            for i, f in zip(flip, self._reread_features([todo[i] for i in flip], asked, "reverse_complement")):
                 features[i] = (features[i] + f) / 2  # both strands
             readings: dict[int, dict] = {}  # question -> reading -> features
             for name in sorted({r for q in todo for r in q.entry.get("readings") or ()}):
                 some = [i for i, q in enumerate(todo) if name in (q.entry.get("readings") or ())]
-                for i, f in zip(some, self._reread_features([todo[i] for i in some], asked, real, name)):
+                for i, f in zip(some, self._reread_features([todo[i] for i in some], asked, name)):
                     readings.setdefault(i, {})[name] = f
             for i, (q, f) in enumerate(zip(todo, features)):
                 self._head_answers[keys[q.row]] = answers(q, f, c.eos_token_id, readings.get(i))
         return {q.row: self._head_answers[keys[q.row]] for q in questions}
 
-    def _reread_features(self, questions: list[HeadQuestion], asked: dict, real: torch.Tensor, reading: str
-                         ) -> list[torch.Tensor]:
-        """The head features of the same questions about their runs read another way (``heads_genomicllm.reread``:
-        the reverse complement, backwards, from the second or third base), in one batch."""
+    def _reread_features(self, questions: list[HeadQuestion], asked: dict, reading: str) -> list[torch.Tensor]:
+        """The head features of the same questions (``asked``: each row's own tokens) about their runs read another
+        way (``heads_genomicllm.reread``: the reverse complement, backwards, from the second or third base), in one
+        batch."""
         if not questions:
             return []
         c = self.config
-        complement = key_table(c.vocab_size, c.dna_complement_ids, asked[questions[0].row].device)
-        reread_ids = []
-        for q in questions:
-            start = q.run[0] - int((~real[q.row, : q.run[0]]).sum())  # the run's place in the question alone
-            reread_ids.append(reread(asked[q.row], (start, start + q.run[1] - q.run[0]), reading, complement))
-        return self._features(questions, *self._right_padded(reread_ids))
-
-    def _right_padded(self, questions: list[torch.LongTensor]) -> tuple[torch.LongTensor, torch.Tensor]:
-        """(ids, mask) of questions right-padded into one batch."""
-        ids = torch.full((len(questions), max(map(len, questions))), self.config.pad_token_id or 0,
-                         dtype=torch.long, device=questions[0].device)
-        mask = torch.zeros_like(ids, dtype=torch.bool)
-        for i, q in enumerate(questions):
-            ids[i, : len(q)], mask[i, : len(q)] = q, True
-        return ids, mask
+        device = asked[questions[0].row].device
+        complement = key_table(c.vocab_size, c.dna_complement_ids, device) if reading == "reverse_complement" else None
+        rows = [reread(asked[q.row], q.run, reading, complement) for q in questions]
+        return self._features(questions, *right_padded(rows, c.pad_token_id))
 
     def _features(self, questions: list[HeadQuestion], ids: torch.LongTensor, mask: torch.Tensor,
                   hidden_states: list | None = None) -> list[torch.Tensor]:
         """Each question's head features (its entry's ``features``, ``question_features``) from a batch's states
         (B, S, D per layer), or from a forward of the batch."""
-        c = self.config
         if hidden_states is None:
             hidden_states = self.model(input_ids=ids, attention_mask=mask.long(), use_cache=False,
                                        output_hidden_states=True).hidden_states
         base = None
         if any(f.startswith("phase@") for q in questions for f in q.entry.get("features") or ()):
-            is_dna, is_marker = (token_table(c.vocab_size, t, ids.device) for t in (c.dna_token_ids,
-                                                                                     c.answer_marker_token_ids))
-            base = run_index(ids, mask, is_dna, is_marker, c.eos_token_id, c.dna_run_min_tokens, c.far_offset)
+            base = run_index(self.config, ids, mask)
         return [question_features([h[i : i + 1] for h in hidden_states], mask[i : i + 1],
                                   q.entry.get("features") or ("last",), None if base is None else base[i : i + 1])[0]
                 for i, q in enumerate(questions)]

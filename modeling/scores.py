@@ -30,8 +30,7 @@ import math
 import numpy as np
 import torch
 
-from modeling.heads_genomicllm import head_logits, question_features, run_index
-from modeling.positions_genomicllm import token_table
+from modeling.heads_genomicllm import head_logits, question_features, right_padded, run_index
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import READINGS, reverse_complement
@@ -47,24 +46,12 @@ def _prompt_ids(model, tok, prompt: str, extra: int = 0) -> list[int]:
     return ids
 
 
-def _right_padded(rows: list[list[int]], tok) -> tuple[torch.Tensor, torch.Tensor]:
-    """(ids, attention mask) of token rows right-padded with the tokenizer's pad id (0 where it has none)."""
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    width = max(map(len, rows))
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
-    return ids, mask
-
-
 @torch.no_grad()
 def label_logprobs(model, tok, prompt: str, labels: tuple[str, ...] | list[str]) -> dict[str, float]:
     """log P(" label" + eos | bos + prompt) for each label, in one forward pass: the LM's own (never a head's)."""
     answers = [tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels]
     p_ids = _prompt_ids(model, tok, prompt, max(len(a) for a in answers))
-    ids, mask = _right_padded([p_ids + a for a in answers], tok)
+    ids, mask = right_padded([p_ids + a for a in answers], tok.pad_token_id)
     logp = model(input_ids=ids, attention_mask=mask, answer_with_heads=False).logits.float().log_softmax(-1)
     out = {}
     start = len(p_ids)
@@ -82,16 +69,12 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
     "phase@k"), as the model reads them itself where it answers with a head in `generate`."""
-    c = model.config
     out = []
     for start in range(0, len(prompts), batch_size):
-        ids, mask = _right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]], tok)
+        ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],
+                                 tok.pad_token_id)
         hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        base = None
-        if any(f.startswith("phase@") for f in features):
-            base = run_index(ids, mask.bool(), *(token_table(c.vocab_size, t) for t in (c.dna_token_ids,
-                                                                                    c.answer_marker_token_ids)),
-                             c.eos_token_id, c.dna_run_min_tokens, c.far_offset)
+        base = run_index(model.config, ids, mask) if any(f.startswith("phase@") for f in features) else None
         out.append(question_features(hs, mask, features, base).numpy())
     width = model.config.hidden_size * sum(3 if f.startswith("phase@") else 1 for f in features)
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
@@ -156,16 +139,25 @@ def class_probabilities(model, tok, task: str | Task, sequences: list[str], fiel
         raise ValueError(f"{t.name} is not a classification task")
     entry = head(model, t, benchmark)
     if entry is not None:
-        features = entry.get("features", FEATURES)
-        read = [head_probabilities(entry, task_states(model, tok, t, sequences, fields, features))]
-        for reading, answers in t.readings:  # each label beside the one the sequence so read has
-            probs = head_probabilities(entry, task_states(model, tok, t, [READINGS[reading](s) for s in sequences],
-                                                          fields, features))
-            read.append(probs[:, [t.labels.index(lab) for lab in answers]])
-        return sum(read) / len(read)
+        read = reading_probabilities(model, tok, t, entry, sequences, fields)
+        return sum(read.values()) / len(read)
     rows = [softmax(label_logprobs(model, tok, render_prompt(t, s, f), t.labels))
             for s, f in zip(sequences, fields or [None] * len(sequences))]
     return np.array([[r[lab] for lab in t.labels] for r in rows]).reshape(len(sequences), len(t.labels))
+
+
+def reading_probabilities(model, tok, task: Task, entry: dict, sequences: list[str], fields: list[dict] | None = None
+                          ) -> dict[str, np.ndarray]:
+    """(sequences, labels) probabilities of a label head (`entry`) per reading of the sequences: "as asked", then
+    each of `Task.readings` (the sequences read backwards, from their second base, ...), each label beside the one
+    the sequence so read has. `class_probabilities` averages them."""
+    features = entry.get("features", FEATURES)
+    out = {"as asked": head_probabilities(entry, task_states(model, tok, task, sequences, fields, features))}
+    for reading, answers in task.readings:
+        probs = head_probabilities(entry, task_states(model, tok, task, [READINGS[reading](s) for s in sequences],
+                                                      fields, features))
+        out[reading] = probs[:, [task.labels.index(lab) for lab in answers]]
+    return out
 
 
 def softmax(scores: dict[str, float]) -> dict[str, float]:

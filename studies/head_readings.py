@@ -15,27 +15,22 @@ import time
 from pathlib import Path
 
 from modeling.inference import load
-from modeling.scores import head, head_probabilities, task_states
+from modeling.scores import head, reading_probabilities
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import read_fields
 from tasks.metrics import classification
 from tasks.registry import get_task
-from tasks.rules import READINGS
 
 from .tables import write_results
 
 
 def readings(model, tok, task, sequences: list[str], fields) -> dict:
-    """Each reading's (rows, labels) probabilities, each label beside the one the sequence so read has, and their
-    average ("every reading")."""
+    """Each reading's (rows, labels) probabilities (`modeling.scores.reading_probabilities`) and their average
+    ("every reading", what `class_probabilities` answers)."""
     entry = head(model, task)
     if entry is None:
         raise SystemExit(f"this model has no {task.name} head")
-    out = {"as asked": head_probabilities(entry, task_states(model, tok, task, sequences, fields, entry["features"]))}
-    for name, answers in task.readings:
-        probs = head_probabilities(entry, task_states(model, tok, task, [READINGS[name](s) for s in sequences], fields,
-                                                      entry["features"]))
-        out[name.replace("_", " ")] = probs[:, [task.labels.index(lab) for lab in answers]]
+    out = {k.replace("_", " "): v for k, v in reading_probabilities(model, tok, task, entry, sequences, fields).items()}
     out["every reading"] = sum(out.values()) / len(out)
     return out
 

@@ -30,7 +30,8 @@ from tasks.registry import get_task
 
 PROBES = ("ACGTTGCAAGGCTTAACGGT", "TTTTGGGGCCCCAAAANNAC")  # the tail must not depend on the sequence
 FIELDS = (None, {"chromosome": "chr1", "strand": "+"})  # asked without and with the corpus' fields
-QUESTION_KEYS = ("question_ids", "strand_symmetric", "answer_ids", "readings", "number_pieces", "decimals", "value_range")
+QUESTION_KEYS = ("question_ids", "strand_symmetric", "answer_ids", "readings", "number_pieces", "decimals",
+                 "value_range")
 
 
 def question_ids(tok, task) -> list[int]:
@@ -54,13 +55,11 @@ def number_pieces(tok, task) -> dict[str, int]:
     lo, hi = task.value_range
     steps = round((hi - lo) * 10**task.decimals)
     answers = [" " + render_answer(task, lo + i / 10**task.decimals) for i in range(steps + 1)]
-    pieces = {}
-    for text in answers:
-        for i in tok(text, add_special_tokens=False)["input_ids"]:
-            pieces[tok.decode([i], clean_up_tokenization_spaces=False)] = i
+    written = [tok(text, add_special_tokens=False)["input_ids"] for text in answers]
+    pieces = {tok.decode([i], clean_up_tokenization_spaces=False): i for ids in written for i in ids}
     entry = {"number_pieces": pieces, "decimals": task.decimals}
-    for text in answers:
-        if render_number(float(text), entry) != tok(text, add_special_tokens=False)["input_ids"]:
+    for text, ids in zip(answers, written):
+        if render_number(float(text), entry) != ids:
             raise ValueError(f"{task.name}: {text!r} cut into the number pieces is not what the tokenizer writes")
     return pieces
 
