@@ -103,7 +103,9 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
 # on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
 # model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
-# gate on 100 train rows per source (~3 min on one thread; finetune/training/aligned_gate.py). Long: run as
+# gate on 100 train rows per source (~3 min on one thread; finetune/training/aligned_gate.py); last, give the heads
+# that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~5-10 min a
+# head on one thread; finetune/training/conv_heads.py). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 train: $(TOKENIZER)
@@ -118,6 +120,11 @@ train: $(TOKENIZER)
 	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
+	  $(foreach b,mouse_2 mouse_3 mouse_4 tf_1 tf_2 tf_3 tf_4,GUE/$(b))
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
+	  GUE/prom_core_all GUE/prom_core_notata GUE/prom_core_tata GenomicBenchmarks/human_nontata_promoters
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with

@@ -230,7 +230,9 @@ def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: 
 def without_heads(model):
     """An adapted model's states are not the base's: the base's heads (config) would misread them, in `ask` as in
     `generate`."""
-    model.config.label_heads = model.config.value_heads = None
+    model.config.label_heads = model.config.value_heads = model.config.head_convs = None
+    if hasattr(model, "head_convs"):  # their motif readers too (weights that would otherwise travel unread)
+        model.head_convs = torch.nn.ModuleDict()
     return model
 
 

@@ -30,7 +30,8 @@ import math
 import numpy as np
 import torch
 
-from modeling.heads_genomicllm import head_logits, question_features, right_padded, run_index
+from modeling.heads_genomicllm import (feature_width, head_logits, question_features, reads_runs, right_padded,
+                                      run_index)
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import READINGS, reverse_complement
@@ -68,15 +69,15 @@ FEATURES = ("last",)  # what a label head reads when its entry names no `feature
 def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16) -> np.ndarray:
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
-    "phase@k"), as the model reads them itself where it answers with a head in `generate`."""
+    "phase@k", "conv:<name>"), as the model reads them itself where it answers with a head in `generate`."""
     out = []
     for start in range(0, len(prompts), batch_size):
         ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],
                                  tok.pad_token_id)
         hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        base = run_index(model.config, ids, mask) if any(f.startswith("phase@") for f in features) else None
-        out.append(question_features(hs, mask, features, base).numpy())
-    width = model.config.hidden_size * sum(3 if f.startswith("phase@") else 1 for f in features)
+        base = run_index(model.config, ids, mask) if reads_runs(features) else None
+        out.append(question_features(hs, mask, features, base, getattr(model, "head_convs", None)).numpy())
+    width = sum(feature_width(model.config, f) for f in features)
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
 
 

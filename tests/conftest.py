@@ -76,6 +76,29 @@ def tiny_release(tiny_setup, tmp_path_factory) -> Path:
     return train(TrainConfig(**{**asdict(tiny_setup), "steps": 2}), tmp_path_factory.mktemp("tiny_run"), progress=False)
 
 
+@pytest.fixture(scope="session")
+def per_base_release(tiny_setup, tmp_path_factory) -> Path:
+    """A release folder of a 2-step tiny model reading one token per base (a char tokenizer, as the shipped model),
+    with run-relative position streams: what heads, copies and readings find DNA runs with. Copy it to change it."""
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    from finetune.training.train import TrainConfig, train
+    from tokenizer.build import build
+
+    root = tmp_path_factory.mktemp("per_base")
+    texts = []
+    for path in sorted(Path(tiny_setup.datasets).glob("*/data/*/train.parquet")):
+        df = pd.read_parquet(path, columns=["prompt", "answer"]).head(100)
+        texts += (df.prompt + " " + df.answer).tolist()
+    build("char", texts, root / "tok")
+    streams = {**tiny_setup.model, "position_streams": ["token", "run_start"]}
+    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2, "model": streams, "tokenizer": str(root / "tok")}),
+          root / "run", progress=False)
+    return root / "run" / "release"
+
+
 # --- own-task fine-tuning (finetune/adapt): a tiny base, a labelled file, one adapter trained on it ---------------
 def _labelled_rows(n: int = 120, seed: int = 1) -> list[tuple[str, str]]:
     """Two classes a model can tell apart by composition (GC-rich 'yes' = 1, AT-rich 'no' = 0), 24-48 nt."""

@@ -111,16 +111,21 @@ class GenomicLLMConfig(PreTrainedConfig):
             "features": [...]}}``, the features naming the states read, concatenated (``"last"``: the final layer
             at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
             ``"mean@k"``: layer k averaged; ``"phase@k"``: layer k averaged over the DNA run's bases at each codon
-            position, 3 x hidden_size). Written by ``finetune.training.label_heads``, read by
-            ``modeling/scores.py``; ``None``: answers are read from the label tokens' scores. An entry that also
-            says how its task is asked (``"question_ids"``: the ", <task phrase> =" tokens ending the question,
-            ``"answer_ids"``: each label's tokens + </s>, ``"strand_symmetric"``, ``"readings"``; written by
+            position, 3 x hidden_size; ``"conv:<name>"``: what the motif reader ``head_convs[name]`` finds). Written
+            by ``finetune.training.label_heads`` (and ``conv_heads``), read by ``modeling/scores.py``; ``None``:
+            answers are read from the label tokens' scores. An entry that also says how its task is asked
+            (``"question_ids"``: the ", <task phrase> =" tokens ending the question, ``"answer_ids"``: each
+            label's tokens + </s>, ``"strand_symmetric"``, ``"readings"``; written by
             ``finetune/training/head_questions.py``) is what ``generate`` answers that question with
             (``heads_genomicllm.py``).
         value_heads: Per regression task (GC content), the same kind of map to one value: ``{task: {"weight": [[...]],
             "bias": [b], "rows": n, "alpha": ridge penalty, "features": [...]}}``; ``None``: the value is generated.
             An entry that says how it is asked (``"question_ids"``, ``"number_pieces"``: the tokenizer's number
             tokens, ``"decimals"``, ``"value_range"``, ``"strand_symmetric"``) writes ``generate``'s number.
+        head_convs: The heads' motif readers, ``{name: {"layers": [k, ...], "proj": P, "channels": C, "kernel": K,
+            "phased": bool}}``: a small CNN over the DNA run's per-base states of those layers (``HeadConv`` in
+            ``heads_genomicllm.py``; weights in the weights file as ``head_convs.<name>.*``), read by a head that names
+            ``"conv:<name>"`` among its features. Written by ``finetune.training.conv_heads``.
         answer_with_heads: Whether ``generate`` (every forward without ``labels``, in eval mode) answers a question
             that a head says how it is asked with the head; ``False``: the LM's own text.
         num_labels: (inherited, keyword only) number of classes of the classification head.
@@ -194,6 +199,7 @@ class GenomicLLMConfig(PreTrainedConfig):
     kmer_embedding_size: int = 64
     label_heads: dict | None = None
     value_heads: dict | None = None
+    head_convs: dict | None = None
     answer_with_heads: bool = True
 
     def __post_init__(self, **kwargs):
@@ -235,6 +241,7 @@ class GenomicLLMConfig(PreTrainedConfig):
             raise ValueError(f"conv_kernel_size must be an int >= 0 (0 = no convolution), got {self.conv_kernel_size!r}")
         self._check_kmers()
         self._check_head_questions()
+        self._check_head_convs()
         # The cache layout transformers' DynamicCache builds: key/value + a conv state per layer when convolving.
         self.layer_types = ["hybrid" if self.conv_kernel_size else "full_attention"] * self.num_layers
         # Every Auto class points at this code, whichever head is saved (entries already in config.json win).
@@ -312,6 +319,28 @@ class GenomicLLMConfig(PreTrainedConfig):
                 if entry.get("strand_symmetric") and not self.dna_complement_ids:
                     raise ValueError(f"{where}: a strand-symmetric head reads the reverse complement too: it needs "
                                      "dna_complement_ids")
+
+    def _check_head_convs(self) -> None:
+        """Each motif reader reads existing layers with positive sizes and an odd kernel (same padding), and every
+        ``conv:<name>`` a head reads is one of them."""
+        convs = self.head_convs or {}
+        for name, spec in convs.items():
+            if not name.isidentifier():
+                raise ValueError(f"head_convs[{name!r}]: a name is a Python identifier (it names weights)")
+            layers = spec.get("layers") or []
+            if not layers or any(not isinstance(k, int) or not 0 <= k <= self.num_layers for k in layers):
+                raise ValueError(f"head_convs[{name!r}]: layers are among 0..{self.num_layers}, got {layers}")
+            for key in ("proj", "channels", "kernel"):
+                _check_positive_int(f"head_convs[{name!r}][{key!r}]", spec.get(key))
+            if spec["kernel"] % 2 == 0:
+                raise ValueError(f"head_convs[{name!r}]: the kernel must be odd (same padding), got {spec['kernel']}")
+        for kind, heads in (("label_heads", self.label_heads), ("value_heads", self.value_heads)):
+            for task, entry in (heads or {}).items():
+                for where, e in [(task, entry)] + [(f"{task}/{b}", h) for b, h in (entry.get("benchmarks") or {}
+                                                                                   ).items()]:
+                    missing = [f for f in e.get("features") or () if f.startswith("conv:") and f[5:] not in convs]
+                    if missing:
+                        raise ValueError(f"{kind}[{where!r}] reads {missing}, not among head_convs")
 
     def _check_streams(self) -> None:
         if self.pointer_copy and "pointer" not in (self.position_streams or ()):

@@ -57,12 +57,14 @@ from transformers.utils import can_return_tuple, logging
 
 from .configuration_genomicllm import GenomicLLMConfig
 from .heads_genomicllm import (
+    HeadConv,
     HeadQuestion,
     answers,
     find_questions,
     masked_mean,
     next_token_logits,
     question_features,
+    reads_runs,
     reread,
     right_padded,
     run_index,
@@ -490,7 +492,7 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
                 init.zeros_(module.bias)
         elif isinstance(module, nn.Embedding):
             init.normal_(module.weight, mean=0.0, std=std)
-        elif isinstance(module, GenomicLLMRMSNorm):
+        elif isinstance(module, (GenomicLLMRMSNorm, nn.RMSNorm)):
             init.ones_(module.weight)
         elif isinstance(module, GenomicLLMRotaryEmbedding):
             init.copy_(module.inv_freq, module.compute_inv_freq(module.config, device=module.inv_freq.device))
@@ -780,6 +782,9 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         gate_weight, gate_bias = self.compute_aligned_gate(config)
         self.register_buffer("aligned_gate_weight", gate_weight, persistent=False)  # (1 + 2A, D)
         self.register_buffer("aligned_gate_bias", gate_bias, persistent=False)  # (1 + 2A,)
+        # the heads' motif readers (``config.head_convs``), read by heads that name "conv:<name>" among their features
+        self.head_convs = nn.ModuleDict({name: HeadConv.from_spec(config.hidden_size, spec)
+                                         for name, spec in (config.head_convs or {}).items()})
         # what a head answered each question, by its ids, for the cached steps that follow (``_answer_with_heads``)
         self._head_answers: dict = {}
         self.post_init()
@@ -994,10 +999,11 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
             hidden_states = self.model(input_ids=ids, attention_mask=mask.long(), use_cache=False,
                                        output_hidden_states=True).hidden_states
         base = None
-        if any(f.startswith("phase@") for q in questions for f in q.entry.get("features") or ()):
+        if any(reads_runs(q.entry.get("features") or ()) for q in questions):
             base = run_index(self.config, ids, mask)
         return [question_features([h[i : i + 1] for h in hidden_states], mask[i : i + 1],
-                                  q.entry.get("features") or ("last",), None if base is None else base[i : i + 1])[0]
+                                  q.entry.get("features") or ("last",), None if base is None else base[i : i + 1],
+                                  self.head_convs)[0]
                 for i, q in enumerate(questions)]
 
 

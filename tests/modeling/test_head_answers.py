@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -48,25 +47,12 @@ def telling_heads(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def asked(tiny_setup, tmp_path_factory) -> Path:
+def asked(per_base_release, tmp_path_factory) -> Path:
     """A 2-step per-base model (a char tokenizer, as the shipped model reads one token per base) with random heads
     for a strand-symmetric task, one read per codon position, a three-label one and GC content, and their
     questions."""
-    import pandas as pd
-
-    from finetune.training.train import TrainConfig, train
-    from tokenizer.build import build
-
-    root = tmp_path_factory.mktemp("asked")
-    texts = []
-    for path in sorted(Path(tiny_setup.datasets).glob("*/data/*/train.parquet")):
-        df = pd.read_parquet(path, columns=["prompt", "answer"]).head(100)
-        texts += (df.prompt + " " + df.answer).tolist()
-    build("char", texts, root / "tok")
-    streams = {**tiny_setup.model, "position_streams": ["token", "run_start"]}
-    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2, "model": streams, "tokenizer": str(root / "tok")}),
-          root / "run", progress=False)
-    folder = root / "run" / "release"
+    folder = tmp_path_factory.mktemp("asked") / "model"
+    shutil.copytree(per_base_release, folder)
     write_heads(folder, telling_heads(folder))
     assert sorted(add_questions(folder)) == sorted(HEADS)
     return folder

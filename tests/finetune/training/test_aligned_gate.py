@@ -37,27 +37,20 @@ def test_the_fitted_gate_copies_where_a_base_writes_the_answer_and_keeps_the_lm_
     assert gate_loss(weight, bias, ex, importance) < uniform / 10
 
 
-def test_fit_writes_a_gate_the_folder_loads_and_generates_with(tiny_setup, tmp_path):
-    import pandas as pd
+def test_fit_writes_a_gate_the_folder_loads_and_generates_with(tiny_setup, per_base_release, tmp_path):
+    import shutil
+
     import pytest
 
     from modeling.inference import load
-    from tokenizer.build import build
 
-    texts = []  # a per-base tokenizer, as the shipped model's: copies are offered base by base
-    for path in sorted(Path(tiny_setup.datasets).glob("*/data/*/train.parquet")):
-        df = pd.read_parquet(path, columns=["prompt", "answer"]).head(100)
-        texts += (df.prompt + " " + df.answer).tolist()
-    build("char", texts, tmp_path / "tok")
-    run = tmp_path / "run"
+    folder = tmp_path / "model"  # a per-base tokenizer, as the shipped model's: copies are offered base by base
+    shutil.copytree(per_base_release, folder)
     streams = {**tiny_setup.model, "position_streams": ["token", "run_start"]}
-    train(TrainConfig(**{**asdict(tiny_setup), "steps": 2, "model": streams, "tokenizer": str(tmp_path / "tok")}),
-          run, progress=False)
     kmers = tmp_path / "kmers"  # the setup's 3-mer tokenizer: no answer is ever offered a copy, a clear error
     train(TrainConfig(**{**asdict(tiny_setup), "steps": 1, "model": streams}), kmers, progress=False)
     with pytest.raises(ValueError, match="one base each"):
         fit(kmers / "release", rows=3, root=Path(tiny_setup.datasets))
-    folder = run / "release"
     gate = fit(folder, rows=3, root=Path(tiny_setup.datasets))
     assert gate["positions"] > 0 and 0.0 <= gate["switch_accuracy"] <= 1.0 and gate["cpu_s"] > 0
     config = json.loads((folder / "config.json").read_text())
