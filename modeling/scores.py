@@ -66,19 +66,27 @@ FEATURES = ("last",)  # what a label head reads when its entry names no `feature
 
 
 @torch.no_grad()
-def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16) -> np.ndarray:
+def question_states(model, tok, prompts: list[str], features=FEATURES, batch_size: int = 16,
+                    run_layers: list[int] | None = None):
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
-    "phase@k", "conv:<name>"), as the model reads them itself where it answers with a head in `generate`."""
-    out = []
+    "phase@k", "conv:<name>"), as the model reads them itself where it answers with a head in `generate`. With
+    `run_layers`, (those, each question's states of those layers along its DNA run ((run length, D x layers),
+    float16): what a motif reader is trained on, `finetune.training.conv_heads`)."""
+    out, runs = [], []
     for start in range(0, len(prompts), batch_size):
         ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],
                                  tok.pad_token_id)
         hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        base = run_index(model.config, ids, mask) if reads_runs(features) else None
-        out.append(question_features(hs, mask, features, base, getattr(model, "head_convs", None)).numpy())
+        base = run_index(model.config, ids, mask) if reads_runs(features) or run_layers else None
+        out.append(question_features(hs, mask, features, base if reads_runs(features) else None,
+                                     getattr(model, "head_convs", None)).numpy())
+        if run_layers:
+            layered = torch.cat([hs[k] for k in run_layers], -1)
+            runs += [layered[i, base[i] >= 0].half().numpy() for i in range(len(ids))]
     width = sum(feature_width(model.config, f) for f in features)
-    return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
+    states = np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
+    return (states, runs) if run_layers else states
 
 
 def task_states(model, tok, task: str | Task, sequences: list[str], fields: list[dict] | None = None,

@@ -32,11 +32,10 @@ import numpy as np
 import torch
 
 from finetune.training.head_questions import QUESTION_KEYS, add_questions
-from finetune.training.label_heads import DIGITS, _columns, benchmark_rows, task_benchmarks
-from modeling.heads_genomicllm import (HeadConv, feature_width, head_logits, question_features, reads_runs,
-                                      right_padded, run_index)
+from finetune.training.label_heads import _columns, _rounded, benchmark_rows, task_benchmarks
+from modeling.heads_genomicllm import HeadConv, feature_width, head_logits
 from modeling.inference import load
-from modeling.scores import FEATURES, _prompt_ids, head
+from modeling.scores import FEATURES, head, question_states
 from tasks.benchmarks import DATASETS_DIR
 from tasks.grammar import render_prompt
 from tasks.metrics import classification
@@ -68,43 +67,28 @@ class Questions:
             asked.append((seqs, [None] * len(seqs)))
             self.answers = self.answers + self.answers
         strands = [lambda s: s] + ([reverse_complement] if task.strand_symmetric else [])
-        extra = [f for f in old or () if f not in features]
+        read = list(features) + [f for f in old or () if f not in features]
+        at, cols = {}, 0  # each feature's columns among those read
+        for name in read:
+            at[name] = (cols, cols + _width(model, [name]))
+            cols = at[name][1]
         self.pooled, self.runs, self.old = [], [], []  # per strand
         for flip in strands:
             pooled, runs = [], []
             for s, f in asked:
-                p, r = _states(model, tok, [render_prompt(task, flip(x), y) for x, y in zip(s, f)],
-                               list(features) + extra, layers)
+                p, r = question_states(model, tok, [render_prompt(task, flip(x), y) for x, y in zip(s, f)], read,
+                                       run_layers=layers)
                 pooled.append(p)
                 runs += r
             both = np.concatenate(pooled)
             self.pooled.append(both[:, : _width(model, features)])
             self.runs.append(runs)
             if old:  # the old head's columns, in its order
-                at, cols = {}, 0
-                for name in list(features) + extra:
-                    at[name] = (cols, cols + _width(model, [name]))
-                    cols = at[name][1]
                 self.old.append(np.concatenate([both[:, slice(*at[name])] for name in old], 1))
 
 
 def _width(model, features) -> int:
     return sum(feature_width(model.config, f) for f in features)
-
-
-@torch.no_grad()
-def _states(model, tok, prompts: list[str], features, layers: list[int], batch_size: int = 16):
-    pooled, runs = [], []
-    for start in range(0, len(prompts), batch_size):
-        ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],
-                                 tok.pad_token_id)
-        hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        base = run_index(model.config, ids, mask)
-        pooled.append(question_features(hs, mask, features, base if reads_runs(features) else None,
-                                        model.head_convs).numpy())
-        layered = torch.cat([hs[k] for k in layers], -1)
-        runs += [layered[i, base[i] >= 0].half().numpy() for i in range(len(ids))]
-    return np.concatenate(pooled), runs
 
 
 def _batch(runs: list[np.ndarray], layers: list[int], width: int, rows) -> tuple[dict, torch.Tensor, torch.Tensor]:
@@ -149,10 +133,6 @@ class ConvHead(torch.nn.Module):
         b = self.out.bias.detach().double() - w[:, :n] @ (self.mean.double() / self.scale.double())
         w[:, :n] = w[:, :n] / self.scale.double()
         return {"weight": [_rounded(r) for r in w.tolist()], "bias": _rounded(b.tolist())}
-
-
-def _rounded(values) -> list[float]:
-    return [float(f"{x:.{DIGITS}g}") for x in values]
 
 
 def train(head: ConvHead, q: Questions, labels: tuple[str, ...], epochs: int = 30, batch: int = 64,
