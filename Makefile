@@ -104,7 +104,7 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
 # model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
 # gate on 100 train rows per source (~3 min on one thread; finetune/training/aligned_gate.py); last, give the heads
-# that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~5-10 min a
+# that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~2-30 min a
 # head on one thread; finetune/training/conv_heads.py). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
@@ -120,11 +120,17 @@ train: $(TOKENIZER)
 	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100
-	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
-	  $(foreach b,mouse_2 mouse_3 mouse_4 tf_1 tf_2 tf_3 tf_4,GUE/$(b))
+	  GUE/mouse_2 GUE/mouse_3 GUE/tf_4
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
+	  GUE/mouse_4 GUE/tf_2 GUE/tf_3 --rows 15000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_1 \
+	  --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
-	  GUE/prom_core_all GUE/prom_core_notata GUE/prom_core_tata GenomicBenchmarks/human_nontata_promoters
+	  GUE/prom_core_tata GenomicBenchmarks/human_nontata_promoters
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
+	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with
