@@ -103,7 +103,8 @@ class GenomicLLMConfig(PreTrainedConfig):
             ``kmer_phase_period`` (3, the codon phase: a stop codon of one reading frame). Also needs
             ``kmer_base_token_ids``; ``None`` leaves them out.
         kmer_phase_period: The period of the phased k-mers.
-        kmer_base_token_ids: The token ids of the bases A, C, G, T, in that order (the k-mers' letters).
+        kmer_base_token_ids: The token ids of the bases A, C, G, T, in that order (the k-mers' letters, of the k-mer
+            embedding and of a head's ``"kmers:"`` feature).
         kmer_embedding_size: Width of the k-mer table; a linear map (zero at initialisation, so adding k-mers to a
             trained model starts from the same function) takes it to ``hidden_size``.
         label_heads: Per classification task, a linear map from the question's hidden states to the task's
@@ -111,7 +112,9 @@ class GenomicLLMConfig(PreTrainedConfig):
             "features": [...]}}``, the features naming the states read, concatenated (``"last"``: the final layer
             at the question's last token, the default; ``"mean"``: the final layer averaged over the question;
             ``"mean@k"``: layer k averaged; ``"phase@k"``: layer k averaged over the DNA run's bases at each codon
-            position, 3 x hidden_size; ``"conv:<name>"``: what the motif reader ``head_convs[name]`` finds). Written
+            position, 3 x hidden_size; ``"conv:<name>"``: what the motif reader ``head_convs[name]`` finds;
+            ``"kmers:<lo>-<hi>"``: the DNA run's k-mer counts, L2-normalised, sum 4**k wide, with
+            ``kmer_base_token_ids``). Written
             by ``finetune.training.label_heads`` (and ``conv_heads``), read by ``modeling/scores.py``; ``None``:
             answers are read from the label tokens' scores. An entry that also says how its task is asked
             (``"question_ids"``: the ", <task phrase> =" tokens ending the question, ``"answer_ids"``: each
@@ -283,11 +286,10 @@ class GenomicLLMConfig(PreTrainedConfig):
             setattr(self, name, sizes or None)
         if not self.uses_kmers:
             return
-        ids = list(self.kmer_base_token_ids or ())
-        if len(ids) != 4 or len(set(ids)) != 4 or not all(0 <= int(i) < self.vocab_size for i in ids):
+        if not self._base_ids_ok():
             raise ValueError("k-mers need kmer_base_token_ids: the 4 distinct token ids of A, C, G, T, got "
                              f"{self.kmer_base_token_ids!r}")
-        self.kmer_base_token_ids = [int(i) for i in ids]
+        self.kmer_base_token_ids = [int(i) for i in self.kmer_base_token_ids]
         _check_positive_int("kmer_embedding_size", self.kmer_embedding_size)
         _check_positive_int("kmer_phase_period", self.kmer_phase_period)
 
@@ -320,6 +322,10 @@ class GenomicLLMConfig(PreTrainedConfig):
                     raise ValueError(f"{where}: a strand-symmetric head reads the reverse complement too: it needs "
                                      "dna_complement_ids")
 
+    def _base_ids_ok(self) -> bool:
+        ids = list(self.kmer_base_token_ids or ())
+        return len(ids) == 4 and len(set(ids)) == 4 and all(0 <= int(i) < self.vocab_size for i in ids)
+
     def _check_head_convs(self) -> None:
         """Each motif reader reads existing layers with positive sizes and an odd kernel (same padding), and every
         ``conv:<name>`` a head reads is one of them."""
@@ -341,6 +347,9 @@ class GenomicLLMConfig(PreTrainedConfig):
                     missing = [f for f in e.get("features") or () if f.startswith("conv:") and f[5:] not in convs]
                     if missing:
                         raise ValueError(f"{kind}[{where!r}] reads {missing}, not among head_convs")
+                    if any(f.startswith("kmers:") for f in e.get("features") or ()) and not self._base_ids_ok():
+                        raise ValueError(f"{kind}[{where!r}] reads a k-mer profile: it needs kmer_base_token_ids, "
+                                         f"the 4 distinct token ids of A, C, G, T, got {self.kmer_base_token_ids!r}")
 
     def _check_streams(self) -> None:
         if self.pointer_copy and "pointer" not in (self.position_streams or ()):

@@ -16,6 +16,9 @@ Phased k-mers (``phased_sizes``) also know where they end in their run of bases,
 phase): one row per (k-mer, phase). Whether ``TAA`` ends on a multiple of 3 from the run's first base is what tells a
 reading frame's stop codon, and no other input says it (rotary positions have no period of 3).
 
+A label head may also read the DNA run's k-mer profile (``kmer_profile``: every k-mer's count, L2-normalised, the
+feature k-mer logistic regression reads; ``heads_genomicllm``'s ``"kmers:<lo>-<hi>"``), beside the states.
+
 Remote code: pure torch, imported by ``modeling_genomicllm.py`` (``save_pretrained`` copies it along).
 Shapes: B batch, S tokens (history), K k-mer sizes.
 """
@@ -43,7 +46,12 @@ def kmer_ids(input_ids: torch.LongTensor, bases: torch.Tensor, kmer_sizes: list[
              period: int = 3) -> torch.LongTensor:
     """(B, S) ids -> (B, K, S) rows of the shared table (0 where no k-mer of that size ends): the plain sizes, then the
     phased ones."""
-    base = bases[input_ids]  # (B, S): 0..3 or -1
+    return kmer_rows(bases[input_ids], kmer_sizes, phased_sizes, period)
+
+
+def kmer_rows(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[int] = (), period: int = 3
+              ) -> torch.LongTensor:
+    """(B, S) letters (0..3 for A, C, G, T, -1 elsewhere) -> (B, K, S) rows of the shared table (``kmer_ids``)."""
     seq = base.shape[-1]
     longest = max([*kmer_sizes, *phased_sizes])
     padded = torch.nn.functional.pad(base, (longest - 1, 0), value=-1)  # (B, S + longest - 1)
@@ -67,4 +75,15 @@ def kmer_ids(input_ids: torch.LongTensor, bases: torch.Tensor, kmer_sizes: list[
     return torch.stack(rows, dim=1)
 
 
-__all__ = ["base_table", "kmer_ids", "table_rows"]
+def kmer_profile(base: torch.LongTensor, kmer_sizes: list[int]) -> torch.Tensor:
+    """(B, S) letters (0..3, -1 elsewhere) -> (B, sum 4**k) float32: each k-mer's count over the row (k-mers of the
+    sizes, ascending; within a size ordered by ``kmer_ids``' code, the last base the lowest digit), the whole vector
+    L2-normalised: what k-mer logistic regression reads (counts of overlapping k-mers, L2-normalised)."""
+    rows = kmer_rows(base, kmer_sizes).flatten(1)  # (B, K x S), 0: no k-mer
+    counts = torch.zeros(len(base), table_rows(kmer_sizes), dtype=torch.float32, device=base.device)
+    counts.scatter_add_(1, rows, torch.ones_like(rows, dtype=torch.float32))
+    counts = counts[:, 1:]  # row 0, "no k-mer", is not counted
+    return counts / counts.norm(dim=1, keepdim=True).clamp(min=1e-12)
+
+
+__all__ = ["base_table", "kmer_ids", "kmer_profile", "kmer_rows", "table_rows"]

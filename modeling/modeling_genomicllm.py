@@ -64,10 +64,12 @@ from .heads_genomicllm import (
     masked_mean,
     next_token_logits,
     question_features,
+    reads_letters,
     reads_runs,
     reread,
     right_padded,
     run_index,
+    run_letters,
 )
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
 from .positions_genomicllm import (
@@ -998,12 +1000,14 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         if hidden_states is None:
             hidden_states = self.model(input_ids=ids, attention_mask=mask.long(), use_cache=False,
                                        output_hidden_states=True).hidden_states
-        base = None
+        base = letters = None
         if any(reads_runs(q.entry.get("features") or ()) for q in questions):
             base = run_index(self.config, ids, mask)
+        if any(reads_letters(q.entry.get("features") or ()) for q in questions):
+            letters = run_letters(self.config, ids, base)
         return [question_features([h[i : i + 1] for h in hidden_states], mask[i : i + 1],
                                   q.entry.get("features") or ("last",), None if base is None else base[i : i + 1],
-                                  self.head_convs)[0]
+                                  self.head_convs, None if letters is None else letters[i : i + 1])[0]
                 for i, q in enumerate(questions)]
 
 

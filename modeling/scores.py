@@ -30,8 +30,8 @@ import math
 import numpy as np
 import torch
 
-from modeling.heads_genomicllm import (feature_width, head_logits, question_features, reads_runs, right_padded,
-                                      run_index)
+from modeling.heads_genomicllm import (feature_width, head_logits, question_features, reads_letters, reads_runs,
+                                      right_padded, run_index, run_letters)
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import READINGS, reverse_complement
@@ -70,7 +70,7 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
                     run_layers: list[int] | None = None):
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
-    "phase@k", "conv:<name>"), as the model reads them itself where it answers with a head in `generate`. With
+    "phase@k", "conv:<name>", "kmers:<lo>-<hi>"), as the model reads them itself where it answers with a head in `generate`. With
     `run_layers`, (those, each question's states of those layers along its DNA run ((run length, D x layers),
     float16): what a motif reader is trained on, `finetune.training.conv_heads`)."""
     out, runs = [], []
@@ -79,8 +79,9 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
                                  tok.pad_token_id)
         hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
         base = run_index(model.config, ids, mask) if reads_runs(features) or run_layers else None
+        letters = run_letters(model.config, ids, base) if reads_letters(features) else None
         out.append(question_features(hs, mask, features, base if reads_runs(features) else None,
-                                     getattr(model, "head_convs", None)).numpy())
+                                     getattr(model, "head_convs", None), letters).numpy())
         if run_layers:
             layered = torch.cat([hs[k] for k in run_layers], -1)
             runs += [layered[i, base[i] >= 0].half().numpy() for i in range(len(ids))]

@@ -8,9 +8,10 @@ frame), is what a task-specific fine-tune adds on top of a model. Dev MCC, the l
 0.850 -> 0.851 (not kept), and on some TF sets it is worse, hence the selection below.
 
 A head is fitted for a task (its pooled head, what `generate` answers with) or one of its benchmarks (its own head,
-what `ask(..., benchmark=)` and the evaluation read). It reads what the head it replaces read (`features`) plus
-`conv:<name>`; rows with fields are asked with and without them (`label_heads.fit_states`), strand-symmetric tasks
-read both strands and average the features, as in use. The new head is kept only where it beats the head it would
+what `ask(..., benchmark=)` and the evaluation read). It reads what the head it replaces read (`features`), any
+`--extra-features` (the DNA run's k-mer profile, `kmers:3-6`: what k-mer LR reads) and `conv:<name>`; rows with
+fields are asked with and without them (`label_heads.fit_states`), strand-symmetric tasks read both strands and
+average the features, as in use. The new head is kept only where it beats the head it would
 replace by `MIN_GAIN` MCC on the selection rows (`label_heads.benchmark_rows`: the dev split, or held-out train
 rows); its reader's weights go into the folder's `model.safetensors` (`head_convs.<name>.*`) and its spec into
 `config.json` (`head_convs`), the entry into `label_heads`. Other weights are not touched.
@@ -32,8 +33,8 @@ import numpy as np
 import torch
 
 from finetune.training.head_questions import QUESTION_KEYS, add_questions
-from finetune.training.label_heads import _columns, _rounded, benchmark_rows, task_benchmarks
-from modeling.heads_genomicllm import HeadConv, feature_width, head_logits
+from finetune.training.label_heads import _columns, _rounded, benchmark_rows, task_benchmarks, with_letters
+from modeling.heads_genomicllm import HeadConv, feature_width, head_logits, reads_letters
 from modeling.inference import load
 from modeling.scores import FEATURES, head, question_states
 from tasks.benchmarks import DATASETS_DIR
@@ -172,11 +173,13 @@ def mcc(probabilities_of, q: Questions, labels: tuple[str, ...]) -> float:
 
 
 def fit_conv_head(model, tok, task_name: str, benchmark: str | None = None, rows: int = 3000, select_rows: int = 400,
-                  epochs: int = 30, spec: dict | None = None, root: Path = DATASETS_DIR, min_gain: float = MIN_GAIN
-                  ) -> dict:
+                  epochs: int = 30, spec: dict | None = None, root: Path = DATASETS_DIR, min_gain: float = MIN_GAIN,
+                  extra: list[str] = ()) -> dict:
     """Fit a head with a motif reader for `task_name`'s pooled head (or `benchmark`'s own) and compare it with the
     head it would replace on the selection rows (kept where its MCC is `min_gain` higher): {"name", "spec",
-    "reader" (state dict), "entry", "kept", "selection_probabilities" (the selection rows', as asked)}."""
+    "reader" (state dict), "entry", "kept", "selection_probabilities" (the selection rows', as asked)}. The new head
+    reads what the old one read (its reader aside), the `extra` features (the run's k-mer profile: "kmers:3-6") and
+    the new reader's."""
     task = get_task(task_name)
     if task.kind != "classify":
         raise ValueError(f"{task_name}: only a classification task's label head has a motif reader")
@@ -189,6 +192,8 @@ def fit_conv_head(model, tok, task_name: str, benchmark: str | None = None, rows
     layers = list((spec or {}).get("layers") or (0, model.config.num_layers))
     spec = {**SPEC, **(spec or {}), "layers": layers, "phased": task.codon_phased}
     features = [f for f in old.get("features", FEATURES) if not f.startswith("conv:")]
+    features += [f for f in extra if f not in features]
+    with_letters(model.config, tok, features)
     start = time.process_time()
     fits, chosen = zip(*(benchmark_rows(b, task_name, rows, root, select_rows) for b in benches))
     fit = Questions(model, tok, task, _concat(fits), features, layers, True)
@@ -212,6 +217,7 @@ def fit_conv_head(model, tok, task_name: str, benchmark: str | None = None, rows
     print(f"{name}: {len(fit.answers):,} fit questions, selection MCC {scores['old']:.3f} -> {scores['new']:.3f}, "
           f"{entry['conv_fit']['cpu_s']} CPU-s", flush=True)
     return {"name": name, "spec": spec, "reader": net.reader.state_dict(), "entry": entry,
+            "letters": model.config.kmer_base_token_ids,
             "kept": scores["new"] >= scores["old"] + min_gain, "selection_probabilities": probabilities}
 
 
@@ -235,6 +241,8 @@ def write_conv_head(folder: Path, task_name: str, benchmark: str | None, fitted:
     path = folder / "config.json"
     config = json.loads(path.read_text())
     config["head_convs"] = {**(config.get("head_convs") or {}), fitted["name"]: fitted["spec"]}
+    if reads_letters(fitted["entry"]["features"]):
+        config["kmer_base_token_ids"] = fitted["letters"]
     heads = config["label_heads"]
     if benchmark:
         heads[task_name].setdefault("benchmarks", {})[benchmark] = fitted["entry"]
@@ -254,13 +262,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--min-gain", type=float, default=MIN_GAIN,
                     help="keep a reader where it gains this much selection MCC (default: %(default)s)")
+    ap.add_argument("--extra-features", nargs="*", default=[],
+                    help="features the new head reads beside the old head's, e.g. the run's k-mer profile kmers:3-6")
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
     for benchmark in args.benchmark:
         with _locked(args.model):
             tok, model = load(args.model)
         fitted = fit_conv_head(model, tok, args.task, benchmark, args.rows, args.select_rows, args.epochs,
-                               root=args.datasets, min_gain=args.min_gain)
+                               root=args.datasets, min_gain=args.min_gain, extra=args.extra_features)
         if fitted["kept"]:
             with _locked(args.model):
                 write_conv_head(args.model, args.task, benchmark, fitted)

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from finetune.training.head_questions import add_questions
+from finetune.training.train import base_token_ids
+from modeling.heads_genomicllm import reads_letters
 from modeling.inference import load
 from modeling.scores import FEATURES, HEADS, head_probabilities, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -193,11 +195,25 @@ def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection
     return kept
 
 
+def with_letters(config, tok, features=("kmers:",), folder: Path | None = None) -> None:
+    """Give `config` (and the `folder`'s config.json) the base tokens' ids (`kmer_base_token_ids`) where `features`
+    read the DNA run's k-mer profile and it has none."""
+    if not reads_letters(features) or config.kmer_base_token_ids:
+        return
+    config.kmer_base_token_ids = base_token_ids(tok)
+    if folder is not None:
+        path = folder / "config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "kmer_base_token_ids": config.kmer_base_token_ids},
+                                   indent=2, sort_keys=True) + "\n")
+
+
 def write_heads(folder: Path, heads: dict) -> None:
     """Put `heads` into the folder's config.json (`label_heads` or `value_heads`, by the task's kind), beside the
     heads of other tasks already there (so tasks can be fitted in separate runs); the weights file is not touched."""
     path = folder / "config.json"
     config = json.loads(path.read_text())
+    if any(reads_letters(e.get("features") or ()) for e in heads.values()) and not config.get("kmer_base_token_ids"):
+        raise ValueError(f"{folder}: a head reads the k-mer profile, but the config has no kmer_base_token_ids")
     for name, entry in heads.items():
         key = HEADS[get_task(name).kind]
         config[key] = {**(config.get(key) or {}), name: entry}
@@ -210,8 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=int, default=3000, help="train rows per benchmark (default: %(default)s)")
     ap.add_argument("--tasks", nargs="*", help="only these tasks (default: every one with train rows)")
     ap.add_argument("--features", nargs="+",
-                    help="the states every head reads: last, mean, mean@<layer>, phase@<layer> (default: each task's "
-                    "head_features)")
+                    help="the states every head reads: last, mean, mean@<layer>, phase@<layer>, and the DNA run's "
+                    "k-mer profile kmers:<lo>-<hi> (default: each task's head_features)")
     ap.add_argument("--select-rows", type=int, default=300,
                     help="selection rows per benchmark on which a benchmark's own head must beat its task's pooled "
                     "head to be kept (0: pooled heads only; default: %(default)s)")
@@ -219,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tok, model = load(args.model)
     features = tuple(args.features) if args.features else None
+    with_letters(model.config, tok, features or (), args.model)
     write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features,
                                       args.select_rows))
     print(f"wrote the heads into {args.model / 'config.json'}")

@@ -11,7 +11,7 @@ that says how its task is asked (written by ``finetune/training/head_questions.p
                value head: the value, clipped to ``value_range``, in the grammar's digits (``number_pieces``) + </s>
 
 The features are the ones the head was fitted on (``question_features``: the last state, each layer's average over
-the question, per codon position), of the question and, where the label does not depend on the strand, of the same
+the question, per codon position, a motif reader's, the run's k-mer profile), of the question and, where the label does not depend on the strand, of the same
 question about the run's reverse complement, averaged; and, where other readings of the sequence decide the label
 (``readings``: sequence direction read backwards, an ORF frame read from its second and third base), the head's
 probabilities of every reading, each label beside the one the sequence so read has: the answer equals
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .kmers_genomicllm import base_table, kmer_profile
 from .positions_genomicllm import STREAMS, stream_positions, token_table
 
 
@@ -44,6 +45,32 @@ def run_index(config, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.
     return torch.where((pos >= 0) & (pos < c.far_offset), pos, -1)  # the marker sits at -1, text far
 
 
+def run_letters(config, input_ids: torch.LongTensor, base: torch.LongTensor) -> torch.LongTensor:
+    """(B, S) the bases of the DNA run (``base``: ``run_index``) as letters, 0..3 for A, C, G, T (the config's
+    ``kmer_base_token_ids``), -1 elsewhere and at any other base (N): what a ``"kmers:"`` feature counts."""
+    if not config.kmer_base_token_ids:
+        raise ValueError("a 'kmers:' head feature needs kmer_base_token_ids (the token ids of A, C, G, T)")
+    letters = base_table(config.vocab_size, config.kmer_base_token_ids, input_ids.device)[input_ids]
+    return torch.where(base >= 0, letters, -1)
+
+
+def profile_sizes(name: str) -> list[int]:
+    """The k-mer sizes of a ``"kmers:<k>"`` or ``"kmers:<lo>-<hi>"`` feature (1 <= k <= 8)."""
+    lo, _, hi = name.removeprefix("kmers:").partition("-")
+    try:
+        sizes = list(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        sizes = []
+    if not sizes or sizes[0] < 1 or sizes[-1] > 8:
+        raise ValueError(f"{name!r}: a k-mer profile is 'kmers:<k>' or 'kmers:<lo>-<hi>' with 1 <= lo <= hi <= 8")
+    return sizes
+
+
+def reads_letters(features) -> bool:
+    """Whether these features need the DNA run's letters (``run_letters``)."""
+    return any(f.startswith("kmers:") for f in features)
+
+
 def right_padded(rows: list, pad_id: int | None) -> tuple[torch.LongTensor, torch.LongTensor]:
     """(ids, attention mask) of token rows (lists, or 1-D tensors: on their device) right-padded with ``pad_id`` (0
     where None)."""
@@ -57,17 +84,21 @@ def right_padded(rows: list, pad_id: int | None) -> tuple[torch.LongTensor, torc
 
 
 def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: torch.LongTensor | None = None,
-                      convs=None) -> torch.Tensor:
+                      convs=None, letters: torch.LongTensor | None = None) -> torch.Tensor:
     """(B, width) the question's states named by ``features``, concatenated in that order, from every layer's
     output (``hidden_states``: L + 1 of (B, S, D), 0 the embeddings) over the question's tokens (``mask`` (B, S)).
     "last": the final layer at the question's last token (where the answer is generated from); "mean" / "mean@k":
     the final layer's / layer k's average; "max@k": layer k's largest value, per feature (a CNN's global max
     pooling); "phase@k": layer k averaged over the DNA run's bases at each codon position counted from its first
     base (``base``, ``run_index``; 3 x D: what a reading frame shows); "conv:<name>": what the head's own motif
-    reader ``convs[name]`` (a ``HeadConv``) finds along the DNA run."""
+    reader ``convs[name]`` (a ``HeadConv``) finds along the DNA run; "kmers:<lo>-<hi>": the run's k-mer profile
+    (``letters``, ``run_letters``; ``kmer_profile``: what k-mer logistic regression reads, no state at all)."""
     mask = mask.bool()
     cols = []
     for name in features:
+        if name.startswith("kmers:") and letters is not None:
+            cols.append(kmer_profile(letters, profile_sizes(name)))
+            continue
         kind, _, layer = name.partition("@")
         h = hidden_states[int(layer)] if layer else hidden_states[-1]
         if name == "last":
@@ -83,8 +114,8 @@ def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: 
             cols.append(convs[name[5:]](hidden_states, mask & (base >= 0), base))
         else:
             raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>', 'max@<layer>', "
-                             "'phase@<layer>' (with the DNA run's base index) or 'conv:<name>' (with the model's "
-                             "head_convs)")
+                             "'phase@<layer>' (with the DNA run's base index), 'conv:<name>' (with the model's "
+                             "head_convs) or 'kmers:<lo>-<hi>' (with the run's letters)")
     return torch.cat([c.float() for c in cols], 1)
 
 
@@ -92,12 +123,14 @@ def feature_width(config, name: str) -> int:
     """How many numbers ``question_features`` reads for one feature name."""
     if name.startswith("conv:"):
         return HeadConv.width(config.head_convs[name[5:]])
+    if name.startswith("kmers:"):
+        return sum(4**k for k in profile_sizes(name))
     return config.hidden_size * (3 if name.startswith("phase@") else 1)
 
 
 def reads_runs(features) -> bool:
     """Whether these features need the DNA run's base index (``run_index``)."""
-    return any(f.startswith(("phase@", "conv:")) for f in features)
+    return any(f.startswith(("phase@", "conv:", "kmers:")) for f in features)
 
 
 class HeadConv(torch.nn.Module):
@@ -277,5 +310,5 @@ def reread(question_ids: torch.LongTensor, run: tuple[int, int], reading: str,
 
 
 __all__ = ["READINGS", "HeadConv", "HeadQuestion", "answers", "feature_width", "find_questions", "head_entries",
-           "head_logits", "masked_mean", "next_token_logits", "question_features", "reads_runs", "render_number",
-           "reread", "right_padded", "run_index"]
+           "head_logits", "masked_mean", "next_token_logits", "question_features", "reads_letters", "reads_runs",
+           "render_number", "reread", "right_padded", "run_index", "run_letters"]

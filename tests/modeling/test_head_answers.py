@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from finetune.training.head_questions import add_questions
-from finetune.training.label_heads import write_heads
+from finetune.training.label_heads import with_letters, write_heads
 from modeling.inference import answer_tokens, ask, generate, load
 from modeling.scores import class_probabilities, values
 from tasks.grammar import render_answer, render_prompt
@@ -21,7 +21,7 @@ from tasks.rules import reverse_complement
 
 SEQS = ["ACGTTGCAGGCTAGCTAGGATCGATCGGGATCG", "TTGACCAGGTACGATCGATTTAGC", "GGGCCCATATATCGCGTTAACCGGTTAAGGCCATG"]
 HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1"), "gc_content": ("last",),
-         "splice_site": ("mean",), "sequence_direction": ("last", "mean@0")}
+         "splice_site": ("mean", "kmers:2-3"), "sequence_direction": ("last", "mean@0")}
 
 
 def telling_heads(folder: Path) -> dict:
@@ -30,6 +30,7 @@ def telling_heads(folder: Path) -> dict:
     from modeling.scores import task_states
 
     tok, model = load(folder)
+    with_letters(model.config, tok, [f for fs in HEADS.values() for f in fs], folder)  # splice reads k-mers too
     heads = {}
     for i, (task, features) in enumerate(HEADS.items()):
         t = get_task(task)

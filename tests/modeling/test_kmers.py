@@ -1,15 +1,18 @@
 """The k-mer embedding (modeling/kmers_genomicllm.py): which k-mer ends at each token, that it reaches the model only
 through the ids (padding, caching and generation see the same k-mers as a full forward), and that a trained model
-with k-mers added starts from the same function."""
+with k-mers added starts from the same function; and a head's k-mer profile of the DNA run (``"kmers:"``): what
+k-mer logistic regression reads."""
 
 from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
-from modeling.kmers_genomicllm import base_table, kmer_ids, table_rows
+from modeling.heads_genomicllm import feature_width, profile_sizes, question_features, run_index, run_letters
+from modeling.kmers_genomicllm import base_table, kmer_ids, kmer_profile, table_rows
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
 from .test_modeling import EOS, left_pad
@@ -147,3 +150,43 @@ def test_saved_kmer_model_reloads_identically(tmp_path):
     ids = ids_of("ACGTTGCA,rc=")[None]
     with torch.no_grad():
         assert torch.equal(model(ids).logits, again(ids).logits)
+
+
+def test_a_runs_kmer_profile_is_what_kmer_lr_reads():
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import Normalizer
+
+    run = "ACGTTGCAGGCTAGCTAGGATCGATCGGGATCGAAAAT"
+    ids = ids_of(f"xAC:GT,{run},rc=")[None]  # bases in the text and fields are not the run's
+    config = stream_config(kmer_base_token_ids=BASES)
+    mask = torch.ones_like(ids)
+    letters = run_letters(config, ids, run_index(config, ids, mask))
+    assert "".join("ACGT"[i] for i in letters[0].tolist() if i >= 0) == run
+    features = question_features([torch.zeros(1, ids.shape[1], 4)], mask, ["kmers:3-6"], letters=letters)
+    assert features.shape == (1, feature_width(config, "kmers:3-6")) == (1, sum(4**k for k in range(3, 7)))
+    vectorizer = CountVectorizer(analyzer="char", ngram_range=(3, 6), lowercase=False).fit([run])
+    want = Normalizer().transform(vectorizer.transform([run])).toarray()[0]
+    code = {}  # our column of each k-mer: sizes ascending, the last base the lowest digit
+    offset = 0
+    for k in range(3, 7):
+        for kmer in itertools.product("ACGT", repeat=k):
+            code["".join(kmer)] = offset + sum("ACGT".index(b) * 4**j for j, b in enumerate(reversed(kmer)))
+        offset += 4**k
+    got = features[0].numpy()
+    assert np.count_nonzero(got) == len(vectorizer.vocabulary_)
+    for kmer, column in vectorizer.vocabulary_.items():
+        assert got[code[kmer]] == pytest.approx(want[column], abs=1e-6), kmer
+
+
+def test_n_breaks_kmers_and_sizes_are_checked():
+    base = torch.tensor([[0, 1, -1, 2, 3, 0]])  # AC N GTA
+    profile = kmer_profile(base, [2])
+    assert torch.count_nonzero(profile) == 3  # AC, GT, TA: none across the N
+    assert profile.norm() == pytest.approx(1.0)
+    assert profile_sizes("kmers:4") == [4] and profile_sizes("kmers:3-6") == [3, 4, 5, 6]
+    for bad in ("kmers:0-2", "kmers:9", "kmers:x", "kmers:5-3"):
+        with pytest.raises(ValueError, match="k-mer profile"):
+            profile_sizes(bad)
+    with pytest.raises(ValueError, match="kmer_base_token_ids"):  # a head reading a profile names the base tokens
+        stream_config(label_heads={"tf_binding": {"weight": [[0.0] * 16] * 2, "bias": [0.0, 0.0], "rows": 1,
+                                                  "features": ["kmers:2"]}})

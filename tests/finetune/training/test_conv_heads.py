@@ -21,12 +21,14 @@ from tasks.registry import get_task
 
 SMALL = {"proj": 4, "channels": 6, "kernel": 3}
 FITS = (("tf_binding", None), ("tf_binding", "GUE/tf_0"), ("orf_frame", None))
+EXTRA = {("tf_binding", "GUE/tf_0"): ["kmers:2-3"]}  # tf_0's head reads the run's k-mer profile too
 
 
 @pytest.fixture(scope="module")
 def convs(per_base_release, datasets_root, tmp_path_factory):
     """The per-base tiny model with label heads for TF binding (both strands) and ORF frame (per codon position),
-    then motif readers for the pooled heads and for GUE tf_0's own, each written whether or not it won."""
+    then motif readers for the pooled heads and for GUE tf_0's own (with the k-mer profile), each written whether or
+    not it won."""
     folder = tmp_path_factory.mktemp("convs") / "model"
     shutil.copytree(per_base_release, folder)
     tok, model = load(folder)
@@ -36,7 +38,8 @@ def convs(per_base_release, datasets_root, tmp_path_factory):
     for task, benchmark in FITS:
         tok, model = load(folder)
         fitted[task, benchmark] = fit_conv_head(model, tok, task, benchmark, rows=24, select_rows=12, epochs=2,
-                                                spec=SMALL, root=datasets_root)
+                                                spec=SMALL, root=datasets_root,
+                                                extra=EXTRA.get((task, benchmark), ()))
         write_conv_head(folder, task, benchmark, fitted[task, benchmark])
     add_questions(folder)
     return folder, fitted, before
@@ -55,6 +58,7 @@ def test_the_model_reads_a_conv_head_as_it_was_trained(convs, datasets_root):
             seqs, fields = seqs + s, fields + f
         entry = head(model, t, benchmark)
         assert entry["features"][-1] == f"conv:{conv_name(task, benchmark)}"
+        assert ("kmers:2-3" in entry["features"]) == ((task, benchmark) in EXTRA)
         got = reading_probabilities(model, tok, t, entry, seqs, fields)["as asked"]
         np.testing.assert_allclose(got, fitted[task, benchmark]["selection_probabilities"], atol=1e-4)
 
