@@ -7,7 +7,8 @@ logistic regression on standardised features as every head (`label_heads.fit_hea
 with and without the profile. Per benchmark (the ones where the shipped head loses to k-mer LR on test):
 - **shipped**: the head in the model folder, as it is;
 - **states**: the same features refitted on `--rows` train rows (what `label_heads` would write);
-- **states + k-mers**: those features and the profile, the same rows;
+- **states + k-mers**: those features and the profile, the same rows: standardised like the states (`std`), or
+  unscaled as k-mer LR reads them (`x1`), or unscaled times 10 (`x10`: a weaker penalty; what `label_heads` fits);
 - **k-mer LR**: the baseline (`dataset_scripts.audit.kmer_lr`) on the same rows;
 scored on dev (400 rows: the dev split, or GenomicBenchmarks' train rows held out) and on up to `--test-rows` test
 rows (the baselines' split). A head with a motif reader (`conv:`) keeps its reader frozen here: its linear map is
@@ -30,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from dataset_scripts.audit import kmer_lr
-from finetune.training.label_heads import (_columns, benchmark_rows, fit_head, fit_states, head_features,
-                                           task_benchmarks, with_letters)
+from finetune.training.label_heads import (PROFILE_SCALE, _columns, benchmark_rows, fit_head, fit_states,
+                                           head_features, profile_columns, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import feature_width
 from modeling.inference import load
 from modeling.scores import head, head_probabilities, task_states
@@ -44,7 +45,8 @@ from .tables import write_results
 TABLE = Path("studies/results/kmer_heads")
 PROFILE = "kmers:3-6"  # the k-mer LR baseline's sizes
 DEV_ROWS = 400
-COLUMNS = ("shipped", "states", "states_kmers", "kmer_lr")
+GAINS = (1, 10)
+COLUMNS = ("shipped", "states", "states_kmers_std", *(f"states_kmers_x{g}" for g in GAINS), "kmer_lr")
 
 
 def mcc(labels: tuple[str, ...], gold: list[str], probs: np.ndarray) -> float:
@@ -66,15 +68,22 @@ def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: i
     start = time.process_time()
     x, answers = fit_states(model, tok, task, fit, both)
     width = x.shape[1] - feature_width(model.config, PROFILE)  # the profile is read last
+    as_is = profile_columns(model.config, both)
     heads = {"states": {**fit_head(x[:, :width], answers, task.labels), "features": reads},
-             "states_kmers": {**fit_head(x, answers, task.labels), "features": both}}
+             "states_kmers_std": {**fit_head(x, answers, task.labels), "features": both}}
+    for gain in GAINS:  # the profile as k-mer LR reads it, times `gain` (a weaker penalty on it)
+        scaled = x * np.where(as_is, gain * PROFILE_SCALE, 1.0)  # fit_head divides the profile by PROFILE_SCALE
+        h = fit_head(scaled, answers, task.labels, as_is)
+        h["weight"] = (np.asarray(h["weight"]) * np.where(as_is, gain * PROFILE_SCALE, 1.0)).tolist()  # folded in
+        heads[f"states_kmers_x{gain}"] = {**h, "features": both}
     lr = kmer_lr(fit["sequence"].tolist(), fit["answer"].tolist())
     out = {"benchmark": bench_name, "task": task_name, "fit_rows": len(fit), "questions": len(answers),
            "features": reads}
     for split, df in (("dev", dev), ("test", test)):
         s = task_states(model, tok, task, *_columns(df)[:2], both)
         gold = df["answer"].tolist()
-        probs = {k: head_probabilities(h, s if k == "states_kmers" else s[:, :width]) for k, h in heads.items()}
+        probs = {k: head_probabilities(h, s if k.startswith("states_kmers") else s[:, :width])
+                 for k, h in heads.items()}
         if shipped:
             probs["shipped"] = head_probabilities(shipped, s[:, :width])
         classes = list(lr.classes_)
@@ -98,8 +107,10 @@ def markdown(rows: list[dict]) -> str:
                    + f" | {r['cpu_s']:,} |\n" for r in rows)
     return ("MCC per benchmark (`python -m studies.kmer_heads --only TASK:BENCHMARK ... --rows N`; dev: 400 dev rows "
             "or held-out train rows; test: up to 1,000 test rows; shipped: the head in the model folder; states: its "
-            "features refitted on the fit rows; states + k-mers: with the run's 3- to 6-mer profile beside them; "
-            f"k-mer LR on the same rows).\n\n{head_}{body}")
+            "features refitted on the fit rows; states_kmers: with the run's 3- to 6-mer profile beside them, "
+            "standardised (std), as k-mer LR reads it (x1) or that times 10 (x10, what label_heads fits); k-mer LR on "
+            "the same rows; –: not run).\n\n"
+            f"{head_}{body}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,7 +33,7 @@ import numpy as np
 
 from finetune.training.head_questions import add_questions
 from finetune.training.train import base_token_ids
-from modeling.heads_genomicllm import reads_letters
+from modeling.heads_genomicllm import feature_width, reads_letters
 from modeling.inference import load
 from modeling.scores import FEATURES, HEADS, head_probabilities, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -42,6 +42,7 @@ from tasks.metrics import classification
 from tasks.registry import get_task
 
 DIGITS = 6  # significant digits kept in config.json: far below the regression's own noise
+PROFILE_SCALE = 0.1  # a k-mer profile's columns are fitted as profile / PROFILE_SCALE (`profile_columns`)
 
 
 def task_benchmarks(task: str, root: Path = DATASETS_DIR) -> list:
@@ -89,16 +90,18 @@ def head_features(model, task) -> tuple[str, ...]:
     return ("last",) + layer_means(layers) + ((f"phase@{layers}",) if get_task(task).codon_phased else ())
 
 
-def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...]) -> dict:
+def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...], as_is: np.ndarray | None = None
+             ) -> dict:
     """The label head of one task: {"weight": labels x hidden, "bias": per label, "rows": n} (softmax of
-    weight @ state + bias gives the class probabilities in `labels` order)."""
+    weight @ state + bias gives the class probabilities in `labels` order). `as_is`: the columns left unscaled
+    (`profile_columns`)."""
     from sklearn.linear_model import LogisticRegression
 
     missing = sorted(set(labels) - set(answers))
     if missing:
         raise ValueError(f"no training rows answer {missing}: a head needs every label")
     y = np.array([labels.index(a) for a in answers])
-    w, b, _ = _fit_standardised(LogisticRegression(class_weight="balanced", max_iter=2000), states, y)
+    w, b, _ = _fit_standardised(LogisticRegression(class_weight="balanced", max_iter=2000), states, y, as_is)
     if len(labels) == 2:  # scikit-learn's binary form: one logit, for labels[1] against labels[0]
         w, b = np.vstack([np.zeros_like(w[0]), w[0]]), np.array([0.0, b[0]])
     return {"weight": [_rounded(row) for row in w], "bias": _rounded(b), "rows": len(answers)}
@@ -115,13 +118,16 @@ def fit_value_head(states: np.ndarray, answers: list[str]) -> dict:
     return {"weight": [_rounded(w[0])], "bias": _rounded(b), "rows": len(answers), "alpha": float(ridge.alpha_)}
 
 
-def _fit_standardised(estimator, states: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
+def _fit_standardised(estimator, states: np.ndarray, y: np.ndarray, as_is: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, object]:
     """(weight outputs x features, bias per output, the fitted estimator) of a linear scikit-learn estimator fitted
-    on standardised states, the scaling folded in: (w . (x - mean) / scale) + b = (w / scale) . x + (b - w . mean /
-    scale)."""
+    on standardised states (but the `as_is` columns), the scaling folded in: (w . (x - mean) / scale) + b =
+    (w / scale) . x + (b - w . mean / scale)."""
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(states)
+    if as_is is not None:
+        scaler.mean_[as_is], scaler.scale_[as_is] = 0.0, PROFILE_SCALE
     estimator.fit(scaler.transform(states), y)
     w = np.atleast_2d(estimator.coef_) / scaler.scale_
     return w, np.atleast_1d(estimator.intercept_) - w @ scaler.mean_, estimator
@@ -129,6 +135,14 @@ def _fit_standardised(estimator, states: np.ndarray, y: np.ndarray) -> tuple[np.
 
 def _rounded(a) -> list[float]:
     return [float(f"{x:.{DIGITS}g}") for x in a]
+
+
+def profile_columns(config, features) -> np.ndarray:
+    """(width,) bool: the columns of `features` that are a k-mer profile. A head fits them as k-mer LR reads them
+    (L2-normalised counts), not standardised: standardised, the rare k-mers' columns are blown up and the head
+    overfits them (gene biotype dev MCC 0.45 -> 0.17); read x 10 (`PROFILE_SCALE`), beside the standardised states
+    (sequence direction dev 0.850 -> 0.905; x 1: 0.865; `studies/results/kmer_heads.md`)."""
+    return np.concatenate([np.full(feature_width(config, f), f.startswith("kmers:")) for f in features])
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,
@@ -154,12 +168,13 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
             fits[b.name], chosen[b.name] = benchmark_rows(b, name, rows, root, select)
         own = {n: fit_states(model, tok, task, df, reads) for n, df in fits.items()}
         x, gold = np.concatenate([v[0] for v in own.values()]), [a for v in own.values() for a in v[1]]
-        fitted = fit_head(x, gold, task.labels) if task.kind == "classify" else fit_value_head(x, gold)
+        as_is = profile_columns(model.config, reads)
+        fitted = fit_head(x, gold, task.labels, as_is) if task.kind == "classify" else fit_value_head(x, gold)
         heads[name] = {**fitted, "features": list(reads)}
         if select:
             selection = {n: (task_states(model, tok, task, *_columns(df)[:2], reads), df["answer"].tolist())
                          for n, df in chosen.items()}
-            heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection)
+            heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection, as_is)
         print(f"{name}: {sum(len(df) for df in fits.values()):,} train rows ({len(gold):,} questions), "
               f"{time.process_time() - start:.0f} CPU-s", flush=True)
     return heads
@@ -177,7 +192,8 @@ def fit_states(model, tok, task, rows, features: tuple[str, ...]) -> tuple[np.nd
     return np.concatenate([states, task_states(model, tok, task, seqs, None, features)]), answers + answers
 
 
-def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection: dict) -> dict:
+def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection: dict,
+                    as_is: np.ndarray | None = None) -> dict:
     """{benchmark: head} of the benchmarks whose own head (fitted on their `fits` (states, answers) alone) beats the
     task's `pooled` head in MCC on their `selection` (states, answers); each kept head records both MCCs."""
     kept = {}
@@ -185,7 +201,7 @@ def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection
         if set(labels) - set(fits[name][1]):
             print(f"  {name}: not every label among its rows, the pooled head answers it")
             continue
-        own = {**fit_head(*fits[name], labels), "features": pooled["features"]}
+        own = {**fit_head(*fits[name], labels, as_is), "features": pooled["features"]}
         mcc = {k: classification(gold, [labels[i] for i in head_probabilities(h, x).argmax(1)])["mcc"]
                for k, h in (("own", own), ("pooled", pooled))}
         print(f"  {name}: own head MCC {mcc['own']:.3f}, pooled {mcc['pooled']:.3f} on {len(gold)} selection rows")

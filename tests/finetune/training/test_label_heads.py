@@ -6,7 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from finetune.training.label_heads import benchmark_rows, fit_head, fit_heads, task_benchmarks, write_heads
+from finetune.training.label_heads import (PROFILE_SCALE, benchmark_rows, fit_head, fit_heads, profile_columns,
+                                           task_benchmarks, write_heads)
 from modeling.inference import ask, load
 from modeling.scores import class_probabilities, head_probabilities, label_probabilities, task_states
 from tasks.rules import reverse_complement
@@ -30,6 +31,24 @@ def test_a_head_is_the_standardised_regression_folded_into_one_linear_map():
         np.testing.assert_allclose(head_probabilities(head, x), ref.predict_proba(x), atol=1e-4)
     with pytest.raises(ValueError, match=r"no training rows answer \['no'\]"):
         fit_head(x, ["yes"] * 300, ("yes", "no"))
+
+
+def test_a_kmer_profile_is_fitted_as_read_times_ten_beside_standardised_states(tiny_release):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    _, model = load(tiny_release)
+    features = ["last", "kmers:1-2"]
+    as_is = profile_columns(model.config, features)
+    d = model.config.hidden_size
+    assert as_is.shape == (d + 4 + 16,) and not as_is[:d].any() and as_is[d:].all()
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(3.0, 5.0, size=(300, d)), rng.dirichlet(np.ones(20), size=300)], 1)
+    y = ["yes" if a > 0.05 else "no" for a in x[:, d + 1]]  # the second base's share decides
+    head = fit_head(x, y, ("yes", "no"), as_is)
+    scaled = np.concatenate([StandardScaler().fit_transform(x[:, :d]), x[:, d:] / PROFILE_SCALE], 1)
+    ref = LogisticRegression(class_weight="balanced", max_iter=2000).fit(scaled, [a == "no" for a in y])
+    np.testing.assert_allclose(head_probabilities(head, x), ref.predict_proba(scaled), atol=1e-4)
 
 
 def test_training_rows_pool_every_benchmark_of_the_task(datasets_root):
