@@ -115,7 +115,9 @@ train: $(TOKENIZER)
 	  --config finetune/training/configs/genomicllm-classify.json --out build/train/genomicllm-classify
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release \
-	  --tasks orf_frame sequence_direction gene_biotype --rows 10000
+	  --tasks orf_frame gene_biotype --rows 10000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model build/train/genomicllm-classify/release \
+	  --tasks sequence_direction --rows 10000 --features last mean@0 mean@1 mean@2 mean@3 mean@4 kmers:3-6
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
 	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
@@ -124,7 +126,9 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
 	  GUE/mouse_2 GUE/mouse_3 GUE/tf_4
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
-	  GUE/mouse_4 GUE/tf_2 GUE/tf_3 --rows 15000
+	  GUE/mouse_4 GUE/tf_2 GUE/tf_0 --rows 15000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
+	  GUE/tf_3 GUE/mouse_0 --rows 30000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_1 \
 	  --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
