@@ -70,9 +70,9 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
                     run_layers: list[int] | None = None):
     """(prompts, features' width) readings of each question's states (bos + prompt, right-padded batches),
     concatenated in `features` order (`heads_genomicllm.question_features`: "last", "mean", "mean@k", "max@k",
-    "phase@k", "conv:<name>", "kmers:<lo>-<hi>"), as the model reads them itself where it answers with a head in `generate`. With
-    `run_layers`, (those, each question's states of those layers along its DNA run ((run length, D x layers),
-    float16): what a motif reader is trained on, `finetune.training.conv_heads`)."""
+    "phase@k", "conv:<name>", "kmers:<lo>-<hi>"), as the model reads them itself where it answers with a head in
+    `generate`. With `run_layers`, (those, each question's states of those layers along its DNA run ((run length,
+    D x layers), float16): what a motif reader is trained on, `finetune.training.conv_heads`)."""
     out, runs = [], []
     for start in range(0, len(prompts), batch_size):
         ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],

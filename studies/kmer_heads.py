@@ -1,4 +1,4 @@
-"""A label head that reads the k-mer profile beside the states (early fusion): does it pass k-mer LR where the heads lose?
+"""A head reading the k-mer profile beside the states (early fusion): does it pass k-mer LR where the heads lose?
 
 `studies.kmer_fusion` mixed a states head's and a k-mer LR's log-probabilities (late fusion): +0.002 mean dev MCC over
 k-mer LR. Here one head reads both (`heads_genomicllm`'s `"kmers:<lo>-<hi>"` feature: the DNA run's 3- to 6-mer
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from dataset_scripts.audit import kmer_lr
-from finetune.training.label_heads import (PROFILE_SCALE, _columns, benchmark_rows, fit_head, fit_states,
-                                           head_features, profile_columns, task_benchmarks, with_letters)
+from finetune.training.label_heads import (PROFILE_SCALE, _columns, _of_task, _sample, benchmark_rows, fit_head,
+                                           fit_states, head_features, profile_columns, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import feature_width
 from modeling.inference import load
 from modeling.scores import head, head_probabilities, task_states
@@ -62,9 +62,7 @@ def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: i
     reads = list(shipped["features"] if shipped else head_features(model, task))
     both = reads + [PROFILE]
     fit, dev = benchmark_rows(bench, task_name, rows, select_rows=DEV_ROWS)
-    test = bench.load("test")
-    test = test[test["task"] == task_name] if "task" in test.columns else test
-    test = test.sample(n=test_rows, random_state=0) if len(test) > test_rows else test
+    test = _sample(_of_task(bench.load("test"), task_name), test_rows, 0)
     start = time.process_time()
     x, answers = fit_states(model, tok, task, fit, both)
     width = x.shape[1] - feature_width(model.config, PROFILE)  # the profile is read last

@@ -11,12 +11,13 @@ that says how its task is asked (written by ``finetune/training/head_questions.p
                value head: the value, clipped to ``value_range``, in the grammar's digits (``number_pieces``) + </s>
 
 The features are the ones the head was fitted on (``question_features``: the last state, each layer's average over
-the question, per codon position, a motif reader's, the run's k-mer profile), of the question and, where the label does not depend on the strand, of the same
-question about the run's reverse complement, averaged; and, where other readings of the sequence decide the label
-(``readings``: sequence direction read backwards, an ORF frame read from its second and third base), the head's
-probabilities of every reading, each label beside the one the sequence so read has: the answer equals
-``modeling.scores``' (``ask``'s, with the task's pooled head). Written as logits (log-probabilities, -inf off the
-answer), so greedy decoding writes the most probable label and sampling samples labels. An answer that has left
+the question, per codon position, a motif reader's, the run's k-mer profile), of the question and, where the label
+does not depend on the strand, of the same question about the run's reverse complement, averaged; and, where other
+readings of the sequence decide the label (``readings``: sequence direction read backwards, an ORF frame read from
+its second and third base), the head's probabilities of every reading, each label beside the one the sequence so
+read has: the answer equals ``modeling.scores``' (``ask``'s, with the task's pooled head). Written as logits
+(log-probabilities, -inf off the answer), so greedy decoding writes the most probable label and sampling samples
+labels. An answer that has left
 every label (a prefix written by the caller) gets the LM's logits back; so does every other question, and training
 or a loss (``labels``) always sees the LM's.
 
