@@ -114,7 +114,7 @@ class GenomicLLMConfig(PreTrainedConfig):
             ``"mean@k"``: layer k averaged; ``"phase@k"``: layer k averaged over the DNA run's bases at each codon
             position, 3 x hidden_size; ``"conv:<name>"``: what the motif reader ``head_convs[name]`` finds;
             ``"kmers:<lo>-<hi>"``: the DNA run's k-mer counts, L2-normalised, sum 4**k wide, with
-            ``kmer_base_token_ids``). Written
+            ``kmer_base_token_ids``; ``"phased:<lo>-<hi>"``: the same per codon phase, 3 x sum 4**k). Written
             by ``finetune.training.label_heads`` (and ``conv_heads``), read by ``modeling/scores.py``; ``None``:
             answers are read from the label tokens' scores. An entry that also says how its task is asked
             (``"question_ids"``: the ", <task phrase> =" tokens ending the question, ``"answer_ids"``: each
@@ -347,7 +347,7 @@ class GenomicLLMConfig(PreTrainedConfig):
                     missing = [f for f in e.get("features") or () if f.startswith("conv:") and f[5:] not in convs]
                     if missing:
                         raise ValueError(f"{kind}[{where!r}] reads {missing}, not among head_convs")
-                    if any(f.startswith("kmers:") for f in e.get("features") or ()) and not self._base_ids_ok():
+                    if any(f.startswith(("kmers:", "phased:")) for f in e.get("features") or ()) and not self._base_ids_ok():
                         raise ValueError(f"{kind}[{where!r}] reads a k-mer profile: it needs kmer_base_token_ids, "
                                          f"the 4 distinct token ids of A, C, G, T, got {self.kmer_base_token_ids!r}")
 

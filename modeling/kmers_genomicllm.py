@@ -17,7 +17,8 @@ phase): one row per (k-mer, phase). Whether ``TAA`` ends on a multiple of 3 from
 reading frame's stop codon, and no other input says it (rotary positions have no period of 3).
 
 A label head may also read the DNA run's k-mer profile (``kmer_profile``: every k-mer's count, L2-normalised, the
-feature k-mer logistic regression reads; ``heads_genomicllm``'s ``"kmers:<lo>-<hi>"``), beside the states.
+feature k-mer logistic regression reads; ``heads_genomicllm``'s ``"kmers:<lo>-<hi>"``), or its phased profile (each
+(k-mer, phase)'s count: codon usage per frame, ``"phased:<lo>-<hi>"``), beside the states.
 
 Remote code: pure torch, imported by ``modeling_genomicllm.py`` (``save_pretrained`` copies it along).
 Shapes: B batch, S tokens (history), K k-mer sizes.
@@ -75,12 +76,15 @@ def kmer_rows(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[
     return torch.stack(rows, dim=1)
 
 
-def kmer_profile(base: torch.LongTensor, kmer_sizes: list[int]) -> torch.Tensor:
-    """(B, S) letters (0..3, -1 elsewhere) -> (B, sum 4**k) float32: each k-mer's count over the row (k-mers of the
-    sizes, ascending; within a size ordered by ``kmer_ids``' code, the last base the lowest digit), the whole vector
-    L2-normalised: what k-mer logistic regression reads (counts of overlapping k-mers, L2-normalised)."""
-    rows = kmer_rows(base, kmer_sizes).flatten(1)  # (B, K x S), 0: no k-mer
-    counts = torch.zeros(len(base), table_rows(kmer_sizes), dtype=torch.float32, device=base.device)
+def kmer_profile(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[int] = (), period: int = 3
+                 ) -> torch.Tensor:
+    """(B, S) letters (0..3, -1 elsewhere) -> (B, sum 4**k + period x sum 4**p) float32: each k-mer's count over the
+    row (k-mers of the sizes, ascending; within a size ordered by ``kmer_ids``' code, the last base the lowest
+    digit), then each phased k-mer's (by code, then phase), the whole vector L2-normalised: what k-mer logistic
+    regression reads (counts of overlapping k-mers, L2-normalised)."""
+    rows = kmer_rows(base, kmer_sizes, phased_sizes, period).flatten(1)  # (B, K x S), 0: no k-mer
+    counts = torch.zeros(len(base), table_rows(kmer_sizes, phased_sizes, period), dtype=torch.float32,
+                         device=base.device)
     counts.scatter_add_(1, rows, torch.ones_like(rows, dtype=torch.float32))
     counts = counts[:, 1:]  # row 0, "no k-mer", is not counted
     return counts / counts.norm(dim=1, keepdim=True).clamp(min=1e-12)

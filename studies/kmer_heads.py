@@ -19,6 +19,8 @@ fields where rows have them):
 
     python -m studies.kmer_heads --only promoter:GenomicBenchmarks/human_nontata_promoters --rows 10000
         # -> studies/results/kmer_heads.{md,json}; each invocation adds its benchmarks' rows
+    python -m studies.kmer_heads --only orf_frame:GenomicLLM_GRCh38/orf_frame --profile phased:3
+        # codon usage per frame beside the ORF frame head's states
 """
 
 from __future__ import annotations
@@ -53,19 +55,19 @@ def mcc(labels: tuple[str, ...], gold: list[str], probs: np.ndarray) -> float:
     return classification(gold, [labels[i] for i in probs.argmax(1)])["mcc"]
 
 
-def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: int) -> dict:
+def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: int, profile: str = PROFILE) -> dict:
     task = get_task(task_name)
     bench = next((b for b in task_benchmarks(task_name) if b.name == bench_name), None)
     if bench is None:
         raise SystemExit(f"{task_name}:{bench_name}: no such benchmark with a train split")
     shipped = head(model, task_name, bench_name)
     reads = list(shipped["features"] if shipped else head_features(model, task))
-    both = reads + [PROFILE]
+    both = reads + [profile]
     fit, dev = benchmark_rows(bench, task_name, rows, select_rows=DEV_ROWS)
     test = _sample(_of_task(bench.load("test"), task_name), test_rows, 0)
     start = time.process_time()
     x, answers = fit_states(model, tok, task, fit, both)
-    width = x.shape[1] - feature_width(model.config, PROFILE)  # the profile is read last
+    width = x.shape[1] - feature_width(model.config, profile)  # the profile is read last
     as_is = profile_columns(model.config, both)
     heads = {"states": {**fit_head(x[:, :width], answers, task.labels), "features": reads},
              "states_kmers_std": {**fit_head(x, answers, task.labels), "features": both}}
@@ -76,7 +78,7 @@ def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: i
         heads[f"states_kmers_x{gain}"] = {**h, "features": both}
     lr = kmer_lr(fit["sequence"].tolist(), fit["answer"].tolist())
     out = {"benchmark": bench_name, "task": task_name, "fit_rows": len(fit), "questions": len(answers),
-           "features": reads}
+           "features": reads, "profile": profile}
     for split, df in (("dev", dev), ("test", test)):
         s = task_states(model, tok, task, *_columns(df)[:2], both)
         gold = df["answer"].tolist()
@@ -94,18 +96,20 @@ def measure(model, tok, task_name: str, bench_name: str, rows: int, test_rows: i
 
 def markdown(rows: list[dict]) -> str:
     cells = " | ".join(f"dev {c} | test {c}" for c in COLUMNS)
-    head_ = f"| benchmark | fit rows | {cells} | CPU-s |\n|---|---|" + "---|" * (2 * len(COLUMNS) + 1) + "\n"
+    head_ = (f"| benchmark | profile | fit rows | {cells} | CPU-s |\n|---|---|---|" + "---|" * (2 * len(COLUMNS) + 1)
+             + "\n")
 
     def cell(r, split, c):
         v = r[split].get(c)
         return "–" if v is None else f"{v:.3f}"
 
-    body = "".join(f"| {r['benchmark']} | {r['fit_rows']:,} | "
+    body = "".join(f"| {r['benchmark']} | {r.get('profile', PROFILE)} | {r['fit_rows']:,} | "
                    + " | ".join(f"{cell(r, 'dev', c)} | {cell(r, 'test', c)}" for c in COLUMNS)
                    + f" | {r['cpu_s']:,} |\n" for r in rows)
     return ("MCC per benchmark (`python -m studies.kmer_heads --only TASK:BENCHMARK ... --rows N`; dev: 400 dev rows "
             "or held-out train rows; test: up to 1,000 test rows; shipped: the head in the model folder; states: its "
-            "features refitted on the fit rows; states_kmers: with the run's 3- to 6-mer profile beside them, "
+            "features refitted on the fit rows; states_kmers: with the run's k-mer profile beside them (3- to 6-mers; "
+            "phased: counted per codon phase), "
             "standardised (std), as k-mer LR reads it (x1) or that times 10 (x10, what label_heads fits); k-mer LR on "
             "the same rows; –: not run).\n\n"
             f"{head_}{body}")
@@ -119,6 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rows", type=int, default=10000, help="train rows the heads and the k-mer LR fit on")
     p.add_argument("--test-rows", type=int, default=1000)
     p.add_argument("--only", nargs="+", required=True, metavar="TASK:BENCHMARK")
+    p.add_argument("--profile", default=PROFILE, help="the profile read beside the states: kmers:<lo>-<hi> (what "
+                   "k-mer LR reads, the default) or phased:<lo>-<hi> (per codon phase)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     tok, model = load(args.model)
@@ -126,12 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for name in args.only:
         task_name, _, bench_name = name.partition(":")
-        rows.append(measure(model, tok, task_name, bench_name, args.rows, args.test_rows))
+        rows.append(measure(model, tok, task_name, bench_name, args.rows, args.test_rows, args.profile))
         print(rows[-1], flush=True)
     path = TABLE.with_suffix(".json")
     earlier = json.loads(path.read_text()) if path.is_file() else []
-    done = {r["benchmark"] for r in rows}
-    rows = [r for r in earlier if r["benchmark"] not in done] + rows
+    done = {(r["benchmark"], r["profile"]) for r in rows}
+    rows = [r for r in earlier if (r["benchmark"], r.get("profile", PROFILE)) not in done] + rows
     write_results(TABLE, rows, markdown(rows))
 
 

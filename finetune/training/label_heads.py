@@ -33,7 +33,7 @@ import numpy as np
 
 from finetune.training.head_questions import add_questions
 from finetune.training.train import base_token_ids
-from modeling.heads_genomicllm import feature_width, reads_letters
+from modeling.heads_genomicllm import PROFILES, feature_width, reads_letters
 from modeling.inference import load
 from modeling.scores import FEATURES, HEADS, head_probabilities, task_states
 from tasks.benchmarks import DATASETS_DIR, discover
@@ -142,7 +142,7 @@ def profile_columns(config, features) -> np.ndarray:
     (L2-normalised counts), not standardised: standardised, the rare k-mers' columns are blown up and the head
     overfits them (gene biotype dev MCC 0.45 -> 0.17); read x 10 (`PROFILE_SCALE`), beside the standardised states
     (sequence direction dev 0.850 -> 0.905; x 1: 0.865; `studies/results/kmer_heads.md`)."""
-    return np.concatenate([np.full(feature_width(config, f), f.startswith("kmers:")) for f in features])
+    return np.concatenate([np.full(feature_width(config, f), f.startswith(PROFILES)) for f in features])
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,

@@ -46,30 +46,41 @@ def run_index(config, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.
     return torch.where((pos >= 0) & (pos < c.far_offset), pos, -1)  # the marker sits at -1, text far
 
 
+PROFILES = ("kmers:", "phased:")  # the head features counted from the DNA run's letters (a k-mer profile)
+PERIOD = 3  # a "phased:" profile counts each k-mer per codon phase: where it ends in the run, modulo 3
+
+
 def run_letters(config, input_ids: torch.LongTensor, base: torch.LongTensor) -> torch.LongTensor:
     """(B, S) the bases of the DNA run (``base``: ``run_index``) as letters, 0..3 for A, C, G, T (the config's
-    ``kmer_base_token_ids``), -1 elsewhere and at any other base (N): what a ``"kmers:"`` feature counts."""
+    ``kmer_base_token_ids``), -1 elsewhere and at any other base (N): what a k-mer profile (``PROFILES``) counts."""
     if not config.kmer_base_token_ids:
-        raise ValueError("a 'kmers:' head feature needs kmer_base_token_ids (the token ids of A, C, G, T)")
+        raise ValueError("a k-mer profile head feature needs kmer_base_token_ids (the token ids of A, C, G, T)")
     letters = base_table(config.vocab_size, config.kmer_base_token_ids, input_ids.device)[input_ids]
     return torch.where(base >= 0, letters, -1)
 
 
 def profile_sizes(name: str) -> list[int]:
-    """The k-mer sizes of a ``"kmers:<k>"`` or ``"kmers:<lo>-<hi>"`` feature (1 <= k <= 8)."""
-    lo, _, hi = name.removeprefix("kmers:").partition("-")
+    """The k-mer sizes of a ``"kmers:<k>"`` or ``"kmers:<lo>-<hi>"`` feature (1 <= k <= 8; so of ``"phased:"``)."""
+    lo, _, hi = name.partition(":")[2].partition("-")
     try:
         sizes = list(range(int(lo), int(hi or lo) + 1))
     except ValueError:
         sizes = []
     if not sizes or sizes[0] < 1 or sizes[-1] > 8:
-        raise ValueError(f"{name!r}: a k-mer profile is 'kmers:<k>' or 'kmers:<lo>-<hi>' with 1 <= lo <= hi <= 8")
+        raise ValueError(f"{name!r}: a k-mer profile is 'kmers:<k>' or 'kmers:<lo>-<hi>' with 1 <= lo <= hi <= 8 "
+                         "(so is a phased one, 'phased:...')")
     return sizes
+
+
+def profile(name: str, letters: torch.LongTensor) -> torch.Tensor:
+    """(B, width) the k-mer profile a ``"kmers:"`` or ``"phased:"`` feature reads from the run's ``letters``."""
+    sizes = profile_sizes(name)
+    return kmer_profile(letters, sizes) if name.startswith("kmers:") else kmer_profile(letters, [], sizes, PERIOD)
 
 
 def reads_letters(features) -> bool:
     """Whether these features need the DNA run's letters (``run_letters``)."""
-    return any(f.startswith("kmers:") for f in features)
+    return any(f.startswith(PROFILES) for f in features)
 
 
 def right_padded(rows: list, pad_id: int | None) -> tuple[torch.LongTensor, torch.LongTensor]:
@@ -93,12 +104,13 @@ def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: 
     pooling); "phase@k": layer k averaged over the DNA run's bases at each codon position counted from its first
     base (``base``, ``run_index``; 3 x D: what a reading frame shows); "conv:<name>": what the head's own motif
     reader ``convs[name]`` (a ``HeadConv``) finds along the DNA run; "kmers:<lo>-<hi>": the run's k-mer profile
-    (``letters``, ``run_letters``; ``kmer_profile``: what k-mer logistic regression reads, no state at all)."""
+    (``letters``, ``run_letters``; ``kmer_profile``: what k-mer logistic regression reads, no state at all);
+    "phased:<lo>-<hi>": its k-mers counted per codon phase (codon usage in each frame)."""
     mask = mask.bool()
     cols = []
     for name in features:
-        if name.startswith("kmers:") and letters is not None:
-            cols.append(kmer_profile(letters, profile_sizes(name)))
+        if name.startswith(PROFILES) and letters is not None:
+            cols.append(profile(name, letters))
             continue
         kind, _, layer = name.partition("@")
         h = hidden_states[int(layer)] if layer else hidden_states[-1]
@@ -116,7 +128,7 @@ def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: 
         else:
             raise ValueError(f"unknown state feature {name!r}: 'last', 'mean', 'mean@<layer>', 'max@<layer>', "
                              "'phase@<layer>' (with the DNA run's base index), 'conv:<name>' (with the model's "
-                             "head_convs) or 'kmers:<lo>-<hi>' (with the run's letters)")
+                             "head_convs) or 'kmers:<lo>-<hi>' / 'phased:<lo>-<hi>' (with the run's letters)")
     return torch.cat([c.float() for c in cols], 1)
 
 
@@ -124,14 +136,14 @@ def feature_width(config, name: str) -> int:
     """How many numbers ``question_features`` reads for one feature name."""
     if name.startswith("conv:"):
         return HeadConv.width(config.head_convs[name[5:]])
-    if name.startswith("kmers:"):
-        return sum(4**k for k in profile_sizes(name))
+    if name.startswith(PROFILES):
+        return (1 if name.startswith("kmers:") else PERIOD) * sum(4**k for k in profile_sizes(name))
     return config.hidden_size * (3 if name.startswith("phase@") else 1)
 
 
 def reads_runs(features) -> bool:
     """Whether these features need the DNA run's base index (``run_index``)."""
-    return any(f.startswith(("phase@", "conv:", "kmers:")) for f in features)
+    return any(f.startswith(("phase@", "conv:", *PROFILES)) for f in features)
 
 
 class HeadConv(torch.nn.Module):

@@ -20,8 +20,8 @@ from tasks.registry import get_task
 from tasks.rules import reverse_complement
 
 SEQS = ["ACGTTGCAGGCTAGCTAGGATCGATCGGGATCG", "TTGACCAGGTACGATCGATTTAGC", "GGGCCCATATATCGCGTTAACCGGTTAAGGCCATG"]
-HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1"), "gc_content": ("last",),
-         "splice_site": ("mean", "kmers:2-3"), "sequence_direction": ("last", "mean@0")}
+HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1", "phased:2"),
+         "gc_content": ("last",), "splice_site": ("mean", "kmers:2-3"), "sequence_direction": ("last", "mean@0")}
 
 
 def telling_heads(folder: Path) -> dict:
@@ -30,7 +30,7 @@ def telling_heads(folder: Path) -> dict:
     from modeling.scores import task_states
 
     tok, model = load(folder)
-    with_letters(model.config, tok, [f for fs in HEADS.values() for f in fs], folder)  # splice reads k-mers too
+    with_letters(model.config, tok, [f for fs in HEADS.values() for f in fs], folder)  # splice, ORF read k-mers too
     heads = {}
     for i, (task, features) in enumerate(HEADS.items()):
         t = get_task(task)
