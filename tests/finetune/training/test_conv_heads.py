@@ -117,6 +117,30 @@ def test_the_reader_reads_the_run_alone_and_per_codon_position():
                           atol=1e-6)
 
 
+def test_a_profile_is_read_as_label_heads_read_it_not_standardised():
+    import numpy as np
+
+    from finetune.training.conv_heads import SPEC, ConvHead
+    from finetune.training.label_heads import PROFILE_SCALE
+
+    rng = np.random.default_rng(0)
+    pooled = np.concatenate([rng.normal(3.0, 2.0, (50, 4)), rng.uniform(0, 0.01, (50, 3))], 1)  # states, profile
+    as_is = np.array([False] * 4 + [True] * 3)
+    spec = {**SPEC, "layers": [0]}
+    net = ConvHead(8, spec, pooled, 2, as_is=as_is)
+    np.testing.assert_allclose(net.mean.numpy()[4:], 0.0)
+    np.testing.assert_allclose(net.scale.numpy()[4:], PROFILE_SCALE)  # read x 10, as label_heads fits a profile
+    np.testing.assert_allclose(net.scale.numpy()[:4], pooled[:, :4].std(0) + 1e-6, rtol=1e-5)
+    plain = ConvHead(8, spec, pooled, 2)
+    assert (plain.scale.numpy()[4:] < 0.01).all()  # standardised, a rare k-mer's column is blown up 100-fold
+    x = torch.from_numpy(pooled[:5]).float()
+    entry = net.entry()  # the fold: the raw profile through the entry's map = the net's map on the scaled one
+    w, b = torch.tensor(entry["weight"]), torch.tensor(entry["bias"])
+    want = torch.cat([(x - net.mean) / net.scale, torch.zeros(5, HeadConv.width(spec))], 1) @ net.out.weight.T
+    got = torch.cat([x, torch.zeros(5, HeadConv.width(spec))], 1) @ w.T + b
+    torch.testing.assert_close(got, want + net.out.bias, atol=1e-4, rtol=1e-4)
+
+
 def test_config_names_every_reader_a_head_reads(convs):
     from transformers import AutoConfig
 
