@@ -124,7 +124,9 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
-	  GUE/mouse_2 GUE/mouse_3 GUE/tf_4
+	  GUE/mouse_2 GUE/mouse_3
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_4 \
+	  --rows 15000 --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
 	  GUE/mouse_4 GUE/tf_2 GUE/tf_0 --rows 15000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
