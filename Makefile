@@ -125,14 +125,14 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
 	  GUE/mouse_2 GUE/mouse_3
-	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_4 \
-	  --rows 15000 --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
-	  GUE/mouse_4 GUE/tf_2 GUE/tf_0 --rows 15000
+	  GUE/tf_0 GUE/tf_4 --rows 15000 --extra-features kmers:3-6
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
+	  GUE/mouse_4 GUE/tf_2 --rows 15000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
 	  GUE/tf_3 GUE/mouse_0 --rows 30000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_1 \
-	  --rows 10000
+	  --rows 10000 --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
 	  GUE/prom_core_tata GenomicBenchmarks/human_nontata_promoters
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
