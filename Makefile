@@ -134,7 +134,9 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark GUE/tf_1 \
 	  --rows 10000 --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
-	  GUE/prom_core_tata GenomicBenchmarks/human_nontata_promoters
+	  GUE/prom_core_tata
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
+	  GenomicBenchmarks/human_nontata_promoters --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
 	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
 
