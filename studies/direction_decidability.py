@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sklearn.metrics import matthews_corrcoef
 
+from finetune.training.label_heads import _of_task
 from tasks.benchmarks import DATASETS_DIR, discover
 
 from .tables import write_results
@@ -41,8 +42,7 @@ def splits(root: Path = DATASETS_DIR) -> dict:
     bench = next(b for b in discover(root, ("classify",)) if TASK in b.tasks and b.dataset == "GenomicLLM_GRCh38")
     out = {}
     for name, split in (("train", "train"), ("dev", bench.dev), ("test", "test")):
-        rows = bench.load(split, root)
-        out[name] = rows[rows["task"] == TASK] if "task" in rows.columns else rows
+        out[name] = _of_task(bench.load(split, root), TASK)
     return out
 
 

@@ -186,12 +186,15 @@ def test_a_phased_profile_counts_each_kmer_per_codon_phase():
     letters = run_letters(config, ids, run_index(config, ids, mask))
     got = question_features([torch.zeros(1, ids.shape[1], 4)], mask, ["phased:3"], letters=letters)[0]
     assert got.shape == (feature_width(config, "phased:3"),) == (3 * 64,)
-    want = np.zeros(3 * 64)  # by hand: a codon's column is its code x 3 + the phase of its last base in the run
+    def column(codon: str, phase: int) -> int:  # by hand: the codon's code x 3 + the phase of its last base
+        return sum("ACGT".index(b) * 4**j for j, b in enumerate(reversed(codon))) * 3 + phase
+
+    want = np.zeros(3 * 64)
     for i in range(len(run) - 2):
-        want[sum("ACGT".index(b) * 4**j for j, b in enumerate(reversed(run[i:i + 3]))) * 3 + (i + 2) % 3] += 1
+        want[column(run[i:i + 3], (i + 2) % 3)] += 1
     np.testing.assert_allclose(got.numpy(), want / np.linalg.norm(want), atol=1e-6)
-    stops = {c: sum("ACGT".index(b) * 4**j for j, b in enumerate(reversed(c))) * 3 for c in ("TAG", "TAA", "TGA")}
-    assert [got[stops[c] + 2] > 0 for c in ("TAG", "TAA", "TGA")] == [True, True, True]  # frame 1: ATG AAA TAG CCC TAA GGT TGA
+    # frame 1 reads ATG AAA TAG CCC TAA GGT TGA: each stop ends on phase 2
+    assert [bool(got[column(c, 2)] > 0) for c in ("TAG", "TAA", "TGA")] == [True, True, True]
     unphased = question_features([torch.zeros(1, ids.shape[1], 4)], mask, ["kmers:3"], letters=letters)[0]
     folded = (got * np.linalg.norm(want)).reshape(64, 3).sum(1)  # the phases summed: the plain profile's counts
     np.testing.assert_allclose(folded / folded.norm(), unphased, atol=1e-6)
