@@ -347,8 +347,8 @@ class GenomicLLMConfig(PreTrainedConfig):
                     missing = [f for f in e.get("features") or () if f.startswith("conv:") and f[5:] not in convs]
                     if missing:
                         raise ValueError(f"{kind}[{where!r}] reads {missing}, not among head_convs")
-                    profiles = ("kmers:", "phased:")  # heads_genomicllm.PROFILES: the config imports no torch code
-                    if any(f.startswith(profiles) for f in e.get("features") or ()) and not self._base_ids_ok():
+                    letters = ("kmers:", "phased:", "free:")  # heads_genomicllm.LETTERS: no torch code imported
+                    if any(f.startswith(letters) for f in e.get("features") or ()) and not self._base_ids_ok():
                         raise ValueError(f"{kind}[{where!r}] reads a k-mer profile: it needs kmer_base_token_ids, "
                                          f"the 4 distinct token ids of A, C, G, T, got {self.kmer_base_token_ids!r}")
 

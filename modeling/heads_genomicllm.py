@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .kmers_genomicllm import base_table, kmer_profile
+from .kmers_genomicllm import base_table, frames_without, kmer_profile
 from .positions_genomicllm import STREAMS, stream_positions, token_table
 
 
@@ -48,11 +48,14 @@ def run_index(config, input_ids: torch.LongTensor, real: torch.Tensor) -> torch.
 
 PROFILES = ("kmers:", "phased:")  # the head features counted from the DNA run's letters (a k-mer profile)
 PERIOD = 3  # a "phased:" profile counts each k-mer per codon phase: where it ends in the run, modulo 3
+FREE = "free:"  # "free:TAA,TAG,TGA": per reading frame, 1 where none of those k-mers sits in it (stop-free frames)
+LETTERS = (*PROFILES, FREE)  # the head features read from the DNA run's letters alone, no state
+BASES = "ACGT"  # the letters' order (0..3): the config's kmer_base_token_ids
 
 
 def run_letters(config, input_ids: torch.LongTensor, base: torch.LongTensor) -> torch.LongTensor:
     """(B, S) the bases of the DNA run (``base``: ``run_index``) as letters, 0..3 for A, C, G, T (the config's
-    ``kmer_base_token_ids``), -1 elsewhere and at any other base (N): what a k-mer profile (``PROFILES``) counts."""
+    ``kmer_base_token_ids``), -1 elsewhere and at any other base (N): what the ``LETTERS`` features read."""
     if not config.kmer_base_token_ids:
         raise ValueError("a k-mer profile head feature needs kmer_base_token_ids (the token ids of A, C, G, T)")
     letters = base_table(config.vocab_size, config.kmer_base_token_ids, input_ids.device)[input_ids]
@@ -72,15 +75,33 @@ def profile_sizes(name: str) -> list[int]:
     return sizes
 
 
-def profile(name: str, letters: torch.LongTensor) -> torch.Tensor:
-    """(B, width) the k-mer profile a ``"kmers:"`` or ``"phased:"`` feature reads from the run's ``letters``."""
+def free_kmers(name: str) -> list[list[int]]:
+    """The k-mers of a ``"free:<k-mer>,<k-mer>,..."`` feature as letters (0..3), all of one length, 1 to 8."""
+    kmers = name.partition(":")[2].upper().split(",")
+    if not all(kmers) or any(set(m) - set(BASES) for m in kmers) or len({len(m) for m in kmers}) > 1 or \
+            len(kmers[0]) > 8:
+        raise ValueError(f"{name!r}: a frame feature is 'free:<k-mer>,<k-mer>,...', k-mers of A, C, G, T of one "
+                         "length 1 to 8 (the stop codons: 'free:TAA,TAG,TGA')")
+    return [[BASES.index(b) for b in m] for m in kmers]
+
+
+def letters_feature(name: str, letters: torch.LongTensor) -> torch.Tensor:
+    """(B, width) what a ``LETTERS`` feature reads from the run's ``letters``: the k-mer profile of a ``"kmers:"``
+    or ``"phased:"`` feature, or the frames without a ``"free:"`` feature's k-mers."""
+    if name.startswith(FREE):
+        return frames_without(letters, free_kmers(name), PERIOD)
     sizes = profile_sizes(name)
     return kmer_profile(letters, sizes) if name.startswith("kmers:") else kmer_profile(letters, [], sizes, PERIOD)
 
 
 def reads_letters(features) -> bool:
     """Whether these features need the DNA run's letters (``run_letters``)."""
-    return any(f.startswith(PROFILES) for f in features)
+    return any(f.startswith(LETTERS) for f in features)
+
+
+def reads_states(features) -> bool:
+    """Whether these features need the transformer's states (all but the ``LETTERS`` features do)."""
+    return not all(f.startswith(LETTERS) for f in features)
 
 
 def right_padded(rows: list, pad_id: int | None) -> tuple[torch.LongTensor, torch.LongTensor]:
@@ -105,12 +126,13 @@ def question_features(hidden_states: tuple, mask: torch.Tensor, features, base: 
     base (``base``, ``run_index``; 3 x D: what a reading frame shows); "conv:<name>": what the head's own motif
     reader ``convs[name]`` (a ``HeadConv``) finds along the DNA run; "kmers:<lo>-<hi>": the run's k-mer profile
     (``letters``, ``run_letters``; ``kmer_profile``: what k-mer logistic regression reads, no state at all);
-    "phased:<lo>-<hi>": its k-mers counted per codon phase (codon usage in each frame)."""
+    "phased:<lo>-<hi>": its k-mers counted per codon phase (codon usage in each frame); "free:<k-mers>": per
+    reading frame, whether none of those k-mers sits in it (``frames_without``: the stop-free frames)."""
     mask = mask.bool()
     cols = []
     for name in features:
-        if name.startswith(PROFILES) and letters is not None:
-            cols.append(profile(name, letters))
+        if name.startswith(LETTERS) and letters is not None:
+            cols.append(letters_feature(name, letters))
             continue
         kind, _, layer = name.partition("@")
         h = hidden_states[int(layer)] if layer else hidden_states[-1]
@@ -136,6 +158,8 @@ def feature_width(config, name: str) -> int:
     """How many numbers ``question_features`` reads for one feature name."""
     if name.startswith("conv:"):
         return HeadConv.width(config.head_convs[name[5:]])
+    if name.startswith(FREE):
+        return PERIOD
     if name.startswith(PROFILES):
         return (1 if name.startswith("kmers:") else PERIOD) * sum(4**k for k in profile_sizes(name))
     return config.hidden_size * (3 if name.startswith("phase@") else 1)
@@ -143,7 +167,7 @@ def feature_width(config, name: str) -> int:
 
 def reads_runs(features) -> bool:
     """Whether these features need the DNA run's base index (``run_index``)."""
-    return any(f.startswith(("phase@", "conv:", *PROFILES)) for f in features)
+    return any(f.startswith(("phase@", "conv:", *LETTERS)) for f in features)
 
 
 class HeadConv(torch.nn.Module):
@@ -323,5 +347,6 @@ def reread(question_ids: torch.LongTensor, run: tuple[int, int], reading: str,
 
 
 __all__ = ["READINGS", "HeadConv", "HeadQuestion", "answers", "feature_width", "find_questions", "head_entries",
-           "head_logits", "masked_mean", "next_token_logits", "question_features", "reads_letters", "reads_runs",
+           "free_kmers", "head_logits", "letters_feature", "masked_mean", "next_token_logits", "question_features",
+           "reads_letters", "reads_runs", "reads_states",
            "render_number", "reread", "right_padded", "run_index", "run_letters"]

@@ -76,18 +76,35 @@ def kmer_rows(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[
     return torch.stack(rows, dim=1)
 
 
-def kmer_profile(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[int] = (), period: int = 3
-                 ) -> torch.Tensor:
+def kmer_counts(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[int] = (), period: int = 3
+                ) -> torch.Tensor:
     """(B, S) letters (0..3, -1 elsewhere) -> (B, sum 4**k + period x sum 4**p) float32: each k-mer's count over the
     row (k-mers of the sizes, ascending; within a size ordered by ``kmer_ids``' code, the last base the lowest
-    digit), then each phased k-mer's (by code, then phase), the whole vector L2-normalised: what k-mer logistic
-    regression reads (counts of overlapping k-mers, L2-normalised)."""
+    digit), then each phased k-mer's (by code, then the phase of its last base)."""
     rows = kmer_rows(base, kmer_sizes, phased_sizes, period).flatten(1)  # (B, K x S), 0: no k-mer
     counts = torch.zeros(len(base), table_rows(kmer_sizes, phased_sizes, period), dtype=torch.float32,
                          device=base.device)
     counts.scatter_add_(1, rows, torch.ones_like(rows, dtype=torch.float32))
-    counts = counts[:, 1:]  # row 0, "no k-mer", is not counted
+    return counts[:, 1:]  # row 0, "no k-mer", is not counted
+
+
+def kmer_profile(base: torch.LongTensor, kmer_sizes: list[int], phased_sizes: list[int] = (), period: int = 3
+                 ) -> torch.Tensor:
+    """``kmer_counts``, the whole vector L2-normalised: what k-mer logistic regression reads (counts of overlapping
+    k-mers, L2-normalised)."""
+    counts = kmer_counts(base, kmer_sizes, phased_sizes, period)
     return counts / counts.norm(dim=1, keepdim=True).clamp(min=1e-12)
 
 
-__all__ = ["base_table", "kmer_ids", "kmer_profile", "kmer_rows", "table_rows"]
+def frames_without(base: torch.LongTensor, kmers: list[list[int]], period: int = 3) -> torch.Tensor:
+    """(B, S) letters -> (B, period) float32: column f is 1 where none of ``kmers`` (each a list of letters 0..3,
+    all of one length k, e.g. the stop codons) starts at a run index f, f + period, ... with all its bases in the
+    run (a reading frame's whole codons), else 0. Which frames are stop-free is what a reading frame's label turns
+    on, and a linear map of k-mer counts cannot tell zero stops from few."""
+    k = len(kmers[0])
+    codes = torch.tensor([sum(b * 4 ** (k - 1 - j) for j, b in enumerate(m)) for m in kmers], device=base.device)
+    hits = kmer_counts(base, [], [k], period).view(len(base), 4**k, period)[:, codes].sum(1)  # by last base's phase
+    return (hits.roll(-(k - 1), dims=1) == 0).float()  # column f: the k-mers that start at phase f end at f + k - 1
+
+
+__all__ = ["base_table", "frames_without", "kmer_counts", "kmer_ids", "kmer_profile", "kmer_rows", "table_rows"]

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from modeling.heads_genomicllm import (feature_width, head_logits, question_features, reads_letters, reads_runs,
-                                      right_padded, run_index, run_letters)
+                                       reads_states, right_padded, run_index, run_letters)
 from tasks.grammar import render_prompt
 from tasks.registry import Task, get_task
 from tasks.rules import READINGS, reverse_complement
@@ -77,7 +77,9 @@ def question_states(model, tok, prompts: list[str], features=FEATURES, batch_siz
     for start in range(0, len(prompts), batch_size):
         ids, mask = right_padded([_prompt_ids(model, tok, p) for p in prompts[start : start + batch_size]],
                                  tok.pad_token_id)
-        hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        hs = None  # features read from the DNA run's letters alone need no forward pass
+        if reads_states(features) or run_layers:
+            hs = model.base_model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
         base = run_index(model.config, ids, mask) if reads_runs(features) or run_layers else None
         letters = run_letters(model.config, ids, base) if reads_letters(features) else None
         out.append(question_features(hs, mask, features, base if reads_runs(features) else None,
@@ -161,12 +163,18 @@ def reading_probabilities(model, tok, task: Task, entry: dict, sequences: list[s
     """(sequences, labels) probabilities of a label head (`entry`) per reading of the sequences: "as asked", then
     each of `Task.readings` (the sequences read backwards, from their second base, ...), each label beside the one
     the sequence so read has. `class_probabilities` averages them."""
-    features = entry.get("features", FEATURES)
-    out = {"as asked": head_probabilities(entry, task_states(model, tok, task, sequences, fields, features))}
+    read = reading_states(model, tok, task, sequences, fields, entry.get("features", FEATURES))
+    return {name: head_probabilities(entry, states)[:, order] for name, (states, order) in read.items()}
+
+
+def reading_states(model, tok, task: Task, sequences: list[str], fields: list[dict] | None = None,
+                   features=FEATURES) -> dict[str, tuple[np.ndarray, list[int]]]:
+    """Per reading of the sequences (`reading_probabilities`), the `task_states` of `features` and, per label, the
+    column of a head's probabilities that answers it (the label the sequence so read has)."""
+    out = {"as asked": (task_states(model, tok, task, sequences, fields, features), list(range(len(task.labels))))}
     for reading, answers in task.readings:
-        probs = head_probabilities(entry, task_states(model, tok, task, [READINGS[reading](s) for s in sequences],
-                                                      fields, features))
-        out[reading] = probs[:, [task.labels.index(lab) for lab in answers]]
+        out[reading] = (task_states(model, tok, task, [READINGS[reading](s) for s in sequences], fields, features),
+                        [task.labels.index(lab) for lab in answers])
     return out
 
 
@@ -185,4 +193,4 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
 
 
 __all__ = ["class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs", "label_probabilities",
-           "question_states", "softmax", "task_states", "values"]
+           "question_states", "reading_states", "softmax", "task_states", "values"]

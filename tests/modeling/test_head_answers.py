@@ -20,7 +20,7 @@ from tasks.registry import get_task
 from tasks.rules import reverse_complement
 
 SEQS = ["ACGTTGCAGGCTAGCTAGGATCGATCGGGATCG", "TTGACCAGGTACGATCGATTTAGC", "GGGCCCATATATCGCGTTAACCGGTTAAGGCCATG"]
-HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1", "phased:2"),
+HEADS = {"tf_binding": ("last", "mean@0", "mean@2"), "orf_frame": ("last", "phase@1", "phased:2", "free:TAA,TAG,TGA"),
          "gc_content": ("last",), "splice_site": ("mean", "kmers:2-3"), "sequence_direction": ("last", "mean@0")}
 
 

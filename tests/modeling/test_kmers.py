@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from modeling.heads_genomicllm import feature_width, profile_sizes, question_features, run_index, run_letters
-from modeling.kmers_genomicllm import base_table, kmer_ids, kmer_profile, table_rows
+from modeling.heads_genomicllm import (feature_width, free_kmers, profile_sizes, question_features, run_index,
+                                      run_letters)
+from modeling.kmers_genomicllm import base_table, frames_without, kmer_ids, kmer_profile, table_rows
 from modeling.modeling_genomicllm import GenomicLLMForCausalLM
 
 from .test_modeling import EOS, left_pad
@@ -200,6 +201,29 @@ def test_a_phased_profile_counts_each_kmer_per_codon_phase():
     np.testing.assert_allclose(folded / folded.norm(), unphased, atol=1e-6)
     with pytest.raises(ValueError, match="k-mer profile"):
         profile_sizes("phased:9")
+
+
+def stop_free_by_hand(run: str) -> list[float]:
+    return [float(not any(run[i:i + 3] in ("TAA", "TAG", "TGA") for i in range(f, len(run) - 2, 3))) for f in range(3)]
+
+
+def test_the_free_feature_reads_which_frames_hold_no_stop_codon():
+    config = stream_config(kmer_base_token_ids=BASES)
+    rng = np.random.default_rng(0)
+    runs = ["ATGAAATAGCCCTAAGGTTGA", "ATGCCCGGGAAATTTCCCGGGTAA", "CTAACTAGCTGAC", "TAATAG", "GCGCGC"]
+    runs += ["".join(rng.choice(list("ACGT"), size=int(rng.integers(6, 40)))) for _ in range(40)]
+    for run in runs:
+        ids = ids_of(f"chr:7,{run},rc=")[None]
+        mask = torch.ones_like(ids)
+        letters = run_letters(config, ids, run_index(config, ids, mask))
+        got = question_features([torch.zeros(1, ids.shape[1], 4)], mask, ["free:TAA,TAG,TGA"], letters=letters)[0]
+        assert got.tolist() == stop_free_by_hand(run), run  # frame f: the codons from base f, whole ones only
+    assert feature_width(config, "free:TAA,TAG,TGA") == 3
+    # TA N ATA: as for the phased profile, a base that is not A, C, G or T (N) restarts the phase
+    assert frames_without(torch.tensor([[3, 0, -1, 0, 3, 0]]), [[3, 0]]).tolist() == [[0.0, 0.0, 1.0]]
+    for bad in ("free:", "free:TAX", "free:TAA,TG", "free:ACGTACGTA"):
+        with pytest.raises(ValueError, match="frame feature"):
+            free_kmers(bad)
 
 
 def test_n_breaks_kmers_and_sizes_are_checked():

@@ -1,0 +1,154 @@
+"""Fuse a second linear head into a task's label head: the weighted sum of the two heads' logits is itself one linear
+map, over both heads' features, which the model applies as it applies any head (``generate`` and ``ask`` alike).
+
+Why: a head that reads the states (and its motif reader) and a logistic regression on what the DNA run's letters
+alone say err on different rows. ORF frame, test MCC: the shipped head 0.842, a phased k-mer LR with the stop-free
+frames 0.866, their logits averaged (weight chosen on dev) 0.874 (``studies/results/orf_decidability.md``). The second
+head is fitted on train rows (``label_heads.fit_head``; features read from the letters alone need no forward pass),
+its weight chosen on the selection rows (``label_heads.benchmark_rows``: the dev split) read as the model reads them
+(every reading, ``modeling.scores.reading_states``), and the fused head is kept where it gains ``MIN_GAIN`` MCC there
+over the head it replaces. The transformer and the motif readers are not touched.
+
+    python -m finetune.training.fuse_heads --model release/GenomicLLM --task orf_frame --rows 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from finetune.training.conv_heads import MIN_GAIN
+from finetune.training.head_questions import QUESTION_KEYS, add_questions
+from finetune.training.label_heads import (_columns, _rounded, benchmark_rows, fit_head, fit_states, profile_columns,
+                                           task_benchmarks, with_letters)
+from modeling.heads_genomicllm import feature_width, reads_states
+from modeling.inference import load
+from modeling.scores import head, head_probabilities, reading_states, task_states
+from tasks.benchmarks import DATASETS_DIR
+from tasks.metrics import classification
+from tasks.registry import get_task
+from tasks.rules import STOPS
+
+SHARES = tuple(round(0.1 * k, 1) for k in range(1, 10))  # the first head's share of the fused logits, tried
+
+
+def letters_features(task) -> list[str]:
+    """What a task's second head reads by default: the run's k-mer profile (what k-mer LR reads), and where the
+    label is a reading frame (`Task.codon_phased`) its phased profile and its stop-free frames instead."""
+    return ["phased:3-5", f"free:{','.join(STOPS)}"] if get_task(task).codon_phased else ["kmers:3-6"]
+
+
+def fuse(config, first: dict, second: dict, share: float) -> dict:
+    """The head whose logits are ``share`` x ``first``'s + (1 - share) x ``second``'s (each a label head entry:
+    "weight" labels x width, "bias", "features"): it reads the first's features, then the second's not among them
+    (a feature both read gets both weights), and keeps the first's other keys (how it is asked, its readings)."""
+    features = list(first["features"]) + [f for f in second["features"] if f not in first["features"]]
+    edges = np.cumsum([0] + [feature_width(config, f) for f in features])
+    at = {f: slice(edges[i], edges[i + 1]) for i, f in enumerate(features)}
+    weight = np.zeros((len(first["bias"]), edges[-1]))
+    for entry, part in ((first, share), (second, 1.0 - share)):
+        w, start = np.asarray(entry["weight"], dtype=np.float64), 0
+        for f in entry["features"]:
+            width = feature_width(config, f)
+            weight[:, at[f]] += part * w[:, start : start + width]
+            start += width
+    bias = share * np.asarray(first["bias"]) + (1.0 - share) * np.asarray(second["bias"])
+    return {**first, "features": features, "weight": [_rounded(row) for row in weight], "bias": _rounded(bias)}
+
+
+def fit_fused_head(model, tok, task_name: str, features: list[str], benchmark: str | None = None, rows: int = 3000,
+                   select_rows: int = 400, root: Path = DATASETS_DIR, min_gain: float = MIN_GAIN) -> dict:
+    """Fit a head on `features` for `task_name`'s pooled head (or `benchmark`'s own), fuse it with the head there at
+    the share that reads the selection rows best: {"entry" (the fused head, with a "fused" record), "kept",
+    "scores" ({share: selection MCC}, 1.0: the head as it is)}."""
+    task = get_task(task_name)
+    first = head(model, task, benchmark) if task.kind == "classify" else None
+    if first is None or "weight" not in first:
+        raise ValueError(f"{task_name}: fuse a head into an existing label head (finetune.training.label_heads)")
+    benches = [b for b in task_benchmarks(task_name, root) if benchmark in (None, b.name)]
+    if not benches:
+        raise ValueError(f"{task_name} has no benchmark {benchmark!r} with a train split under {root}")
+    with_letters(model.config, tok, features)
+    start = time.process_time()
+    fits, chosen = zip(*(benchmark_rows(b, task_name, rows, root, select_rows) for b in benches))
+    x, answers = [], []
+    for df in fits:  # letters alone do not change with the fields: read once
+        got = fit_states(model, tok, task, df, features) if reads_states(features) else \
+            (task_states(model, tok, task, df["sequence"].tolist(), None, features), df["answer"].tolist())
+        x.append(got[0])
+        answers += got[1]
+    second = {**fit_head(np.concatenate(x), answers, task.labels, profile_columns(model.config, features)),
+              "features": list(features)}
+    union = fuse(model.config, first, second, 1.0)["features"]
+    selection = [(reading_states(model, tok, task, *_columns(df)[:2], union), df["answer"].tolist())
+                 for df in chosen]
+    scores = {share: _mcc(fuse(model.config, first, second, share), selection, task.labels)
+              for share in (*SHARES, 1.0)}
+    best = max(SHARES, key=lambda s: (scores[s], s))
+    entry = fuse(model.config, first, second, best)
+    entry["fused"] = {"features": list(features), "rows": len(answers), "share": best,
+                      "cpu_s": round(time.process_time() - start),
+                      "selection": {"rows": sum(len(g) for _, g in selection), "mcc": round(scores[best], 4),
+                                    "replaced_mcc": round(scores[1.0], 4)}}
+    print(f"{task_name}{'/' + benchmark if benchmark else ''}: {len(answers):,} fit rows, selection MCC "
+          f"{scores[1.0]:.3f} -> {scores[best]:.3f} (the head's share {best}), {entry['fused']['cpu_s']} CPU-s",
+          flush=True)
+    return {"entry": entry, "kept": scores[best] >= scores[1.0] + min_gain, "scores": scores}
+
+
+def _mcc(entry: dict, selection: list, labels: tuple[str, ...]) -> float:
+    """MCC of a head on the selection rows' readings (`reading_states`), every reading's probabilities averaged."""
+    predicted, gold = [], []
+    for read, answers in selection:
+        probs = [head_probabilities(entry, states)[:, order] for states, order in read.values()]
+        predicted += [labels[i] for i in (sum(probs) / len(probs)).argmax(1)]
+        gold += answers
+    return classification(gold, predicted)["mcc"]
+
+
+def write_fused_head(folder: Path, task_name: str, benchmark: str | None, entry: dict, letters: list[int]) -> None:
+    """Put the fused head into the folder's config.json (the task's pooled entry or its `benchmarks[benchmark]`),
+    with the base tokens' ids its letters features read; nothing else is touched."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    heads = config["label_heads"]
+    if benchmark:  # generate reads pooled heads: a benchmark's own is not told how its task is asked
+        heads[task_name].setdefault("benchmarks", {})[benchmark] = {k: v for k, v in entry.items()
+                                                                   if k not in QUESTION_KEYS}
+    else:
+        heads[task_name] = {**entry, "benchmarks": heads[task_name].get("benchmarks") or {}}
+    config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, required=True, help="a model folder with label heads (written in place)")
+    ap.add_argument("--task", required=True, help="a classification task")
+    ap.add_argument("--benchmark", help="fuse into this benchmark's own head (default: the task's pooled head)")
+    ap.add_argument("--features", nargs="+",
+                    help="what the second head reads (modeling.heads_genomicllm; default: letters_features)")
+    ap.add_argument("--rows", type=int, default=3000, help="train rows per benchmark (default: %(default)s)")
+    ap.add_argument("--select-rows", type=int, default=400, help="selection rows per benchmark (default: %(default)s)")
+    ap.add_argument("--min-gain", type=float, default=MIN_GAIN,
+                    help="keep the fused head where it gains this much selection MCC (default: %(default)s)")
+    ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
+    args = ap.parse_args(argv)
+    tok, model = load(args.model)
+    features = args.features or letters_features(args.task)
+    fitted = fit_fused_head(model, tok, args.task, features, args.benchmark, args.rows, args.select_rows,
+                            args.datasets, args.min_gain)
+    if not fitted["kept"]:
+        print(f"  not kept: it gains less than {args.min_gain} MCC over the head it would replace")
+        return
+    write_fused_head(args.model, args.task, args.benchmark, fitted["entry"], model.config.kmer_base_token_ids)
+    print(f"  kept: wrote the fused head into {args.model / 'config.json'}")
+    add_questions(args.model)
+
+
+if __name__ == "__main__":
+    main()
