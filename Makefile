@@ -105,9 +105,12 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
 # gate on 100 train rows per source (~3 min on one thread; finetune/training/aligned_gate.py); last, give the heads
 # that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~2-30 min a
-# head on one thread; finetune/training/conv_heads.py). Long: run as
+# head on one thread; finetune/training/conv_heads.py); and fuse into the heads that gain from it a logistic
+# regression on what the DNA run's letters say (its k-mer profile; for the ORF frame its codon usage per frame and
+# stop-free frames), kept where it gains on dev (~1-5 min a head; finetune/training/fuse_heads.py). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
+FUSE = $(PY) -m finetune.training.fuse_heads --model $(MODEL) --rows 40000 --select-rows 2000
 train: $(TOKENIZER)
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m torch.distributed.run --nproc_per_node 2 \
 	  -m finetune.training.train --config finetune/training/configs/genomicllm.json --out build/train/genomicllm
@@ -139,6 +142,13 @@ train: $(TOKENIZER)
 	  GenomicBenchmarks/human_nontata_promoters --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
 	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
+	OMP_NUM_THREADS=1 $(FUSE) --task orf_frame
+	OMP_NUM_THREADS=1 $(FUSE) --task tf_binding --benchmark GUE/tf_0 GUE/tf_1 GUE/tf_2 GUE/tf_3 GUE/tf_4 GUE/mouse_0 \
+	  GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
+	OMP_NUM_THREADS=1 $(FUSE) --task promoter --benchmark GUE/prom_300_tata GUE/prom_core_tata \
+	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata
+	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn
+	for task in enhancer open_chromatin regulatory gene_biotype; do OMP_NUM_THREADS=1 $(FUSE) --task $$task; done
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from finetune.training.fuse_heads import SHARES, fit_fused_head, fuse, letters_features, write_fused_head
+from finetune.training.fuse_heads import SHARES, fit_fused_head, fuse, letters_features, main, write_fused_head
 from finetune.training.head_questions import add_questions
 from finetune.training.label_heads import _columns, benchmark_rows, fit_heads, task_benchmarks, write_heads
 from modeling.heads_genomicllm import feature_width, head_logits
@@ -114,3 +114,17 @@ def test_generate_answers_with_the_fused_head_as_ask_does(fused):
     texts = generate(model, tok, [render_prompt(task, s) for s in seqs], [answer_tokens(tok, task)] * len(seqs))
     want = [task.labels[i] for i in class_probabilities(model, tok, task, seqs).argmax(1)]
     assert [x.strip() for x in texts] == want == [ask(tok, model, task, s).text for s in seqs]
+
+
+def test_the_command_fuses_each_benchmark_named_and_keeps_only_what_gains(fused, datasets_root, tmp_path, capsys):
+    folder, _, _ = fused
+    shutil.copytree(folder, tmp_path / "model")
+    args = ["--model", str(tmp_path / "model"), "--task", "tf_binding", "--benchmark", "GUE/mouse_0", "GUE/tf_0",
+            "--features", "kmers:2", "--rows", "30", "--select-rows", "12", "--datasets", str(datasets_root)]
+    main(args + ["--min-gain", "2"])  # no head gains 2 MCC: nothing is written
+    config = lambda f: json.loads((f / "config.json").read_text())
+    assert config(tmp_path / "model") == config(folder)
+    assert capsys.readouterr().out.count("not kept") == 2
+    main(args + ["--min-gain", "-2"])
+    heads = config(tmp_path / "model")["label_heads"]["tf_binding"]["benchmarks"]
+    assert heads["GUE/mouse_0"]["fused"]["features"] == heads["GUE/tf_0"]["fused"]["features"] == ["kmers:2"]
