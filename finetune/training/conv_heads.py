@@ -34,7 +34,7 @@ import torch
 
 from finetune.training.head_questions import QUESTION_KEYS, add_questions
 from finetune.training.label_heads import (PROFILE_SCALE, _columns, _rounded, benchmark_rows, profile_columns,
-                                           task_benchmarks, with_letters)
+                                           put_label_head, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import HeadConv, feature_width, head_logits, reads_letters
 from modeling.inference import load
 from modeling.scores import FEATURES, head, question_states
@@ -251,11 +251,7 @@ def write_conv_head(folder: Path, task_name: str, benchmark: str | None, fitted:
     config["head_convs"] = {**(config.get("head_convs") or {}), fitted["name"]: fitted["spec"]}
     if reads_letters(fitted["entry"]["features"]):
         config["kmer_base_token_ids"] = fitted["letters"]
-    heads = config["label_heads"]
-    if benchmark:
-        heads[task_name].setdefault("benchmarks", {})[benchmark] = fitted["entry"]
-    else:
-        heads[task_name] = {**fitted["entry"], "benchmarks": heads[task_name].get("benchmarks") or {}}
+    put_label_head(config, task_name, benchmark, fitted["entry"])
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from finetune.training.conv_heads import MIN_GAIN
-from finetune.training.head_questions import QUESTION_KEYS, add_questions
+from finetune.training.head_questions import add_questions
 from finetune.training.label_heads import (_columns, _rounded, benchmark_rows, fit_head, fit_states, profile_columns,
-                                           task_benchmarks, with_letters)
+                                           put_label_head, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import feature_width, reads_states
 from modeling.inference import load
 from modeling.scores import head, head_probabilities, reading_states, task_states
@@ -116,12 +116,7 @@ def write_fused_head(folder: Path, task_name: str, benchmark: str | None, entry:
     with the base tokens' ids its letters features read; nothing else is touched."""
     path = folder / "config.json"
     config = json.loads(path.read_text())
-    heads = config["label_heads"]
-    if benchmark:  # generate reads pooled heads: a benchmark's own is not told how its task is asked
-        heads[task_name].setdefault("benchmarks", {})[benchmark] = {k: v for k, v in entry.items()
-                                                                   if k not in QUESTION_KEYS}
-    else:
-        heads[task_name] = {**entry, "benchmarks": heads[task_name].get("benchmarks") or {}}
+    put_label_head(config, task_name, benchmark, entry)
     config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from finetune.training.head_questions import add_questions
+from finetune.training.head_questions import QUESTION_KEYS, add_questions
 from finetune.training.train import base_token_ids
 from modeling.heads_genomicllm import PROFILES, feature_width, reads_letters
 from modeling.inference import load
@@ -221,6 +221,17 @@ def with_letters(config, tok, features=("kmers:",), folder: Path | None = None) 
         path = folder / "config.json"
         path.write_text(json.dumps({**json.loads(path.read_text()), "kmer_base_token_ids": config.kmer_base_token_ids},
                                    indent=2, sort_keys=True) + "\n")
+
+
+def put_label_head(config: dict, task: str, benchmark: str | None, entry: dict) -> None:
+    """Put a label head into a config's dict: as the task's pooled head (its benchmarks' own heads kept) or as
+    `benchmark`'s own, not told how its task is asked (`QUESTION_KEYS`: `generate` reads pooled heads)."""
+    heads = config["label_heads"]
+    if benchmark:
+        own = {k: v for k, v in entry.items() if k not in QUESTION_KEYS}
+        heads[task].setdefault("benchmarks", {})[benchmark] = own
+    else:
+        heads[task] = {**entry, "benchmarks": heads[task].get("benchmarks") or {}}
 
 
 def write_heads(folder: Path, heads: dict) -> None:
