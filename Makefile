@@ -149,6 +149,7 @@ train: $(TOKENIZER)
 	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata
 	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn
 	for task in enhancer open_chromatin regulatory gene_biotype; do OMP_NUM_THREADS=1 $(FUSE) --task $$task; done
+	for task in tf_binding promoter; do OMP_NUM_THREADS=1 $(FUSE) --task $$task --rows 8000 --select-rows 400; done
 
 # The GPU run: everything a bare GPU machine needs (train splits' prompt/answer, the tokenizer, the transformers
 # wheel) in build/gpu-pack; then, with a device lent: run `bash finetune/training/gpu.sh /tmp/run $$OUT` there with
