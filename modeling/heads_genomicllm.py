@@ -159,6 +159,7 @@ def feature_width(config, name: str) -> int:
     if name.startswith("conv:"):
         return HeadConv.width(config.head_convs[name[5:]])
     if name.startswith(FREE):
+        free_kmers(name)  # a malformed name is an error here already, before any row is read
         return PERIOD
     if name.startswith(PROFILES):
         return (1 if name.startswith("kmers:") else PERIOD) * sum(4**k for k in profile_sizes(name))

@@ -224,6 +224,8 @@ def test_the_free_feature_reads_which_frames_hold_no_stop_codon():
     for bad in ("free:", "free:TAX", "free:TAA,TG", "free:ACGTACGTA"):
         with pytest.raises(ValueError, match="frame feature"):
             free_kmers(bad)
+        with pytest.raises(ValueError, match="frame feature"):
+            feature_width(config, bad)
 
 
 def test_n_breaks_kmers_and_sizes_are_checked():
