@@ -163,7 +163,11 @@ def reading_probabilities(model, tok, task: Task, entry: dict, sequences: list[s
     """(sequences, labels) probabilities of a label head (`entry`) per reading of the sequences: "as asked", then
     each of `Task.readings` (the sequences read backwards, from their second base, ...), each label beside the one
     the sequence so read has. `class_probabilities` averages them."""
-    read = reading_states(model, tok, task, sequences, fields, entry.get("features", FEATURES))
+    return readings_read(entry, reading_states(model, tok, task, sequences, fields, entry.get("features", FEATURES)))
+
+
+def readings_read(entry: dict, read: dict[str, tuple[np.ndarray, list[int]]]) -> dict[str, np.ndarray]:
+    """A label head's probabilities per reading (`reading_states`' states and label order)."""
     return {name: head_probabilities(entry, states)[:, order] for name, (states, order) in read.items()}
 
 
@@ -193,4 +197,4 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
 
 
 __all__ = ["class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs", "label_probabilities",
-           "question_states", "reading_states", "softmax", "task_states", "values"]
+           "question_states", "reading_states", "readings_read", "softmax", "task_states", "values"]

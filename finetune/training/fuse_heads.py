@@ -28,7 +28,7 @@ from finetune.training.label_heads import (_columns, _rounded, benchmark_rows, f
                                            put_label_head, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import feature_width, reads_states
 from modeling.inference import load
-from modeling.scores import head, head_probabilities, reading_states, task_states
+from modeling.scores import head, reading_states, readings_read, task_states
 from tasks.benchmarks import DATASETS_DIR
 from tasks.metrics import classification
 from tasks.registry import get_task
@@ -43,11 +43,16 @@ def letters_features(task) -> list[str]:
     return ["phased:3-5", f"free:{','.join(STOPS)}"] if get_task(task).codon_phased else ["kmers:3-6"]
 
 
+def _union(first: dict, second: dict) -> list[str]:
+    """What the fused head reads: the first head's features, then the second's not among them."""
+    return list(first["features"]) + [f for f in second["features"] if f not in first["features"]]
+
+
 def fuse(config, first: dict, second: dict, share: float) -> dict:
     """The head whose logits are ``share`` x ``first``'s + (1 - share) x ``second``'s (each a label head entry:
     "weight" labels x width, "bias", "features"): it reads the first's features, then the second's not among them
     (a feature both read gets both weights), and keeps the first's other keys (how it is asked, its readings)."""
-    features = list(first["features"]) + [f for f in second["features"] if f not in first["features"]]
+    features = _union(first, second)
     edges = np.cumsum([0] + [feature_width(config, f) for f in features])
     at = {f: slice(edges[i], edges[i + 1]) for i, f in enumerate(features)}
     weight = np.zeros((len(first["bias"]), edges[-1]))
@@ -84,8 +89,7 @@ def fit_fused_head(model, tok, task_name: str, features: list[str], benchmark: s
         answers += got[1]
     second = {**fit_head(np.concatenate(x), answers, task.labels, profile_columns(model.config, features)),
               "features": list(features)}
-    union = fuse(model.config, first, second, 1.0)["features"]
-    selection = [(reading_states(model, tok, task, *_columns(df)[:2], union), df["answer"].tolist())
+    selection = [(reading_states(model, tok, task, *_columns(df)[:2], _union(first, second)), df["answer"].tolist())
                  for df in chosen]
     scores = {share: _mcc(fuse(model.config, first, second, share), selection, task.labels)
               for share in (*SHARES, 1.0)}
@@ -105,8 +109,8 @@ def _mcc(entry: dict, selection: list, labels: tuple[str, ...]) -> float:
     """MCC of a head on the selection rows' readings (`reading_states`), every reading's probabilities averaged."""
     predicted, gold = [], []
     for read, answers in selection:
-        probs = [head_probabilities(entry, states)[:, order] for states, order in read.values()]
-        predicted += [labels[i] for i in (sum(probs) / len(probs)).argmax(1)]
+        probs = readings_read(entry, read)
+        predicted += [labels[i] for i in (sum(probs.values()) / len(probs)).argmax(1)]
         gold += answers
     return classification(gold, predicted)["mcc"]
 
