@@ -98,7 +98,8 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # copy's gate at the end): 15,000 on two DDP processes
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
-# from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark, and
+# from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark (dev
+# rows where the mirror has no train split: GUE's histone marks and mouse_1), and
 # those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
 # on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
@@ -144,7 +145,9 @@ train: $(TOKENIZER)
 	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
 	OMP_NUM_THREADS=1 $(FUSE) --task orf_frame
 	OMP_NUM_THREADS=1 $(FUSE) --task tf_binding --benchmark GUE/tf_0 GUE/tf_1 GUE/tf_2 GUE/tf_3 GUE/tf_4 GUE/mouse_0 \
-	  GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
+	  GUE/mouse_1 GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
+	OMP_NUM_THREADS=1 $(FUSE) --task histone_mark --benchmark GUE/emp_H3 GUE/emp_H3K14ac GUE/emp_H3K36me3 \
+	  GUE/emp_H3K4me1 GUE/emp_H3K4me2 GUE/emp_H3K4me3 GUE/emp_H3K79me3 GUE/emp_H3K9ac GUE/emp_H4 GUE/emp_H4ac
 	OMP_NUM_THREADS=1 $(FUSE) --task promoter --benchmark GUE/prom_300_tata GUE/prom_core_tata \
 	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata
 	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn

@@ -6,7 +6,7 @@ a config missing its train split says so in the card. Train rows whose sequence 
 also in test) are removed, so no sequence crosses splits; the counts are in the card.
 
 Where upstream's train is missing, `build` adds a reconstructed one (gue_reconstruction.py; `source` says
-`GUE` or `reconstructed`) or marks the config evaluation-only (yeast EMP, mouse_1: zero-shot). Every config passes
+`GUE` or `reconstructed`) or marks the config evaluation-only (yeast EMP, mouse_1: no train split). Every config passes
 the class-coverage gate (hub_folder.check_coverage) or the build fails naming it.
 """
 
@@ -91,8 +91,8 @@ def complete_train(config: str, report: ConfigReport, splits: dict[str, pd.DataF
         return splits
     if config not in recon.RECONSTRUCTED:
         report.evaluation_only = True
-        report.notes.append(f"evaluation-only (zero-shot): {recon.NOT_RECONSTRUCTABLE[group]}, so no train "
-                            "split can be rebuilt")
+        report.notes.append(f"evaluation-only (no train split): {recon.NOT_RECONSTRUCTABLE[group]}, so no train "
+                            "split can be rebuilt; a model is fitted on dev, if at all")
         return splits
     held_out = set().union(*(set(df.sequence) for df in splits.values()))
     train, dropped = recon.reconstruct_train(config, held_out, seed)
@@ -144,7 +144,7 @@ of canonical transcripts with the junction between index 199 and 200 (donor GT a
 GenomicLLM_GRCh38 train blocks are used, and rows equal (exact string) to a GUE dev/test sequence are dropped, so no
 sequence is shared with dev/test. These train rows are a reconstruction, not GUE's train: scores of models trained
 on them are not GUE's published protocol. The yeast EMP sets and `mouse_1` cannot be rebuilt (no yeast or mouse
-genome in the mirror): they are evaluation-only and reported zero-shot.
+genome in the mirror): they are evaluation-only, dev and test as published.
 
 **Build**: `make dataset-gue` (or `python -m dataset_scripts build gue --out build/datasets`).
 """

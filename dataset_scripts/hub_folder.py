@@ -39,7 +39,7 @@ class ConfigReport:
     prompt_fields: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     labels: tuple[str, ...] = ()  # a classification config's answer labels (from tasks): its coverage is audited
-    evaluation_only: bool = False  # no train split can be built: exempt from the coverage rule, zero-shot only
+    evaluation_only: bool = False  # no train split can be built: exempt from the coverage rule, dev and test only
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> count of every label
 
 
@@ -116,7 +116,7 @@ def report_tables(reports: list[ConfigReport]) -> str:
     if covered:
         lines += ["", "## Class coverage", "",
                   "Count of every answer label per split. The build fails when a classification train split misses a "
-                  "label or holds under 10% of one, unless the config is evaluation-only (then it is scored zero-shot).",
+                  "label or holds under 10% of one, unless the config is evaluation-only (no train split).",
                   "", "| config | split | label counts | verdict |", "|---|---|---|---|"]
         for r in covered:
             for s, counts in r.coverage.items():

@@ -213,6 +213,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         "mixture": mixture, "per_dataset": per_dataset,
         "regions": grch38_regions(dataset_cards["GenomicLLM_GRCh38"]), "gb_used": gb_used, "gb_not_built": gb_not_built,
         "zero_shot": [k for k, r in ev.scored.items() if not r.get("trained_on", True)],
+        "dev_fitted": [k for k, r in ev.scored.items() if r.get("fit_split", "train") not in ("train", None)],
         "results_table": markdown(ev.results, ev.baselines).strip(),
         "n_anchor_best": n_anchor_best, "n_anchored": n_anchored, "n_wins": n_wins, "n_compared": n_compared,
         "win_sentence": win_sentence,

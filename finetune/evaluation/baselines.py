@@ -5,8 +5,8 @@
 - CNN: the GenomicBenchmarks baseline shape (one-hot -> 3 x [Conv1d(16, k=8) -> BatchNorm -> ReLU -> MaxPool(2)]
   -> global average -> Linear), Adam, a few epochs, the epoch with the best dev accuracy kept (dev = the benchmark's
   dev split, else 10% of train held aside).
-Both are fitted on the train split only and scored on test with `tasks.metrics`. Benchmarks without a train split
-are reported as such, not fitted on dev.
+Both are fitted on the train split only and scored on test with `tasks.metrics`; where the mirror has no train
+split (GUE's histone marks and mouse_1) on the dev split instead, as the model's heads are (`Benchmark.fit`).
 
     python -m finetune.evaluation.baselines [--only GUE/tf_0 ...] [--max-train 20000] [--datasets build/datasets]
         ->  build/eval/baselines.json
@@ -91,19 +91,19 @@ def predict_cnn(fitted, seqs: list[str]) -> list[str]:
 
 
 def run_benchmark(b: Benchmark, max_train: int | None, seed: int = 0, root: Path = DATASETS_DIR) -> dict:
-    if "train" not in b.splits or "test" not in b.splits:
-        return {"skipped": f"no {'train' if 'train' not in b.splits else 'test'} split"}
+    if not b.fit or "test" not in b.splits:
+        return {"skipped": f"no {'train' if not b.fit else 'test'} split"}
     cols = ["sequence", "answer"]
-    train = b.load("train", root, columns=cols)
+    train = b.load(b.fit, root, columns=cols)
     if max_train and len(train) > max_train:
         train = train.sample(n=max_train, random_state=seed)
     test = b.load("test", root, columns=cols)
-    if b.dev:
-        dev = b.load(b.dev, root, columns=cols)
+    if b.selection:
+        dev = b.load(b.selection, root, columns=cols)
     else:
         dev = train.sample(frac=0.1, random_state=seed)
         train = train.drop(dev.index)
-    out = {"n_train": len(train), "n_test": len(test)}
+    out = {"n_train": len(train), "n_test": len(test), "fit_split": b.fit}
     t = time.time()
     lr = kmer_lr(train.sequence.tolist(), train.answer.tolist(), seed)
     out["kmer_lr"] = score(b.task, test.answer.tolist(), lr.predict(test.sequence.tolist()).tolist())

@@ -133,7 +133,8 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             name = f"{b.name}:{task}" if multi else b.name
             prompts, answers = rows["prompt"].tolist(), rows["answer"].tolist()
             metrics, pred = score_rows(model, tok, task, prompts, answers)
-            results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": "train" in b.splits}
+            results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": b.fit is not None,
+                             "fit_split": b.fit}
             if read_by_heads(model, task):
                 sequences = rows["sequence"].tolist()
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
@@ -180,12 +181,20 @@ def markdown(results: dict, baselines: dict) -> str:
             notes.append(f"model.generate: {metric} {fmt(r['greedy'].get(metric))}")
         if "without_fields" in r:
             notes.append(f"asked without its fields: {metric} {fmt(r['without_fields'].get(metric))}")
-        if not r.get("trained_on", True):
-            notes.append("no train split in the mirror: zero-shot from the other configs of this task")
+        notes.append(fit_note(r))
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
                      f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
                      f"{'; '.join(n for n in notes if n)} |")
     return "\n".join(lines) + "\n\n" + baseline_summary(results, baselines) + "\n"
+
+
+def fit_note(r: dict) -> str:
+    """What a benchmark's result was fitted on, where it is not its train split ("" where it is)."""
+    if not r.get("trained_on", True):
+        return "no train split in the mirror: zero-shot from the other configs of this task"
+    if r.get("fit_split", "train") != "train":
+        return f"no train split in the mirror: heads and baselines fitted on its {r['fit_split']} split"
+    return ""
 
 
 def baseline_wins(results: dict, baselines: dict) -> tuple[list[str], int]:

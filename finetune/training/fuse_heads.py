@@ -5,10 +5,10 @@ Why: a head that reads the states (and its motif reader) and a logistic regressi
 alone say (the k-mer profile; for a reading frame its codon usage per frame and its stop-free frames) err on
 different rows. ORF frame, test MCC: the head 0.842, a phased k-mer LR with the stop-free frames 0.866, the two fused
 here 0.873; GUE mouse_3 0.745 -> 0.812, tf_3 0.522 -> 0.554 (``finetune/README.md``). The second head is fitted on
-train rows (``label_heads.fit_head``; features read from the letters alone need no forward pass),
-its weight chosen on the selection rows (``label_heads.benchmark_rows``: the dev split) read as the model reads them
-(every reading, ``modeling.scores.reading_states``), and the fused head is kept where it gains ``MIN_GAIN`` MCC there
-over the head it replaces. The transformer and the motif readers are not touched.
+train rows (``label_heads.fit_head``; features read from the letters alone need no forward pass) at each of
+``PENALTIES``, its penalty and weight chosen on the selection rows (``label_heads.benchmark_rows``: the dev split)
+read as the model reads them (every reading, ``modeling.scores.reading_states``), and the fused head is kept where it
+gains ``MIN_GAIN`` MCC there over the head it replaces. The transformer and the motif readers are not touched.
 
     python -m finetune.training.fuse_heads --model release/GenomicLLM --task orf_frame --rows 20000
 """
@@ -35,6 +35,9 @@ from tasks.registry import get_task
 from tasks.rules import STOPS
 
 SHARES = tuple(round(0.1 * k, 1) for k in range(1, 10))  # the first head's share of the fused logits, tried
+# The second head's inverse penalties, tried: a k-mer profile read x 10 (label_heads.PROFILE_SCALE) at C = 1 is
+# k-mer LR's C = 100, which overfits the TF sets (test MCC tf_0 0.629 vs 0.656 at k-mer LR's C = 1; tf_1 0.660 vs 0.697)
+PENALTIES = (0.01, 0.1, 1.0)
 
 
 def letters_features(task) -> list[str]:
@@ -67,10 +70,11 @@ def fuse(config, first: dict, second: dict, share: float) -> dict:
 
 
 def fit_fused_head(model, tok, task_name: str, features: list[str], benchmark: str | None = None, rows: int = 3000,
-                   select_rows: int = 400, root: Path = DATASETS_DIR, min_gain: float = MIN_GAIN) -> dict:
-    """Fit a head on `features` for `task_name`'s pooled head (or `benchmark`'s own), fuse it with the head there at
-    the share that reads the selection rows best: {"entry" (the fused head, with a "fused" record), "kept",
-    "scores" ({share: selection MCC}, 1.0: the head as it is)}."""
+                   select_rows: int = 400, root: Path = DATASETS_DIR, min_gain: float = MIN_GAIN,
+                   penalties: tuple[float, ...] = PENALTIES) -> dict:
+    """Fit a head on `features` for `task_name`'s pooled head (or `benchmark`'s own) at each of `penalties`, fuse it
+    with the head there at the penalty and share that read the selection rows best: {"entry" (the fused head, with a
+    "fused" record), "kept", "scores" ({(penalty, share): selection MCC}, (None, 1.0): the head as it is)}."""
     task = get_task(task_name)
     first = head(model, task, benchmark) if task.kind == "classify" else None
     if first is None or "weight" not in first:
@@ -87,22 +91,23 @@ def fit_fused_head(model, tok, task_name: str, features: list[str], benchmark: s
             (task_states(model, tok, task, df["sequence"].tolist(), None, features), df["answer"].tolist())
         x.append(got[0])
         answers += got[1]
-    second = {**fit_head(np.concatenate(x), answers, task.labels, profile_columns(model.config, features)),
-              "features": list(features)}
-    selection = [(reading_states(model, tok, task, *_columns(df)[:2], _union(first, second)), df["answer"].tolist())
-                 for df in chosen]
-    scores = {share: _mcc(fuse(model.config, first, second, share), selection, task.labels)
-              for share in (*SHARES, 1.0)}
-    best = max(SHARES, key=lambda s: (scores[s], s))
-    entry = fuse(model.config, first, second, best)
-    entry["fused"] = {"features": list(features), "rows": len(answers), "share": best,
+    x, as_is = np.concatenate(x), profile_columns(model.config, features)
+    seconds = {c: {**fit_head(x, answers, task.labels, as_is, c), "features": list(features)} for c in penalties}
+    selection = [(reading_states(model, tok, task, *_columns(df)[:2], _union(first, seconds[penalties[0]])),
+                  df["answer"].tolist()) for df in chosen]
+    scores = {(c, share): _mcc(fuse(model.config, first, second, share), selection, task.labels)
+              for c, second in seconds.items() for share in SHARES}
+    scores[None, 1.0] = _mcc(fuse(model.config, first, seconds[penalties[0]], 1.0), selection, task.labels)  # as is
+    c, share = max((k for k in scores if k[0] is not None), key=lambda k: (scores[k], k[1], -k[0]))
+    entry = fuse(model.config, first, seconds[c], share)
+    entry["fused"] = {"features": list(features), "rows": len(answers), "share": share, "c": c,
                       "cpu_s": round(time.process_time() - start),
-                      "selection": {"rows": sum(len(g) for _, g in selection), "mcc": round(scores[best], 4),
-                                    "replaced_mcc": round(scores[1.0], 4)}}
+                      "selection": {"rows": sum(len(g) for _, g in selection), "mcc": round(scores[c, share], 4),
+                                    "replaced_mcc": round(scores[None, 1.0], 4)}}
     print(f"{task_name}{'/' + benchmark if benchmark else ''}: {len(answers):,} fit rows, selection MCC "
-          f"{scores[1.0]:.3f} -> {scores[best]:.3f} (the head's share {best}), {entry['fused']['cpu_s']} CPU-s",
-          flush=True)
-    return {"entry": entry, "kept": scores[best] >= scores[1.0] + min_gain, "scores": scores}
+          f"{scores[None, 1.0]:.3f} -> {scores[c, share]:.3f} (the head's share {share}, the second's C {c}), "
+          f"{entry['fused']['cpu_s']} CPU-s", flush=True)
+    return {"entry": entry, "kept": scores[c, share] >= scores[None, 1.0] + min_gain, "scores": scores}
 
 
 def _mcc(entry: dict, selection: list, labels: tuple[str, ...]) -> float:

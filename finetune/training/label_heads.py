@@ -1,23 +1,25 @@
-"""Fit each classification task's label head and each regression task's value head into a model folder's
-`config.json` (`label_heads`, `value_heads`).
+"""Fit each classification task's label head and each regression task's value head into a model folder's `config.json`
+(`label_heads`, `value_heads`).
 
 A label head is a linear map from the question's hidden states to the task's classes (`modeling.scores`): by default
 the final layer's state at the question's last token and every layer's states averaged over the question, and for
 the ORF frame the last block's states per codon position (`head_features`, `--features`,
-`modeling.scores.question_states`), concatenated. It is a class-balanced logistic regression
-(scikit-learn) on standardised states, the scaling folded into the weights, fitted on `--rows` train rows of every
-benchmark of the task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). A task pooled over
-several benchmarks also gets each benchmark's own head, fitted on that benchmark's rows alone and kept where it beats
-the pooled head on `--select-rows` of the benchmark's dev rows (where it has no dev split, train rows held out from
-both heads): the evaluation asks with the benchmark's name, as the baselines are fitted per benchmark (pooling the
-nine TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md). A row with fields (the corpus' chromosome and
+`modeling.scores.question_states`), concatenated. It is a class-balanced logistic regression (scikit-learn) on
+standardised states, the scaling folded into the weights, fitted on `--rows` train rows of every benchmark of the
+task (pooled: a user asks "transcription factor binding site", not "GUE tf_3"). A task pooled over several
+benchmarks also gets each benchmark's own head, fitted on that benchmark's rows alone and kept where it beats the
+pooled head on `--select-rows` of the benchmark's dev rows (where it has no dev split, train rows held out from both
+heads): the evaluation asks with the benchmark's name, as the baselines are fitted per benchmark (pooling the nine
+TF sets costs the k-mer LR 0.08 MCC, studies/results/tf_sets.md). A row with fields (the corpus' chromosome and
 strand) is fitted both as asked with them and without them (`fit_states`), as users ask. Strand-symmetric tasks
-average the states of both strands, in fitting as in use. The transformer's weights are not touched; a task
-with no train rows (histone marks) keeps the label scores. A regression task (GC content) gets a value head: ridge
-regression on the same states (`fit_value_head`). On dev the last state alone beat the label's token scores
-by +0.066 mean MCC (`studies/results/label_scoring.md`), and the averaged layers beat the last state alone by a
-further +0.116 (`studies/results/head_features.md`). Each head is then told how its task is asked
-(`head_questions.py`), so that `model.generate` answers with it as `ask` does.
+average the states of both strands, in fitting as in use. The transformer's weights are not touched. A benchmark
+with no train split in the mirror (GUE's yeast histone marks, mouse_1) is fitted on its dev split instead
+(`Benchmark.fit`), a quarter of it held out for the selection; only a task with no rows to fit at all keeps the
+label scores. A regression task (GC content) gets a value head: ridge regression on the same states
+(`fit_value_head`). On dev the last state alone beat the label's token scores by +0.066 mean MCC
+(`studies/results/label_scoring.md`), and the averaged layers beat the last state alone by a further +0.116
+(`studies/results/head_features.md`). Each head is then told how its task is asked (`head_questions.py`), so that
+`model.generate` answers with it as `ask` does.
 
     python -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
 """
@@ -46,21 +48,23 @@ PROFILE_SCALE = 0.1  # a k-mer profile's columns are fitted as profile / PROFILE
 
 
 def task_benchmarks(task: str, root: Path = DATASETS_DIR) -> list:
-    """The benchmarks of `task` that have a train split."""
-    return [b for b in discover(root, tuple(HEADS)) if b.task == task and "train" in b.splits]
+    """The benchmarks of `task` that heads can be fitted on (`Benchmark.fit`: train, else dev)."""
+    return [b for b in discover(root, tuple(HEADS)) if b.task == task and b.fit]
 
 
 def benchmark_rows(bench, task: str, rows: int, root: Path = DATASETS_DIR, select_rows: int = 0, seed: int = 1):
-    """(fit rows, selection rows) of one benchmark of `task`, two DataFrames: up to `rows` train rows to fit heads on,
-    and up to `select_rows` rows to choose between heads on, apart from them: the benchmark's dev split, or where it
-    has none (GenomicBenchmarks) train rows drawn first (at most a quarter of them), the fit rows then drawn from the
-    rest."""
-    train = _of_task(bench.load("train", root), task)
-    if bench.dev:
-        chosen = _sample(_of_task(bench.load(bench.dev, root), task), select_rows, 0)
+    """(fit rows, selection rows) of one benchmark of `task`, two DataFrames: up to `rows` rows of its fit split
+    (`Benchmark.fit`) to fit heads on, and up to `select_rows` rows to choose between heads on, apart from them: the
+    benchmark's dev split, or where it has none apart from the fit split (GenomicBenchmarks; GUE's sets fitted on
+    dev) the first of a quarter of the fit rows held out, the fit rows drawn from the rest. The quarter is the same
+    whatever `select_rows` is (a seeded draw's first rows), so that the selection rows of one step (label heads on
+    300, fused heads on 2,000) are never among the rows another step fitted on."""
+    train = _of_task(bench.load(bench.fit, root), task)
+    if bench.selection:
+        chosen = _sample(_of_task(bench.load(bench.selection, root), task), select_rows, 0)
     else:
-        chosen = _sample(train, min(select_rows, len(train) // 4), 0)
-        train = train.drop(chosen.index)
+        held = _sample(train, len(train) // 4, 0) if select_rows else train.iloc[:0]
+        chosen, train = held.iloc[:select_rows], train.drop(held.index)
     return _sample(train, rows, seed), chosen
 
 
@@ -90,18 +94,18 @@ def head_features(model, task) -> tuple[str, ...]:
     return ("last",) + layer_means(layers) + ((f"phase@{layers}",) if get_task(task).codon_phased else ())
 
 
-def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...], as_is: np.ndarray | None = None
-             ) -> dict:
+def fit_head(states: np.ndarray, answers: list[str], labels: tuple[str, ...], as_is: np.ndarray | None = None,
+             c: float = 1.0) -> dict:
     """The label head of one task: {"weight": labels x hidden, "bias": per label, "rows": n} (softmax of
     weight @ state + bias gives the class probabilities in `labels` order). `as_is`: the columns left unscaled
-    (`profile_columns`)."""
+    (`profile_columns`); `c`: the regression's inverse penalty (scikit-learn's C)."""
     from sklearn.linear_model import LogisticRegression
 
     missing = sorted(set(labels) - set(answers))
     if missing:
         raise ValueError(f"no training rows answer {missing}: a head needs every label")
     y = np.array([labels.index(a) for a in answers])
-    w, b, _ = _fit_standardised(LogisticRegression(class_weight="balanced", max_iter=2000), states, y, as_is)
+    w, b, _ = _fit_standardised(LogisticRegression(class_weight="balanced", max_iter=2000, C=c), states, y, as_is)
     if len(labels) == 2:  # scikit-learn's binary form: one logit, for labels[1] against labels[0]
         w, b = np.vstack([np.zeros_like(w[0]), w[0]]), np.array([0.0, b[0]])
     return {"weight": [_rounded(row) for row in w], "bias": _rounded(b), "rows": len(answers)}
@@ -151,7 +155,7 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
     reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`).
     With `select_rows`, a classification task pooled over several benchmarks also gets a head per benchmark, kept
     (in the entry's "benchmarks") where it beats the pooled head on that many of the benchmark's selection rows."""
-    names = tasks or sorted({b.task for b in discover(root, tuple(HEADS)) if "train" in b.splits})
+    names = tasks or sorted({b.task for b in discover(root, tuple(HEADS)) if b.fit})
     heads = {}
     for name in names:
         task = get_task(name)
@@ -225,10 +229,11 @@ def with_letters(config, tok, features=("kmers:",), folder: Path | None = None) 
 
 def put_label_head(config: dict, task: str, benchmark: str | None, entry: dict) -> None:
     """Put a label head into a config's dict: as the task's pooled head (its benchmarks' own heads kept) or as
-    `benchmark`'s own, not told how its task is asked (`QUESTION_KEYS`: `generate` reads pooled heads)."""
+    `benchmark`'s own, not told how its task is asked (`QUESTION_KEYS`: `generate` reads pooled heads) and holding no
+    benchmarks' heads (an entry grown from the pooled head, where the benchmark had none of its own, would)."""
     heads = config["label_heads"]
     if benchmark:
-        own = {k: v for k, v in entry.items() if k not in QUESTION_KEYS}
+        own = {k: v for k, v in entry.items() if k not in (*QUESTION_KEYS, "benchmarks")}
         heads[task].setdefault("benchmarks", {})[benchmark] = own
     else:
         heads[task] = {**entry, "benchmarks": heads[task].get("benchmarks") or {}}

@@ -44,7 +44,7 @@ def test_yeast_and_mouse_sets_stay_evaluation_only():
     for config in ("emp_H3", "mouse_1"):
         report, splits = build_gue.build_config(config, found[config], limit=50)
         splits = build_gue.complete_train(config, report, splits)
-        assert "train" not in splits and report.evaluation_only and "evaluation-only (zero-shot)" in report.notes[-1]
+        assert "train" not in splits and report.evaluation_only and "evaluation-only (no train split)" in report.notes[-1]
         check_coverage([report])  # exempt
     report, splits = build_gue.build_config("tf_0", found["tf_0"], limit=50)
     assert set(build_gue.complete_train("tf_0", report, splits)) == {"train", "dev", "test"} and not report.evaluation_only

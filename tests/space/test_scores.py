@@ -1,5 +1,5 @@
-"""modeling/scores.py on the shipped model: a task without a label head (histone marks: no train split) gets the
-softmax of its answer tokens' log-probabilities; every task's probabilities sum to 1 (label heads:
+"""modeling/scores.py on the shipped model: a task without a label head (here histone marks, their head taken away)
+gets the softmax of its answer tokens' log-probabilities; every task's probabilities sum to 1 (label heads:
 tests/finetune/training/test_label_heads.py)."""
 
 import math
@@ -9,11 +9,12 @@ import pytest
 CDS = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTTAATGGGCACAAATTTTCTGTC"
 
 
-def test_label_probabilities_are_the_softmax_of_answer_scores(loaded):
+def test_label_probabilities_are_the_softmax_of_answer_scores(loaded, monkeypatch):
     from modeling.scores import label_logprobs, label_probabilities
 
     tok, model = loaded
-    assert "histone_mark" not in (getattr(model.config, "label_heads", None) or {})
+    heads = {k: v for k, v in (getattr(model.config, "label_heads", None) or {}).items() if k != "histone_mark"}
+    monkeypatch.setattr(model.config, "label_heads", heads)
     lp = label_logprobs(model, tok, f"{CDS}, histone mark =", ("yes", "no"))
     probs = label_probabilities(model, tok, "histone_mark", CDS)
     assert all(v < 0 for v in lp.values())

@@ -17,6 +17,7 @@ def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path)
     splice = results["GenomicLLM_GRCh38/splice_site"]["ours"]
     assert splice["n"] == 4 and 0 <= splice["unparseable_rate"] <= 1 and "mcc" in splice
     assert results["GenomicLLM_GRCh38/splice_site"]["without_fields"]["n"] == 4  # also asked as users ask it
+    assert results["GenomicLLM_GRCh38/splice_site"]["fit_split"] == "train"
     assert all("without_fields" not in r for r in ops)  # generation is not read by heads
     assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
     assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
@@ -28,3 +29,13 @@ def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path)
     with pytest.raises(SystemExit, match="not labels of promoter"):
         score_file(release, "promoter", data)
 
+
+
+def test_the_table_says_what_each_result_was_fitted_on():
+    from finetune.evaluation.evaluate import fit_note
+
+    assert fit_note({"trained_on": True, "fit_split": "train"}) == ""
+    assert fit_note({"trained_on": True}) == ""  # results written before the fit split was recorded
+    assert fit_note({"trained_on": True, "fit_split": "dev"}) == \
+        "no train split in the mirror: heads and baselines fitted on its dev split"
+    assert "zero-shot" in fit_note({"trained_on": False, "fit_split": None})

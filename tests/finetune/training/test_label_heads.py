@@ -268,7 +268,7 @@ def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit
     import pandas as pd
 
     class NoDev:  # a GenomicBenchmarks set: train and test only
-        dev = None
+        dev, fit, selection = None, "train", None
 
         def load(self, split, root=None):
             assert split == "train"
@@ -280,6 +280,26 @@ def test_selection_rows_without_a_dev_split_are_train_rows_held_out_from_the_fit
     assert len(chosen) == 15 and len(fitted) == 45  # a quarter held out, the rest fitted: none lost, none shared
     assert not set(chosen.index) & set(fitted.index)
     assert len(benchmark_rows(NoDev(), "enhancer", 100, None)[0]) == 60  # no selection: every row fits
+    few = benchmark_rows(NoDev(), "enhancer", 100, None, select_rows=5)  # a step choosing on fewer rows
+    assert set(few[1].index) <= set(chosen.index) and not set(few[0].index) & set(chosen.index)
+
+
+def test_a_set_without_a_train_split_is_fitted_on_dev_with_a_quarter_held_out(tmp_path):
+    import pandas as pd
+
+    from tasks.benchmarks import Benchmark
+
+    folder = tmp_path / "GUE" / "data" / "emp_H3"
+    folder.mkdir(parents=True)
+    dev = pd.DataFrame({"sequence": [f"ACGT{i}" for i in range(40)], "answer": ["yes", "no"] * 20})
+    dev.to_parquet(folder / "dev.parquet")
+    emp = Benchmark("GUE", "emp_H3", "histone_mark", ("dev", "test"))
+    assert (emp.fit, emp.selection) == ("dev", None)
+    fitted, chosen = benchmark_rows(emp, "histone_mark", 100, tmp_path, select_rows=100)
+    assert len(chosen) == 10 and len(fitted) == 30 and not set(chosen.index) & set(fitted.index)
+    assert (Benchmark("GUE", "tf_0", "tf_binding", ("train", "dev", "test")).fit,
+            Benchmark("GUE", "tf_0", "tf_binding", ("train", "dev", "test")).selection) == ("train", "dev")
+    assert Benchmark("GUE", "x", "tf_binding", ("test",)).fit is None  # nothing to fit on: zero-shot
 
 
 def test_corpus_rows_are_fitted_as_asked_with_their_fields_and_without(tiny_release, datasets_root):
