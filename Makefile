@@ -100,7 +100,8 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark (dev
 # rows where the mirror has no train split: GUE's histone marks and mouse_1), and
-# those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread;
+# those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread, and ~75 more for the
+# histone marks' 500-nt rows, from 3,158 CPU-s for 1,200 a set;
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
 # on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
 # model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
@@ -108,7 +109,8 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~2-30 min a
 # head on one thread; finetune/training/conv_heads.py); and fuse into the heads that gain from it a logistic
 # regression on what the DNA run's letters say (its k-mer profile; for the ORF frame its codon usage per frame and
-# stop-free frames), kept where it gains on dev (~1-5 min a head; finetune/training/fuse_heads.py). Long: run as
+# stop-free frames; its penalty and share chosen on dev), kept where it gains there (~1-5 min a head;
+# finetune/training/fuse_heads.py). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 FUSE = $(PY) -m finetune.training.fuse_heads --model $(MODEL) --rows 40000 --select-rows 2000

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardData, eval_result_entries_to_yaml
 
-from finetune.evaluation.evaluate import baseline_summary, baseline_wins, main_metric, markdown
+from finetune.evaluation.evaluate import dev_fitted, baseline_summary, baseline_wins, main_metric, markdown
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from tasks.anchors import ANCHORS
 from tasks.benchmarks import DATASETS as DATASET_NAMES
@@ -213,7 +213,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         "mixture": mixture, "per_dataset": per_dataset,
         "regions": grch38_regions(dataset_cards["GenomicLLM_GRCh38"]), "gb_used": gb_used, "gb_not_built": gb_not_built,
         "zero_shot": [k for k, r in ev.scored.items() if not r.get("trained_on", True)],
-        "dev_fitted": [k for k, r in ev.scored.items() if r.get("fit_split", "train") not in ("train", None)],
+        "dev_fitted": [k for k, r in ev.scored.items() if dev_fitted(r)],
         "results_table": markdown(ev.results, ev.baselines).strip(),
         "n_anchor_best": n_anchor_best, "n_anchored": n_anchored, "n_wins": n_wins, "n_compared": n_compared,
         "win_sentence": win_sentence,

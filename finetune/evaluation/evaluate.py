@@ -192,7 +192,7 @@ def fit_note(r: dict) -> str:
     """What a benchmark's result was fitted on, where it is not its train split ("" where it is)."""
     if not r.get("trained_on", True):
         return "no train split in the mirror: zero-shot from the other configs of this task"
-    if r.get("fit_split", "train") != "train":
+    if dev_fitted(r):
         return f"no train split in the mirror: heads and baselines fitted on its {r['fit_split']} split"
     return ""
 
@@ -216,8 +216,16 @@ def baseline_wins(results: dict, baselines: dict) -> tuple[list[str], int]:
 def baseline_summary(results: dict, baselines: dict) -> str:
     """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
     wins, rows = baseline_wins(results, baselines)
+    on_dev, dev_rows = baseline_wins({n: r for n, r in results.items() if dev_fitted(r)}, baselines)
+    split = (f" Of them fitted on their dev split (no train split in the mirror): above both on {len(on_dev)} of "
+             f"{dev_rows}; with a train split: on {len(wins) - len(on_dev)} of {rows - dev_rows}.") if dev_rows else ""
     return (f"Classification benchmarks with both baselines fitted: ours above both on {len(wins)} of {rows}"
-            + (f" ({', '.join(wins)})." if wins else "."))
+            + (f" ({', '.join(wins)})." if wins else ".") + split)
+
+
+def dev_fitted(r: dict) -> bool:
+    """Whether a result's heads were fitted on its dev split (no train split in the mirror)."""
+    return r.get("fit_split", "train") not in ("train", None)
 
 
 def score_file(model_dir: Path, task: str, data: Path) -> dict:

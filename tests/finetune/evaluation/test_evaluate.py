@@ -39,3 +39,15 @@ def test_the_table_says_what_each_result_was_fitted_on():
     assert fit_note({"trained_on": True, "fit_split": "dev"}) == \
         "no train split in the mirror: heads and baselines fitted on its dev split"
     assert "zero-shot" in fit_note({"trained_on": False, "fit_split": None})
+
+
+def test_the_summary_counts_dev_fitted_benchmarks_apart():
+    from finetune.evaluation.evaluate import baseline_summary
+
+    base = {"kmer_lr": {"mcc": 0.5}, "cnn": {"mcc": 0.4}}
+    results = {"GUE/tf_0": {"task": "tf_binding", "ours": {"mcc": 0.6}, "fit_split": "train"},
+               "GUE/mouse_1": {"task": "tf_binding", "ours": {"mcc": 0.45}, "fit_split": "dev"},
+               "GUE/emp_H3": {"task": "histone_mark", "ours": {"mcc": 0.7}, "fit_split": "dev"}}
+    text = baseline_summary(results, {n: base for n in results})
+    assert "ours above both on 2 of 3 (GUE/tf_0, GUE/emp_H3)." in text
+    assert "above both on 1 of 2; with a train split: on 1 of 1." in text
