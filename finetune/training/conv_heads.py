@@ -215,7 +215,7 @@ def fit_conv_head(model, tok, task_name: str, benchmark: str | None = None, rows
         probabilities = new_probs(select).numpy()
     scores = {"old": mcc(old_probs, select, task.labels), "new": mcc(new_probs, select, task.labels)}
     name = conv_name(task_name, benchmark)
-    asked = {} if benchmark else {k: old[k] for k in QUESTION_KEYS if k in old}  # generate reads pooled heads
+    asked = {k: old[k] for k in QUESTION_KEYS if k in old}  # label_heads.put_label_head keeps them for pooled heads
     entry = {**asked, **net.entry(), "rows": len(fit.answers),
              "features": features + [f"conv:{name}"],
              "selection": {"rows": len(select.answers), "mcc": round(scores["new"], 4),
