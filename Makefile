@@ -99,7 +99,8 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # of one thread each (the fastest layout here, studies/results/throughput.md), ~2.2 hours, then the classification
 # phase from its weights, 3,000 on one process (~50 min; it can run beside other work); resumable: rerun to continue
 # from the last checkpoint. Then fit the classification tasks' label heads on 3,000 train rows per benchmark (dev
-# rows where the mirror has no train split: GUE's histone marks and mouse_1), and
+# rows where the mirror has no train split of its own: GUE's histone marks and mouse_1, and the three whose train
+# split is a rebuild, prom_300_all, prom_300_notata and splice_reconstructed), and
 # those of the three one-benchmark corpus tasks on all their train rows (~95 min on one thread, and ~75 more for the
 # histone marks' 500-nt rows, from 3,158 CPU-s for 1,200 a set;
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
@@ -145,13 +146,15 @@ train: $(TOKENIZER)
 	  GenomicBenchmarks/human_nontata_promoters --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
 	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
+	  GUE/prom_300_all GUE/prom_300_notata --rows 5000 --extra-features kmers:3-6
 	OMP_NUM_THREADS=1 $(FUSE) --task orf_frame
 	OMP_NUM_THREADS=1 $(FUSE) --task tf_binding --benchmark GUE/tf_0 GUE/tf_1 GUE/tf_2 GUE/tf_3 GUE/tf_4 GUE/mouse_0 \
 	  GUE/mouse_1 GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
 	OMP_NUM_THREADS=1 $(FUSE) --task histone_mark --benchmark GUE/emp_H3 GUE/emp_H3K14ac GUE/emp_H3K36me3 \
 	  GUE/emp_H3K4me1 GUE/emp_H3K4me2 GUE/emp_H3K4me3 GUE/emp_H3K79me3 GUE/emp_H3K9ac GUE/emp_H4 GUE/emp_H4ac
 	OMP_NUM_THREADS=1 $(FUSE) --task promoter --benchmark GUE/prom_300_tata GUE/prom_core_tata \
-	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata
+	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata GUE/prom_300_all GUE/prom_300_notata
 	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn
 	for task in enhancer open_chromatin regulatory gene_biotype; do OMP_NUM_THREADS=1 $(FUSE) --task $$task; done
 	for task in tf_binding promoter; do OMP_NUM_THREADS=1 $(FUSE) --task $$task --rows 8000 --select-rows 400; done

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from tasks.benchmarks import GUE_GROUPS, gue_group
+from tasks.benchmarks import GUE_GROUPS, RECONSTRUCTED_TRAIN, gue_group
 from tasks.grammar import render_example
 from tasks.registry import get_task
 
@@ -89,7 +89,7 @@ def complete_train(config: str, report: ConfigReport, splits: dict[str, pd.DataF
     report.labels = get_task(task).labels
     if "train" in splits:
         return splits
-    if config not in recon.RECONSTRUCTED:
+    if config not in RECONSTRUCTED_TRAIN:
         report.evaluation_only = True
         report.notes.append(f"evaluation-only (no train split): {recon.NOT_RECONSTRUCTABLE[group]}, so no train "
                             "split can be rebuilt; a model is fitted on dev, if at all")

@@ -24,7 +24,6 @@ from .annotation_sources import MirrorAnnotation
 from .build_grch38 import rng_for
 
 PROMOTER = (249, 50)  # upstream, downstream of the TSS: 300 nt
-RECONSTRUCTED = ("prom_300_all", "prom_300_notata", "splice_reconstructed")
 # GUE folder -> why a config of it without train cannot be rebuilt here
 NOT_RECONSTRUCTABLE = {"EMP": "no yeast (S. cerevisiae) genome in the sources mirror",
                        "mouse": "no mouse genome in the sources mirror"}

@@ -193,7 +193,8 @@ def fit_note(r: dict) -> str:
     if not r.get("trained_on", True):
         return "no train split in the mirror: zero-shot from the other configs of this task"
     if dev_fitted(r):
-        return f"no train split in the mirror: heads and baselines fitted on its {r['fit_split']} split"
+        return (f"no upstream train split in the mirror: baselines fitted on its {r['fit_split']} split, heads "
+                "fitted there too where they read a held-out quarter of it better")
     return ""
 
 
@@ -217,14 +218,15 @@ def baseline_summary(results: dict, baselines: dict) -> str:
     """How many classification benchmarks (with both baselines fitted) the model beats both baselines on."""
     wins, rows = baseline_wins(results, baselines)
     on_dev, dev_rows = baseline_wins({n: r for n, r in results.items() if dev_fitted(r)}, baselines)
-    split = (f" Of them fitted on their dev split (no train split in the mirror): above both on {len(on_dev)} of "
-             f"{dev_rows}; with a train split: on {len(wins) - len(on_dev)} of {rows - dev_rows}.") if dev_rows else ""
+    split = (f" Of them fitted on their dev split (no upstream train split in the mirror): above both on "
+             f"{len(on_dev)} of {dev_rows}; with a train split: on {len(wins) - len(on_dev)} of {rows - dev_rows}."
+             ) if dev_rows else ""
     return (f"Classification benchmarks with both baselines fitted: ours above both on {len(wins)} of {rows}"
             + (f" ({', '.join(wins)})." if wins else ".") + split)
 
 
 def dev_fitted(r: dict) -> bool:
-    """Whether a result's heads were fitted on its dev split (no train split in the mirror)."""
+    """Whether a result's heads were fitted on its dev split (no upstream train split in the mirror)."""
     return r.get("fit_split", "train") not in ("train", None)
 
 

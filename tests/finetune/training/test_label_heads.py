@@ -300,6 +300,10 @@ def test_a_set_without_a_train_split_is_fitted_on_dev_with_a_quarter_held_out(tm
     assert (Benchmark("GUE", "tf_0", "tf_binding", ("train", "dev", "test")).fit,
             Benchmark("GUE", "tf_0", "tf_binding", ("train", "dev", "test")).selection) == ("train", "dev")
     assert Benchmark("GUE", "x", "tf_binding", ("test",)).fit is None  # nothing to fit on: zero-shot
+    # a rebuilt train split trains the language model, but heads read GUE's own dev rows, drawn as test was
+    rebuilt = Benchmark("GUE", "splice_reconstructed", "splice_site", ("train", "dev", "test"))
+    assert rebuilt.reconstructed_train and (rebuilt.fit, rebuilt.selection) == ("dev", None)
+    assert not Benchmark("GUE", "prom_300_tata", "promoter", ("train", "dev", "test")).reconstructed_train
 
 
 def test_corpus_rows_are_fitted_as_asked_with_their_fields_and_without(tiny_release, datasets_root):
@@ -315,3 +319,37 @@ def test_corpus_rows_are_fitted_as_asked_with_their_fields_and_without(tiny_rele
     tf = {b.name: b for b in task_benchmarks("tf_binding", datasets_root)}["GUE/tf_0"]
     rows = benchmark_rows(tf, "tf_binding", 6, datasets_root)[0]
     assert fit_states(model, tok, "tf_binding", rows, ("last",))[0].shape[0] == 6  # no fields: asked once
+
+
+def test_refitting_one_benchmark_head_leaves_every_other_head_as_it_was(headed, datasets_root, tmp_path):
+    from finetune.training.label_heads import main, put_label_head, refit_benchmark_heads
+
+    folder = tmp_path / "model"
+    shutil.copytree(headed, folder)
+    config = json.loads((folder / "config.json").read_text())
+    pooled = config["label_heads"]["tf_binding"]
+    width = len(pooled["weight"][0])
+    always_no = {**pooled, "weight": [[0.0] * width, [0.0] * width], "bias": [5.0, 0.0], "rows": 1}  # MCC 0
+    put_label_head(config, "tf_binding", "GUE/tf_0", always_no)
+    put_label_head(config, "tf_binding", "GUE/mouse_0", always_no)
+    (folder / "config.json").write_text(json.dumps(config))
+    tok, model = load(folder)
+    kept = refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_0"], 30, datasets_root, select_rows=20)
+    assert set(kept) <= {"GUE/tf_0"}
+    for entry in kept.values():  # fitted on the set's own rows, reading what the head it replaces read
+        assert entry["rows"] == 30 and entry["features"] == pooled["features"]
+        assert entry["selection"]["rows"] == 20 and entry["selection"]["mcc"] > entry["selection"]["replaced_mcc"]
+    main(["--model", str(folder), "--tasks", "tf_binding", "--benchmark", "GUE/tf_0", "--rows", "30",
+          "--select-rows", "20", "--datasets", str(datasets_root)])
+    after = json.loads((folder / "config.json").read_text())["label_heads"]
+    assert after["promoter"] == config["label_heads"]["promoter"]
+    assert {k: v for k, v in after["tf_binding"].items() if k != "benchmarks"} == \
+        {k: v for k, v in pooled.items() if k != "benchmarks"}
+    assert after["tf_binding"]["benchmarks"]["GUE/mouse_0"] == config["label_heads"]["tf_binding"]["benchmarks"][
+        "GUE/mouse_0"]
+    assert after["tf_binding"]["benchmarks"]["GUE/tf_0"] == \
+        kept.get("GUE/tf_0", config["label_heads"]["tf_binding"]["benchmarks"]["GUE/tf_0"])
+    with pytest.raises(ValueError, match="no benchmark"):
+        refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_9"], 30, datasets_root)
+    with pytest.raises(SystemExit):  # one task, named
+        main(["--model", str(folder), "--benchmark", "GUE/tf_0", "--datasets", str(datasets_root)])
