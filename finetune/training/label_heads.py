@@ -233,8 +233,9 @@ def refit_benchmark_heads(tok, model, task_name: str, benchmarks: list[str], row
     for name, bench in found.items():
         now = head(model, task, name)
         if now is None or "weight" not in now or any(f.startswith("conv:") for f in now["features"]):
-            raise ValueError(f"{name}: refit a linear label head (this one is {'missing' if now is None else 'not'}); "
-                             "a motif reader's head is refitted by finetune.training.conv_heads")
+            what = "no label head" if now is None or "weight" not in now else "a motif reader"
+            raise ValueError(f"{name}: only a linear label head is refitted here, and it has {what} "
+                             "(fit the task's heads first; a motif reader's head: finetune.training.conv_heads)")
         reads = tuple(now["features"])
         fit, chosen = benchmark_rows(bench, task_name, rows, root, select_rows)
         selection = {name: (task_states(model, tok, task, *_columns(chosen)[:2], reads), chosen["answer"].tolist())}

@@ -351,5 +351,8 @@ def test_refitting_one_benchmark_head_leaves_every_other_head_as_it_was(headed, 
         kept.get("GUE/tf_0", config["label_heads"]["tf_binding"]["benchmarks"]["GUE/tf_0"])
     with pytest.raises(ValueError, match="no benchmark"):
         refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_9"], 30, datasets_root)
+    model.config.label_heads["tf_binding"]["benchmarks"]["GUE/tf_0"]["features"] = ["last", "conv:tf_binding__GUE_tf_0"]
+    with pytest.raises(ValueError, match="motif reader"):  # its reader would be lost: conv_heads refits those
+        refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_0"], 30, datasets_root)
     with pytest.raises(SystemExit):  # one task, named
         main(["--model", str(folder), "--benchmark", "GUE/tf_0", "--datasets", str(datasets_root)])
