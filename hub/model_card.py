@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardData, eval_result_entries_to_yaml
 
-from finetune.evaluation.evaluate import dev_fitted, baseline_summary, baseline_wins, main_metric, markdown
+from finetune.evaluation.evaluate import baseline_summary, baseline_wins, dev_fitted, main_metric, markdown
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from tasks.anchors import ANCHORS
 from tasks.benchmarks import DATASETS as DATASET_NAMES

@@ -16,7 +16,6 @@ gains ``MIN_GAIN`` MCC there over the head it replaces. The transformer and the 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 from finetune.training.conv_heads import MIN_GAIN
 from finetune.training.head_questions import add_questions
 from finetune.training.label_heads import (_columns, _rounded, benchmark_rows, fit_head, fit_states, profile_columns,
-                                           put_label_head, task_benchmarks, with_letters)
+                                           task_benchmarks, with_letters, write_label_heads)
 from modeling.heads_genomicllm import feature_width, reads_states
 from modeling.inference import load
 from modeling.scores import head, reading_states, readings_read, task_states
@@ -120,16 +119,6 @@ def _mcc(entry: dict, selection: list, labels: tuple[str, ...]) -> float:
     return classification(gold, predicted)["mcc"]
 
 
-def write_fused_head(folder: Path, task_name: str, benchmark: str | None, entry: dict, letters: list[int]) -> None:
-    """Put the fused head into the folder's config.json (the task's pooled entry or its `benchmarks[benchmark]`),
-    with the base tokens' ids its letters features read; nothing else is touched."""
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    put_label_head(config, task_name, benchmark, entry)
-    config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, required=True, help="a model folder with label heads (written in place)")
@@ -152,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         if not fitted["kept"]:
             print(f"  not kept: it gains less than {args.min_gain} MCC over the head it would replace")
             continue
-        write_fused_head(args.model, args.task, benchmark, fitted["entry"], model.config.kmer_base_token_ids)
+        write_label_heads(args.model, args.task, {benchmark: fitted["entry"]}, model.config.kmer_base_token_ids)
         print(f"  kept: wrote the fused head into {args.model / 'config.json'}")
     add_questions(args.model)
 

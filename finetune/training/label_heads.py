@@ -282,12 +282,16 @@ def write_heads(folder: Path, heads: dict) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
-def write_benchmark_heads(folder: Path, task: str, heads: dict) -> None:
-    """Put benchmarks' own heads of `task` into the folder's config.json; nothing else is touched."""
+def write_label_heads(folder: Path, task: str, entries: dict, letters: list[int] | None = None) -> None:
+    """Put label heads of `task` into the folder's config.json (`put_label_head`; `entries`: {benchmark: head}, the
+    benchmark None naming the task's pooled head), with the base tokens' ids (`letters`) that letters features read
+    where the config has none; nothing else is touched."""
     path = folder / "config.json"
     config = json.loads(path.read_text())
-    for name, entry in heads.items():
-        put_label_head(config, task, name, entry)
+    for benchmark, entry in entries.items():
+        put_label_head(config, task, benchmark, entry)
+    if letters:
+        config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
@@ -313,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
             ap.error("--benchmark refits heads of one task (--tasks TASK) reading what they read now (no --features)")
         kept = refit_benchmark_heads(tok, model, args.tasks[0], args.benchmark, args.rows, args.datasets,
                                      args.select_rows)
-        write_benchmark_heads(args.model, args.tasks[0], kept)
+        write_label_heads(args.model, args.tasks[0], kept)
         print(f"wrote {len(kept)} of {len(args.benchmark)} refitted heads into {args.model / 'config.json'}")
         return
     features = tuple(args.features) if args.features else None

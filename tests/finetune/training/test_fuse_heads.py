@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from finetune.training.fuse_heads import PENALTIES, SHARES, fit_fused_head, fuse, letters_features, main, write_fused_head
+from finetune.training.fuse_heads import PENALTIES, SHARES, fit_fused_head, fuse, letters_features, main
 from finetune.training.head_questions import add_questions
-from finetune.training.label_heads import _columns, benchmark_rows, fit_heads, task_benchmarks, write_heads
+from finetune.training.label_heads import (_columns, benchmark_rows, fit_heads, task_benchmarks, write_heads,
+                                           write_label_heads)
 from modeling.heads_genomicllm import feature_width, head_logits
 from modeling.inference import answer_tokens, ask, generate, load
 from modeling.scores import class_probabilities, head, reading_probabilities, task_states
@@ -36,12 +37,12 @@ def fused(per_base_release, datasets_root, tmp_path_factory):
     tok, model = load(folder)
     fitted = fit_fused_head(model, tok, "orf_frame", LETTERS, rows=40, select_rows=16, root=datasets_root,
                             min_gain=-1.0)
-    write_fused_head(folder, "orf_frame", None, fitted["entry"], model.config.kmer_base_token_ids)
+    write_label_heads(folder, "orf_frame", {None: fitted["entry"]}, model.config.kmer_base_token_ids)
     add_questions(folder)
     tok, model = load(folder)
     tf = fit_fused_head(model, tok, "tf_binding", ["kmers:2"], "GUE/tf_0", rows=40, select_rows=16,
                         root=datasets_root, min_gain=-1.0)
-    write_fused_head(folder, "tf_binding", "GUE/tf_0", tf["entry"], model.config.kmer_base_token_ids)
+    write_label_heads(folder, "tf_binding", {"GUE/tf_0": tf["entry"]}, model.config.kmer_base_token_ids)
     return folder, fitted, before
 
 
