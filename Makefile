@@ -148,6 +148,8 @@ train: $(TOKENIZER)
 	  GUE/prom_core_all GUE/prom_core_notata --rows 15000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task promoter --benchmark \
 	  GUE/prom_300_all GUE/prom_300_notata --rows 5000 --extra-features kmers:3-6
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task enhancer --benchmark \
+	  GenomicBenchmarks/human_enhancers_ensembl --rows 5000
 	OMP_NUM_THREADS=1 $(FUSE) --task orf_frame
 	OMP_NUM_THREADS=1 $(FUSE) --task tf_binding --benchmark GUE/tf_0 GUE/tf_1 GUE/tf_2 GUE/tf_3 GUE/tf_4 GUE/mouse_0 \
 	  GUE/mouse_1 GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
@@ -155,7 +157,8 @@ train: $(TOKENIZER)
 	  GUE/emp_H3K4me1 GUE/emp_H3K4me2 GUE/emp_H3K4me3 GUE/emp_H3K79me3 GUE/emp_H3K9ac GUE/emp_H4 GUE/emp_H4ac
 	OMP_NUM_THREADS=1 $(FUSE) --task promoter --benchmark GUE/prom_300_tata GUE/prom_core_tata \
 	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata GUE/prom_300_all GUE/prom_300_notata
-	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn
+	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn \
+	  GenomicBenchmarks/human_enhancers_ensembl
 	for task in enhancer open_chromatin regulatory gene_biotype; do OMP_NUM_THREADS=1 $(FUSE) --task $$task; done
 	for task in tf_binding promoter; do OMP_NUM_THREADS=1 $(FUSE) --task $$task --rows 8000 --select-rows 400; done
 
