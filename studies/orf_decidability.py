@@ -36,6 +36,7 @@ from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.registry import get_task
 from tasks.rules import STOPS
 
+from .direction_decidability import words
 from .tables import write_results
 
 TABLE = Path("studies/results/orf_decidability")
@@ -83,8 +84,7 @@ def phased_lr(stop_free: bool):
 
 def learning_curve(root: Path = DATASETS_DIR) -> list[dict]:
     """The phased k-mer LR's dev and test MCC fitted on `FRACTIONS` of the train rows (one draw, seed 0)."""
-    bench = orf_benchmark(root)
-    train, dev, test = (bench.load(s, root, ["sequence", "answer"]) for s in ("train", bench.dev, "test"))
+    train, dev, test = orf_splits(root)
     out = []
     for stop_free in (False, True):
         for fraction in FRACTIONS:
@@ -97,54 +97,34 @@ def learning_curve(root: Path = DATASETS_DIR) -> list[dict]:
     return out
 
 
-def _codes(sequence: str) -> np.ndarray:
-    """A, C, G, T -> 0-3; any other letter -> 4."""
-    lut = np.full(256, 4, np.int64)
-    lut[list(b"ACGT")] = range(4)
-    return lut[np.frombuffer(sequence.upper().encode(), np.uint8)]
-
-
-def _bases(sequence: str) -> np.ndarray | None:
-    """The sequence's codes, or None where it holds a letter other than A, C, G, T (not counted)."""
-    codes = _codes(sequence)
-    return None if (codes == 4).any() else codes
-
-
-def _contexts(bases: np.ndarray, order: int) -> np.ndarray:
-    """The index (base 4) of the `order` bases before each base from the `order`-th on."""
-    out = np.zeros(len(bases) - order, np.int64)
-    for j in range(order):
-        out = out * 4 + bases[j : len(bases) - order + j]
-    return out
-
-
 class MarkovFrames:
-    """Log-probabilities of a base given the `order` before it: per codon position in CDS, and in non-coding DNA
-    (add-one counts)."""
+    """log P(base | the `order` before it), indexed by the (order + 1)-mer's code (`direction_decidability.words`):
+    per codon position of the base in CDS, and in non-coding DNA (add-one counts; k-mers holding an N not counted)."""
 
     def __init__(self, coding: list[tuple[str, int]], noncoding: list[str], order: int):
         self.order = order
-        c, n = np.ones((3, 4**order, 4)), np.ones((4**order, 4))
+        c, n = np.ones((3, 4 ** (order + 1))), np.ones(4 ** (order + 1))
         for seq, phase in coding:
-            b = _bases(seq)
-            if b is not None and len(b) > order:
-                np.add.at(c, ((np.arange(order, len(b)) + phase) % 3, _contexts(b, order), b[order:]), 1)
+            w = words(seq, order + 1)
+            np.add.at(c, ((np.arange(len(w)) + order + phase) % 3, w), w >= 0)
         for seq in noncoding:
-            b = _bases(seq)
-            if b is not None and len(b) > order:
-                np.add.at(n, (_contexts(b, order), b[order:]), 1)
-        self.coding, self.noncoding = np.log(c / c.sum(2, keepdims=True)), np.log(n / n.sum(1, keepdims=True))
+            w = words(seq, order + 1)
+            n += np.bincount(w[w >= 0], minlength=len(n))
+        c, n = c.reshape(3, -1, 4), n.reshape(-1, 4)
+        self.coding = np.log(c / c.sum(2, keepdims=True)).reshape(3, -1)
+        self.noncoding = np.log(n / n.sum(1, keepdims=True)).ravel()
 
     def features(self, sequence: str) -> list[float]:
         """Per frame (1-3) the log-likelihood ratio coding / non-coding, the same per base, the stop-free frames and
         the best frame's margin over the second."""
-        b = np.minimum(_codes(sequence), 3)  # an unknown base read as T: rare in the windows
-        ctx, nxt, pos = _contexts(b, self.order), b[self.order :], np.arange(self.order, len(b))
-        background = self.noncoding[ctx, nxt].sum()
-        ratios = [self.coding[(pos + FIRST_PHASE[f]) % 3, ctx, nxt].sum() - background for f in "123"]
+        w = words(sequence.upper(), self.order + 1)
+        at = np.flatnonzero(w >= 0) + self.order  # the predicted base's position
+        w = w[w >= 0]
+        background = self.noncoding[w].sum()
+        ratios = [self.coding[(at + FIRST_PHASE[f]) % 3, w].sum() - background for f in "123"]
         free = stop_free_frames(sequence.upper())
         top = sorted(ratios)
-        return ratios + [r / len(b) for r in ratios] + [float(f in free) for f in "123"] + [top[-1] - top[-2]]
+        return ratios + [r / len(sequence) for r in ratios] + [float(f in free) for f in "123"] + [top[-1] - top[-2]]
 
 
 def markov_readers(root: Path = DATASETS_DIR) -> list[dict]:
@@ -152,7 +132,7 @@ def markov_readers(root: Path = DATASETS_DIR) -> list[dict]:
     from sklearn.linear_model import LogisticRegression
 
     bench = orf_benchmark(root)
-    train, dev, test = (bench.load(s, root, ["sequence", "answer"]) for s in ("train", bench.dev, "test"))
+    train, dev, test = orf_splits(root)
     others = {b.tasks[0]: b for b in discover(root, ("classify", "generate")) if b.dataset == bench.dataset}
     cds = others["nt2aa"].load("train", root, ["sequence"])["sequence"].tolist()
     direction = others["sequence_direction"].load("train", root, ["sequence", "answer"])
@@ -176,6 +156,12 @@ def markov_readers(root: Path = DATASETS_DIR) -> list[dict]:
 
 def orf_benchmark(root: Path = DATASETS_DIR):
     return next(b for b in discover(root, ("classify",)) if TASK in b.tasks and b.dataset == "GenomicLLM_GRCh38")
+
+
+def orf_splits(root: Path = DATASETS_DIR) -> tuple:
+    """The ORF benchmark's train, dev and test rows (sequence, answer)."""
+    bench = orf_benchmark(root)
+    return tuple(bench.load(s, root, ["sequence", "answer"]) for s in ("train", bench.dev, "test"))
 
 
 def measure(split: str, root: Path = DATASETS_DIR) -> dict:
