@@ -38,7 +38,6 @@ SHIPPED_DEV = Path("build/eval/dev-shipped/results.json")  # the shipped model o
 
 def named_copy(root: Path, out: Path) -> Path:
     """The TF sets' train and dev splits under `out`, each prompt opened by a field naming its set."""
-    import pandas as pd
 
     for b in tf_benchmarks(root):
         folder = out / b.dataset / "data" / b.config

@@ -40,6 +40,7 @@ from tasks.rules import complement
 from tokenizer import rule
 
 from .data import load_mixture
+from .folder_config import edited_config
 
 BATCH = 8  # rows per forward pass
 
@@ -152,10 +153,8 @@ def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0) -> di
     gate = {"weight": weight.tolist(), "bias": bias.tolist(), "rows_per_source": rows, "positions": len(ex["y"]),
             "switch_accuracy": round(switch_accuracy(weight, bias, ex), 4),
             "cpu_s": round(time.process_time() - start, 1)}
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    config.update(aligned_gate=gate, dna_complement_ids=pairs)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    with edited_config(folder) as config:
+        config.update(aligned_gate=gate, dna_complement_ids=pairs)
     return gate
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import json
 import re
 import time
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from finetune.training.folder_config import edited_config
 from finetune.training.head_questions import QUESTION_KEYS, add_questions
 from finetune.training.label_heads import (PROFILE_SCALE, _columns, _rounded, benchmark_rows, profile_columns,
                                            put_label_head, task_benchmarks, with_letters)
@@ -246,13 +246,11 @@ def write_conv_head(folder: Path, task_name: str, benchmark: str | None, fitted:
     tensors = {k: v for k, v in tensors.items() if not k.startswith(prefix)}
     tensors.update({prefix + k: v.detach().contiguous() for k, v in fitted["reader"].items()})
     save_file(tensors, weights, metadata={"format": "pt"})
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    config["head_convs"] = {**(config.get("head_convs") or {}), fitted["name"]: fitted["spec"]}
-    if reads_letters(fitted["entry"]["features"]):
-        config["kmer_base_token_ids"] = fitted["letters"]
-    put_label_head(config, task_name, benchmark, fitted["entry"])
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    with edited_config(folder) as config:
+        config["head_convs"] = {**(config.get("head_convs") or {}), fitted["name"]: fitted["spec"]}
+        if reads_letters(fitted["entry"]["features"]):
+            config["kmer_base_token_ids"] = fitted["letters"]
+        put_label_head(config, task_name, benchmark, fitted["entry"])
 
 
 def main(argv: list[str] | None = None) -> None:

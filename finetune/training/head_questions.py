@@ -20,10 +20,10 @@ otherwise, a phrase it writes differently after fields, is an error). The weight
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from finetune.training.aligned_gate import complement_token_ids
+from finetune.training.folder_config import edited_config
 from modeling.heads_genomicllm import render_number
 from tasks.grammar import render_answer, render_prompt
 from tasks.registry import get_task
@@ -84,20 +84,19 @@ def add_questions(folder: Path, tok=None) -> list[str]:
     from transformers import AutoTokenizer
 
     tok = tok or AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    if not config.get("dna_token_ids"):
-        raise ValueError(f"{folder}: a head answers a question about a DNA run, and this model names no DNA tokens")
     done = []
-    for key in ("label_heads", "value_heads"):
-        for name, entry in (config.get(key) or {}).items():
-            for old in QUESTION_KEYS:  # what an earlier writing said, the task's entry since changed
-                entry.pop(old, None)
-            entry.update(asked(tok, config, name))
-            done.append(name)
-            if entry["strand_symmetric"]:  # read about the reverse complement too: the bases' complements
-                config["dna_complement_ids"] = complement_token_ids(tok)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    with edited_config(folder) as config:
+        if not config.get("dna_token_ids"):
+            raise ValueError(f"{folder}: a head answers a question about a DNA run, and this model names no DNA "
+                             "tokens")
+        for key in ("label_heads", "value_heads"):
+            for name, entry in (config.get(key) or {}).items():
+                for old in QUESTION_KEYS:  # what an earlier writing said, the task's entry since changed
+                    entry.pop(old, None)
+                entry.update(asked(tok, config, name))
+                done.append(name)
+                if entry["strand_symmetric"]:  # read about the reverse complement too: the bases' complements
+                    config["dna_complement_ids"] = complement_token_ids(tok)
     return done
 
 

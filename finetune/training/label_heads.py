@@ -30,12 +30,12 @@ label scores. A regression task (GC content) gets a value head: ridge regression
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from finetune.training.folder_config import edited_config
 from finetune.training.head_questions import QUESTION_KEYS, add_questions
 from finetune.training.train import base_token_ids
 from modeling.heads_genomicllm import PROFILES, feature_width, reads_letters
@@ -252,9 +252,8 @@ def with_letters(config, tok, features=("kmers:",), folder: Path | None = None) 
         return
     config.kmer_base_token_ids = base_token_ids(tok)
     if folder is not None:
-        path = folder / "config.json"
-        path.write_text(json.dumps({**json.loads(path.read_text()), "kmer_base_token_ids": config.kmer_base_token_ids},
-                                   indent=2, sort_keys=True) + "\n")
+        with edited_config(folder) as written:
+            written["kmer_base_token_ids"] = config.kmer_base_token_ids
 
 
 def put_label_head(config: dict, task: str, benchmark: str | None, entry: dict) -> None:
@@ -272,27 +271,24 @@ def put_label_head(config: dict, task: str, benchmark: str | None, entry: dict) 
 def write_heads(folder: Path, heads: dict) -> None:
     """Put `heads` into the folder's config.json (`label_heads` or `value_heads`, by the task's kind), beside the
     heads of other tasks already there (so tasks can be fitted in separate runs); the weights file is not touched."""
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    if any(reads_letters(e.get("features") or ()) for e in heads.values()) and not config.get("kmer_base_token_ids"):
-        raise ValueError(f"{folder}: a head reads the k-mer profile, but the config has no kmer_base_token_ids")
-    for name, entry in heads.items():
-        key = HEADS[get_task(name).kind]
-        config[key] = {**(config.get(key) or {}), name: entry}
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    with edited_config(folder) as config:
+        if any(reads_letters(e.get("features") or ()) for e in heads.values()) and not config.get(
+                "kmer_base_token_ids"):
+            raise ValueError(f"{folder}: a head reads the k-mer profile, but the config has no kmer_base_token_ids")
+        for name, entry in heads.items():
+            key = HEADS[get_task(name).kind]
+            config[key] = {**(config.get(key) or {}), name: entry}
 
 
 def write_label_heads(folder: Path, task: str, entries: dict, letters: list[int] | None = None) -> None:
     """Put label heads of `task` into the folder's config.json (`put_label_head`; `entries`: {benchmark: head}, the
     benchmark None naming the task's pooled head), with the base tokens' ids (`letters`) that letters features read
     where the config has none; nothing else is touched."""
-    path = folder / "config.json"
-    config = json.loads(path.read_text())
-    for benchmark, entry in entries.items():
-        put_label_head(config, task, benchmark, entry)
-    if letters:
-        config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    with edited_config(folder) as config:
+        for benchmark, entry in entries.items():
+            put_label_head(config, task, benchmark, entry)
+        if letters:
+            config["kmer_base_token_ids"] = config.get("kmer_base_token_ids") or letters
 
 
 def main(argv: list[str] | None = None) -> None:
