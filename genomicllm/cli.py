@@ -4,6 +4,7 @@ task and share the result, serve the Space.
     genomicllm ask "ACGTTGCAAGGCT, GC content ="        # the prompt grammar, or words: "reverse complement of ACGT…"
     genomicllm ask --task gc_content ACGTTGCAAGGCT      # a task by name and a sequence ('-' reads standard input)
     genomicllm score --task promoter --data my.csv      # metrics (accuracy, mcc, …) of a labelled file, as JSON
+    genomicllm ask --task histone_mark --benchmark GUE/emp_H3K4me3 ACGT…   # the head fitted on one benchmark
     genomicllm finetune --data my.csv --task-name my_task --out adapters/my_task   # LoRA on your labels + a card
     genomicllm ask --adapter adapters/my_task ACGTTGCA…  # your task's answer (and its label probabilities)
     genomicllm score --adapter adapters/my_task --data more.csv
@@ -50,6 +51,8 @@ def cmd_ask(args) -> int:
 
     disable_progress_bar()  # one answer on stdout, no "Loading weights" bar on stderr
     text = sys.stdin.read() if args.question == ["-"] else " ".join(args.question)
+    if args.adapter and args.benchmark:
+        return refuse_benchmark_with_adapter()
     if args.adapter:
         return ask_adapter(args, text)
     try:
@@ -61,11 +64,13 @@ def cmd_ask(args) -> int:
             task, sequence = (args.task, text) if args.task else parse_question(text)
             task, fields, key = get_task(task), None, None
         tok, model = load_model(args.model, args.revision)
-        a = ask(tok, model, task, sequence, fields, key)
+        a = ask(tok, model, task, sequence, fields, key, args.benchmark)
     except (ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{a.prompt} {a.text}" if len(a.prompt) < 200 else f"[{task.name}] {a.text}")
+    if args.benchmark:
+        print(f"(by the head fitted on {args.benchmark})")
     if not a.ok:
         print(f"(the answer is unparseable: {a.value.reason})")
     if a.probabilities:
@@ -111,11 +116,19 @@ def ask_adapter(args, text: str) -> int:
     return 0
 
 
+def refuse_benchmark_with_adapter() -> int:
+    print("error: --benchmark picks one of the shipped model's own heads; an adapter answers its task with its own",
+          file=sys.stderr)
+    return 2
+
+
 def probabilities_line(probs: dict[str, float]) -> str:
     return "probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1]))
 
 
 def cmd_score(args) -> int:
+    if args.adapter and args.benchmark:
+        return refuse_benchmark_with_adapter()
     if args.adapter:
         from finetune.adapt.evaluate_adapter import score_file as score_adapter
         from finetune.adapt.userdata import UserDataError
@@ -135,7 +148,7 @@ def cmd_score(args) -> int:
         return 2
     from finetune.evaluation.evaluate import score_file
 
-    print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
+    print(json.dumps(score_file(args.model, args.task, args.data, args.benchmark), indent=1))
     return 0
 
 
@@ -239,6 +252,12 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def benchmark_option(sp) -> None:
+    sp.add_argument("--benchmark", help="a classification by the head fitted on this benchmark alone, e.g. GUE/tf_2 "
+                    "or GUE/emp_H3K4me3 (what `make eval` scores; an unknown name is refused with the list); default: "
+                    "the task's head, fitted on all its benchmarks")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genomicllm", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
@@ -259,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--task", choices=SEQUENCE_TASKS, help="the task, when the question is only a sequence")
     a.add_argument("--adapter", help="a folder or Hub id from `genomicllm finetune`: ask its task (the question is "
                    "the sequence); --model is then its base")
+    benchmark_option(a)
     common(a)
     a.set_defaults(run=cmd_ask)
 
@@ -281,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--sequence-column", default="sequence", help="with --adapter (default: %(default)s)")
     s.add_argument("--label-column", default="label", help="with --adapter (default: %(default)s)")
     s.add_argument("--window", type=int, help="with --adapter: cut sequences longer than this many bases into windows")
+    benchmark_option(s)
     common(s)
     s.set_defaults(run=cmd_score)
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from modeling.scores import head, label_probabilities, values
+from modeling.scores import checked_benchmark, head, label_probabilities, values
 from tasks import Task, Unparseable, get_task, parse_answer, render_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
 
@@ -146,8 +146,12 @@ def clean(tok, sequence: str) -> str:
 
 
 def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None = None,
-        question: str | None = None) -> Answer:
+        question: str | None = None, benchmark: str | None = None) -> Answer:
+    """The model's answer to `task` about `sequence` (cleaned here; with `fields`, and a reading-comprehension
+    `question`): a classification by its most probable label, from the head fitted on `benchmark` where given (one of
+    `scores.own_heads`: a GUE TF set, a histone mark, ...; else the task's head, fitted on all of them)."""
     task = get_task(task)  # unknown task: KeyError naming the known ones
+    benchmark = checked_benchmark(model, task, benchmark)
     seq = clean(tok, sequence) if sequence else None
     prompt = render_prompt(task, seq, fields, question)
     budget = answer_tokens(tok, task, seq)
@@ -158,7 +162,7 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
             f"the question is {n_prompt} tokens and its answer may need {budget} more, over the model's {limit}-token "
             "context; nothing was truncated. Ask about a shorter piece of the sequence.")
     if task.kind == "classify":  # the most probable label (the task's label head where the model has one)
-        probs = label_probabilities(model, tok, task, seq, fields)
+        probs = label_probabilities(model, tok, task, seq, fields, benchmark)
         best = max(probs, key=probs.get)
         return Answer(task.name, prompt, best, best, probs)
     if task.kind == "regress" and head(model, task) is not None:  # the value head's reading, in the grammar's digits

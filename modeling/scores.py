@@ -117,6 +117,24 @@ def head(model, task: str | Task, benchmark: str | None = None) -> dict | None:
     return (entry.get("benchmarks") or {}).get(benchmark, entry) if entry and benchmark else entry
 
 
+def own_heads(model, task: str | Task) -> list[str]:
+    """The benchmarks that have a head of their own in the model for `task` (`head(model, task, name)`), sorted."""
+    return sorted((head(model, task) or {}).get("benchmarks") or {})
+
+
+def checked_benchmark(model, task: str | Task, benchmark: str | None) -> str | None:
+    """`benchmark` where the task has a head of its own for it (None asks the pooled head); else a ValueError naming
+    those it has, since `head` would answer an unknown name with the pooled head without a word."""
+    if benchmark is None:
+        return None
+    names = own_heads(model, task)
+    if benchmark not in names:
+        has = f"it has heads for {', '.join(names)}" if names else "no benchmark has a head of its own for it"
+        raise ValueError(f"{get_task(task).name} has no head fitted on {benchmark!r} in this model; {has} (leave the "
+                         "benchmark out to ask the task's head, fitted on all of them)")
+    return benchmark
+
+
 def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
     """(rows, labels) probabilities of a label head (`weight` labels x hidden, `bias` per label) on states: the map
     the model applies itself in `generate` (`heads_genomicllm.head_logits`)."""
@@ -196,5 +214,6 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
     return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields], benchmark)[0].tolist()))
 
 
-__all__ = ["class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs", "label_probabilities",
-           "question_states", "reading_states", "readings_read", "softmax", "task_states", "values"]
+__all__ = ["checked_benchmark", "class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs",
+           "label_probabilities", "own_heads", "question_states", "reading_states", "readings_read", "softmax",
+           "task_states", "values"]

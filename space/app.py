@@ -37,6 +37,7 @@ if __package__ in (None, ""):  # run as a file (`python space/app.py`, as Huggin
 import gradio as gr
 
 from modeling.inference import ask, load_model
+from modeling.scores import own_heads
 from tasks.paths import ASSISTANT_DIR, chat_base_converted, model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.grammar import exact_answer, parse_answer, parse_field_question
@@ -133,12 +134,13 @@ def _one(sequence: str | None, file) -> str:
     return core.read_records(tok, sequence, file)[0][1]
 
 
-def _run(task: str | Task, sequence: str | None, file, routed: str | None = None, progress=None):
+def _run(task: str | Task, sequence: str | None, file, routed: str | None = None, progress=None,
+         benchmark: str | None = None):
     """(markdown, Result) or a gr.Error with a friendly message."""
     tok, model = get_model()
     try:
         seq = _one(sequence, file)
-        res = core.answer(tok, model, task, seq, progress)
+        res = core.answer(tok, model, task, seq, progress, benchmark)
     except core.InputError as e:
         raise gr.Error(str(e), title="Input problem") from None
     except ValueError as e:  # e.g. a window that still does not fit: say so, never a traceback
@@ -153,10 +155,25 @@ def _prob_label(res) -> dict | None:
 # --- endpoints ------------------------------------------------------------------------------------------------
 # The task arguments come from a Dropdown / Radio: Gradio refuses a value outside its choices before calling these.
 
-def do_classify(task: str, sequence: str, file=None, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+POOLED_HEAD = "the task's head (all its benchmarks)"  # the Classify tab's Head choice that names no benchmark
+
+
+def head_choices(task: str) -> list[str]:
+    """The Classify tab's heads for `task`: its own, fitted on all its benchmarks, then each benchmark's own head (a
+    GUE TF set, a histone mark: what the evaluation scores); an adapter's task has only its own."""
+    return [POOLED_HEAD] + ([] if task in get_adapters() else own_heads(get_model()[1], task))
+
+
+def pick_head(task: str):
+    return gr.Dropdown(choices=head_choices(task), value=POOLED_HEAD)
+
+
+def do_classify(task: str, sequence: str, file=None, head: str = POOLED_HEAD,
+                progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
     own = get_adapters().get(task)
     if own is None:
-        md, res = _run(task, sequence, file, progress=progress)
+        benchmark = None if head in (None, POOLED_HEAD) else head
+        md, res = _run(task, sequence, file, progress=progress, benchmark=benchmark)
         return md, _prob_label(res)
     try:
         res = adapters.answer(own, core.read_records(own.tok, sequence, file)[0][1], progress)
@@ -322,11 +339,17 @@ def build_demo() -> gr.Blocks:
             about += [f"{n}: {TASKS[n].description}" for n in CLASSIFY_TASKS[:4]]
             k_task = gr.Dropdown(classify, value=next(iter(own), "promoter"), label="Question",
                                  info="; ".join(about) + " …")
+            k_head = gr.Dropdown(head_choices(k_task.value), value=POOLED_HEAD, label="Head",
+                                 allow_custom_value=True,
+                                 info="a benchmark's own head answers its question alone (which TF set, which "
+                                      "histone mark): the head the evaluation scores")
+            # any name passes the dropdown (an API caller's head for another task): `ask` refuses unknown ones by name
+            k_task.change(pick_head, k_task, k_head, api_visibility="private")
             k_seq, k_file = seq_inputs()
             k_btn = gr.Button("Classify", variant="primary")
             k_md = gr.Markdown()
             k_probs = gr.Label(label="Class probabilities", num_top_classes=4)
-            k_btn.click(do_classify, [k_task, k_seq, k_file], [k_md, k_probs], api_name="classify")
+            k_btn.click(do_classify, [k_task, k_seq, k_file, k_head], [k_md, k_probs], api_name="classify")
         with gr.Tab("GC content"):
             g_seq, g_file = seq_inputs()
             g_btn = gr.Button("GC content", variant="primary")

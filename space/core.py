@@ -161,14 +161,15 @@ def _ask_window(tok, model, task: Task, seq: str, start: int, depth: int = 0) ->
                 + _ask_window(tok, model, task, seq[half:], start + half, depth + 1))
 
 
-def answer(tok, model, task: str | Task, seq: str, progress=None) -> Result:
-    """Answer `task` about a cleaned sequence, windowed when it is longer than the task's window."""
+def answer(tok, model, task: str | Task, seq: str, progress=None, benchmark: str | None = None) -> Result:
+    """Answer `task` about a cleaned sequence, windowed when it is longer than the task's window; a classification
+    by the head fitted on `benchmark` where given (`modeling.inference.ask`)."""
     t = get_task(task)
     if t.answer == "field":
         raise InputError(f"{t.name} needs fields and a question; it is not offered here")
     size = window_size(tok, model, t)
     wins = _windows(tok, t, seq, size)
-    notes = []
+    notes = [f"Answered by the head fitted on {benchmark} alone."] if benchmark else []
     if len(wins) > 1:
         notes.append(f"The sequence ({len(seq):,} nt) is longer than one question can hold for this task "
                      f"({size:,} nt), so it was cut into {len(wins)} windows of up to {size:,} nt (no overlap, "
@@ -179,8 +180,11 @@ def answer(tok, model, task: str | Task, seq: str, progress=None) -> Result:
             progress((i, len(wins)), desc=f"window {i + 1}/{len(wins)}")
         if t.kind == "classify":  # one reading gives the label and every label's probability
             with LOCK:
-                a = ask(tok, model, t, wseq)
+                a = ask(tok, model, t, wseq, benchmark=benchmark)
             results.append(Window(start, end, a.text if len(wins) == 1 else "", a.value, a.probabilities))
+        elif benchmark:
+            raise ValueError(f"{t.name} is not a classification: only a classification is asked of one benchmark's "
+                             "head")
         else:
             results.extend(_ask_window(tok, model, t, wseq, start))
     res = Result(t, seq, results, None, notes=notes)

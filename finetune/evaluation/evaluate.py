@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from modeling.inference import answer_tokens, generate, load
-from modeling.scores import class_probabilities, head, values
+from modeling.scores import checked_benchmark, class_probabilities, head, values
 from tasks import exact_answer, get_task, parse_answer, render_answer, render_prompt
 from tasks.anchors import ANCHORS, SPLIT_NOTES
 from tasks.grammar import read_fields
@@ -230,8 +230,9 @@ def dev_fitted(r: dict) -> bool:
     return r.get("fit_split", "train") not in ("train", None)
 
 
-def score_file(model_dir: Path, task: str, data: Path) -> dict:
-    """Score a user's labelled file (CSV/TSV/parquet with `sequence` and `label`; labels as the task writes them)."""
+def score_file(model_dir: Path, task: str, data: Path, benchmark: str | None = None) -> dict:
+    """Score a user's labelled file (CSV/TSV/parquet with `sequence` and `label`; labels as the task writes them),
+    a classification by the head fitted on `benchmark` where given (`modeling.scores.checked_benchmark`)."""
     if data.suffix == ".parquet":
         df = pd.read_parquet(data)
     else:
@@ -244,6 +245,10 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
     if bad:
         raise SystemExit(f"{data}: labels {bad} are not labels of {task} ({', '.join(t.labels)})")
     tok, model = load(model_dir)
+    try:
+        benchmark = checked_benchmark(model, t, benchmark)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     prompts = []
     for i, seq in enumerate(df["sequence"].astype(str)):
         try:
@@ -252,7 +257,8 @@ def score_file(model_dir: Path, task: str, data: Path) -> dict:
             raise SystemExit(f"{data}: row {i + 1}: {e}") from e
     if read_by_heads(model, task):
         sequences = [tok.normalize_sequence(seq) for seq in df["sequence"].astype(str)]
-        return score_heads(model, tok, task, sequences, [None] * len(df), df["label"].astype(str).tolist())[0]
+        return score_heads(model, tok, task, sequences, [None] * len(df), df["label"].astype(str).tolist(),
+                           benchmark=benchmark)[0]
     metrics, _ = score_rows(model, tok, task, prompts, df["label"].astype(str).tolist())
     return metrics
 

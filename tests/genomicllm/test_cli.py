@@ -76,3 +76,11 @@ def test_score_prints_the_metrics_of_a_labelled_file(tiny_release, tmp_path):
     bad.write_text("seq,label\nACGT,yes\n")
     out = run("score", "--model", str(tiny_release), "--task", "promoter", "--data", str(bad))
     assert out.returncode != 0 and "missing column(s) ['sequence']" in out.stderr
+
+
+def test_a_benchmark_the_model_has_no_head_for_is_refused_by_name(tiny_release):
+    out = run("ask", "--model", str(tiny_release), "--task", "promoter", "--benchmark", "GUE/prom_300_all",
+              "ACGTACGTGGCCATTAGG")
+    assert out.returncode == 2 and "promoter has no head fitted on 'GUE/prom_300_all'" in out.stderr
+    out = run("ask", "--adapter", "adapters/x", "--benchmark", "GUE/tf_2", "ACGTACGTGGCCATTAGG")
+    assert out.returncode == 2 and "an adapter answers its task with its own" in out.stderr

@@ -236,3 +236,16 @@ print(sorted(p for p in packages if p in ("tasks", "modeling", "space")))
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.splitlines() == ["[]", "['modeling', 'space', 'tasks']"]
+
+
+def test_classify_by_a_benchmarks_own_head_or_a_clear_error(client, loaded):
+    from modeling.scores import label_probabilities
+
+    md, label = client.predict("histone_mark", CDS, None, "GUE/emp_H4", api_name="/classify")
+    confs = {c["label"]: c["confidence"] for c in label["confidences"]}
+    tok, model = loaded
+    local = label_probabilities(model, tok, "histone_mark", CDS, benchmark="GUE/emp_H4")
+    assert all(math.isclose(confs[k], local[k], abs_tol=1e-4) for k in local)
+    assert "head fitted on GUE/emp_H4 alone" in md
+    msg = error_of(client, "promoter", CDS, None, "GUE/emp_H4", api_name="/classify")  # another task's head
+    assert "promoter has no head fitted on 'GUE/emp_H4'" in msg

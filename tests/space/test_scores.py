@@ -35,3 +35,19 @@ def test_softmax():
 
     p = softmax({"a": 0.0, "b": math.log(3)})
     assert math.isclose(p["a"], 0.25) and math.isclose(p["b"], 0.75)
+
+
+def test_ask_by_one_benchmarks_head_and_refuse_a_name_it_has_not(loaded):
+    from modeling.inference import ask
+    from modeling.scores import label_probabilities, own_heads
+
+    tok, model = loaded
+    assert {"GUE/tf_0", "GUE/tf_2", "GUE/mouse_3"} <= set(own_heads(model, "tf_binding"))
+    assert "GUE/emp_H3K4me3" in own_heads(model, "histone_mark") and own_heads(model, "gc_content") == []
+    own = ask(tok, model, "tf_binding", CDS, benchmark="GUE/tf_2")
+    assert own.probabilities == label_probabilities(model, tok, "tf_binding", CDS, benchmark="GUE/tf_2")
+    assert own.probabilities != ask(tok, model, "tf_binding", CDS).probabilities  # another head, another reading
+    with pytest.raises(ValueError, match=r"no head fitted on 'GUE/tf_9'.*GUE/tf_2"):
+        ask(tok, model, "tf_binding", CDS, benchmark="GUE/tf_9")  # never answered by the pooled head unsaid
+    with pytest.raises(ValueError, match="no benchmark has a head of its own for it"):
+        ask(tok, model, "gc_content", CDS, benchmark="GUE/tf_2")
