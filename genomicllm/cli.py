@@ -48,6 +48,7 @@ def cmd_ask(args) -> int:
     from transformers.utils.logging import disable_progress_bar
 
     from modeling.inference import ask, clean, load_model
+    from modeling.scores import head_note, own_heads
 
     disable_progress_bar()  # one answer on stdout, no "Loading weights" bar on stderr
     text = sys.stdin.read() if args.question == ["-"] else " ".join(args.question)
@@ -69,8 +70,8 @@ def cmd_ask(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{a.prompt} {a.text}" if len(a.prompt) < 200 else f"[{task.name}] {a.text}")
-    if args.benchmark:
-        print(f"(by the head fitted on {args.benchmark})")
+    if task.kind == "classify" and (args.benchmark or own_heads(model, task)):
+        print(f"({head_note(model, task, args.benchmark)}{'' if args.benchmark else ' --benchmark NAME asks one.'})")
     if not a.ok:
         print(f"(the answer is unparseable: {a.value.reason})")
     if a.probabilities:

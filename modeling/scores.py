@@ -135,6 +135,15 @@ def checked_benchmark(model, task: str | Task, benchmark: str | None) -> str | N
     return benchmark
 
 
+def head_note(model, task: str | Task, benchmark: str | None) -> str:
+    """Which head answered a classification whose task has more than one: `benchmark`'s own, or the task's, pooled
+    over benchmarks that each have their own (which TF set, which histone mark) and can be asked by name."""
+    if benchmark:
+        return f"Answered by the head fitted on {benchmark} alone."
+    return (f"Answered by the task's head, fitted on all its benchmarks; {', '.join(own_heads(model, task))} each "
+            "have a head of their own (the one the evaluation scores), asked by naming the benchmark.")
+
+
 def head_probabilities(entry: dict, states: np.ndarray) -> np.ndarray:
     """(rows, labels) probabilities of a label head (`weight` labels x hidden, `bias` per label) on states: the map
     the model applies itself in `generate` (`heads_genomicllm.head_logits`)."""
@@ -214,6 +223,6 @@ def label_probabilities(model, tok, task: str | Task, sequence: str, fields: dic
     return dict(zip(t.labels, class_probabilities(model, tok, t, [sequence], [fields], benchmark)[0].tolist()))
 
 
-__all__ = ["checked_benchmark", "class_probabilities", "head", "head_probabilities", "head_values", "label_logprobs",
-           "label_probabilities", "own_heads", "question_states", "reading_states", "readings_read", "softmax",
-           "task_states", "values"]
+__all__ = ["checked_benchmark", "class_probabilities", "head", "head_note", "head_probabilities", "head_values",
+           "label_logprobs", "label_probabilities", "own_heads", "question_states", "reading_states", "readings_read",
+           "softmax", "task_states", "values"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from modeling.inference import (  # noqa: F401 - window_align / window_size are part of this module's API
     TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dna_kmer, window_align, window_size)
+from modeling.scores import head_note, own_heads
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
@@ -169,7 +170,7 @@ def answer(tok, model, task: str | Task, seq: str, progress=None, benchmark: str
         raise InputError(f"{t.name} needs fields and a question; it is not offered here")
     size = window_size(tok, model, t)
     wins = _windows(tok, t, seq, size)
-    notes = [f"Answered by the head fitted on {benchmark} alone."] if benchmark else []
+    notes = [head_note(model, t, benchmark)] if t.kind == "classify" and (benchmark or own_heads(model, t)) else []
     if len(wins) > 1:
         notes.append(f"The sequence ({len(seq):,} nt) is longer than one question can hold for this task "
                      f"({size:,} nt), so it was cut into {len(wins)} windows of up to {size:,} nt (no overlap, "

@@ -247,5 +247,7 @@ def test_classify_by_a_benchmarks_own_head_or_a_clear_error(client, loaded):
     local = label_probabilities(model, tok, "histone_mark", CDS, benchmark="GUE/emp_H4")
     assert all(math.isclose(confs[k], local[k], abs_tol=1e-4) for k in local)
     assert "head fitted on GUE/emp_H4 alone" in md
+    md, _ = client.predict("histone_mark", CDS, None, None, api_name="/classify")  # pooled: the others named
+    assert "the task's head, fitted on all its benchmarks; GUE/emp_H3, " in md
     msg = error_of(client, "promoter", CDS, None, "GUE/emp_H4", api_name="/classify")  # another task's head
     assert "promoter has no head fitted on 'GUE/emp_H4'" in msg
