@@ -51,3 +51,18 @@ def test_ask_by_one_benchmarks_head_and_refuse_a_name_it_has_not(loaded):
         ask(tok, model, "tf_binding", CDS, benchmark="GUE/tf_9")  # never answered by the pooled head unsaid
     with pytest.raises(ValueError, match="no benchmark has a head of its own for it"):
         ask(tok, model, "gc_content", CDS, benchmark="GUE/tf_2")
+
+
+def test_score_a_file_by_one_benchmarks_head(shipped, loaded, tmp_path):
+    from finetune.evaluation.evaluate import score_file
+    from modeling.scores import label_probabilities
+
+    tok, model = loaded
+    rows = [CDS, CDS[::-1], CDS[10:80]]
+    data = tmp_path / "marks.csv"
+    want = [max(p, key=p.get) for p in (label_probabilities(model, tok, "histone_mark", s, benchmark="GUE/emp_H4")
+                                          for s in rows)]
+    data.write_text("sequence,label\n" + "".join(f"{s},{w}\n" for s, w in zip(rows, want)))
+    assert score_file(shipped, "histone_mark", data, "GUE/emp_H4")["accuracy"] == 1.0  # its labels, its head
+    with pytest.raises(SystemExit, match="no head fitted on 'GUE/emp_H9'"):
+        score_file(shipped, "histone_mark", data, "GUE/emp_H9")
