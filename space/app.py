@@ -171,10 +171,13 @@ def pick_head(task: str):
 def do_classify(task: str, sequence: str, file=None, head: str = POOLED_HEAD,
                 progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
     own = get_adapters().get(task)
+    benchmark = None if head in (None, POOLED_HEAD) else head
     if own is None:
-        benchmark = None if head in (None, POOLED_HEAD) else head
         md, res = _run(task, sequence, file, progress=progress, benchmark=benchmark)
         return md, _prob_label(res)
+    if benchmark:
+        raise gr.Error(f"{task} is a fine-tuned task with a head of its own; {benchmark} names one of the shipped "
+                       "model's heads", title="Input problem")
     try:
         res = adapters.answer(own, core.read_records(own.tok, sequence, file)[0][1], progress)
     except core.InputError as e:

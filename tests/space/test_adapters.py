@@ -61,6 +61,8 @@ def test_bad_input_to_the_adapters_task_gets_the_friendly_message(app):
     with pytest.raises(gradio.Error) as e:
         app.do_classify("gc_rich", "ACGTXXACGT", None, progress=None)
     assert "X" in e.value.message and e.value.title == "Input problem"
+    with pytest.raises(gradio.Error, match="a head of its own; GUE/tf_2 names one of the shipped model's heads"):
+        app.do_classify("gc_rich", SEQ, None, "GUE/tf_2", progress=None)  # never silently ignored
 
 
 def test_a_head_adapter_gives_its_softmax_averaged_over_windows(head_adapter, tiny_base):
