@@ -26,7 +26,7 @@ Remote code: pure torch, imported by ``modeling_genomicllm.py``. Shapes: B batch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -235,6 +235,23 @@ class HeadQuestion:
     entry: dict
     value: bool  # a value head's (a number), else a label head's
     run: tuple[int, int]
+    benchmark: str | None = None  # the benchmark whose own head answers it (``with_benchmark_heads``), else None
+
+
+def with_benchmark_heads(questions: list[HeadQuestion], benchmark: str | None) -> list[HeadQuestion]:
+    """The questions whose task has a head fitted on ``benchmark`` (its entry's ``benchmarks``) answered by that
+    head, asked as the task's (the pooled entry's question and answer keys); the others as they were. A name that no
+    question's task has a head for is refused with the names they have: answering with the pooled head instead would
+    give another head's answer without a word."""
+    if benchmark is None or not questions:
+        return questions
+    out = [replace(q, entry={**q.entry, **q.entry["benchmarks"][benchmark]}, benchmark=benchmark)
+           if benchmark in (q.entry.get("benchmarks") or {}) else q for q in questions]
+    if all(q.benchmark is None for q in out):
+        have = sorted({f"{b} ({q.task})" for q in questions for b in q.entry.get("benchmarks") or {}})
+        raise ValueError(f"head_benchmark={benchmark!r}: no question here is of a task with a head fitted on it; "
+                         + (f"their tasks' heads: {', '.join(have)}" if have else "their tasks have no such heads"))
+    return out
 
 
 def head_entries(config) -> list[tuple[str, dict, bool]]:
@@ -350,4 +367,4 @@ def reread(question_ids: torch.LongTensor, run: tuple[int, int], reading: str,
 __all__ = ["READINGS", "HeadConv", "HeadQuestion", "answers", "feature_width", "find_questions", "head_entries",
            "free_kmers", "head_logits", "letters_feature", "masked_mean", "next_token_logits", "question_features",
            "reads_letters", "reads_runs", "reads_states",
-           "render_number", "reread", "right_padded", "run_index", "run_letters"]
+           "render_number", "reread", "right_padded", "run_index", "run_letters", "with_benchmark_heads"]

@@ -17,7 +17,8 @@ the last layer's first one also copies the token it reads into the answer (``Gen
 an ``aligned_gate`` the answer to a DNA question may also write the prompt base it lies aligned with (from the
 run's start or its end), as it is or complemented, a fitted gate choosing (``GenomicLLMForCausalLM._aligned_copy``).
 A classification or GC question whose head says how it is asked is answered by that head (``heads_genomicllm.py``,
-``GenomicLLMForCausalLM._answer_with_heads``).
+``GenomicLLMForCausalLM._answer_with_heads``): the task's, or with ``generate(..., head_benchmark="GUE/tf_2")`` the
+one fitted on that benchmark alone.
 
 Heads:
 - ``GenomicLLMModel`` (``AutoModel``): the backbone; hidden states, and ``pool_hidden_states`` for a masked mean.
@@ -70,6 +71,7 @@ from .heads_genomicllm import (
     right_padded,
     run_index,
     run_letters,
+    with_benchmark_heads,
 )
 from .kmers_genomicllm import base_table, kmer_ids, table_rows
 from .positions_genomicllm import (
@@ -834,13 +836,14 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         token_type_ids: torch.LongTensor | None = None,  # the tokenizer's prompt/answer marks: accepted, ignored
         history_ids: torch.LongTensor | None = None,  # (B, S) every id so far: position streams in cached steps
         answer_with_heads: bool | None = None,  # False: the LM's logits where a head would answer (None: the config)
+        head_benchmark: str | None = None,  # a benchmark whose own head answers its task's questions (GUE/tf_2)
         **kwargs,
     ) -> CausalLMOutputWithPast:
         # `model.generate(**tokenizer(...))` forwards `token_type_ids`; the model does not read them (the answer mask
         # is for building `labels`), but generate() refuses arguments missing from this signature.
         cached = kwargs.get("past_key_values") if cache is None else cache
         heads = self._head_questions(input_ids, attention_mask, cached, history_ids,
-                                     labels is None and answer_with_heads is not False)
+                                     labels is None and answer_with_heads is not False, head_benchmark)
         want_states = kwargs.pop("output_hidden_states", None)
         want_states = want_states if want_states is not None else self.config.output_hidden_states
         outputs: BaseModelOutputWithPast = self.model(
@@ -912,10 +915,12 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         probs = probs.scatter_add(1, written.clamp(min=0), log_gate[:, 1:].exp())  # not offered: a share of 0
         return logits.index_put(rows, torch.log(probs).to(logits.dtype))
 
-    def _head_questions(self, input_ids, attention_mask, cache, history_ids, wanted: bool) -> tuple | None:
+    def _head_questions(self, input_ids, attention_mask, cache, history_ids, wanted: bool,
+                        benchmark: str | None = None) -> tuple | None:
         """(questions, ids so far, cached tokens, real tokens) where this forward writes to a question a head answers
-        (``heads_genomicllm.find_questions``; eval mode, no ``labels``, not turned off), else None. A new sequence
-        (nothing cached) starts a new generation: what earlier ones answered is forgotten."""
+        (``heads_genomicllm.find_questions``; eval mode, no ``labels``, not turned off; a question whose task has a
+        head fitted on ``benchmark`` by that one, ``with_benchmark_heads``), else None. A new sequence (nothing
+        cached) starts a new generation: what earlier ones answered is forgotten."""
         past = cache.get_seq_length() if cache is not None else 0
         if not past:
             self._head_answers.clear()
@@ -925,7 +930,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         ids = self.model._history(input_ids, history_ids, past)
         real = self.model._real(attention_mask, ids)
         is_marker = token_table(c.vocab_size, c.answer_marker_token_ids, ids.device)
-        questions = find_questions(c, ids, real, set(c.dna_token_ids), is_marker)
+        questions = with_benchmark_heads(find_questions(c, ids, real, set(c.dna_token_ids), is_marker), benchmark)
         return (questions, ids, past, real) if questions else None
 
     def _answer_with_heads(self, logits: torch.Tensor, questions: list[HeadQuestion], ids: torch.LongTensor,
@@ -959,7 +964,7 @@ class GenomicLLMForCausalLM(GenomicLLMPreTrainedModel, GenerationMixin):
         not depend on the strand, and of their sequences read each other way that decides the label."""
         c = self.config
         asked = {q.row: ids[q.row, : q.marker + 1][real[q.row, : q.marker + 1]] for q in questions}  # no padding
-        keys = {q.row: (q.task, tuple(asked[q.row].tolist())) for q in questions}
+        keys = {q.row: (q.task, q.benchmark, tuple(asked[q.row].tolist())) for q in questions}
         todo = [q for q in questions if keys[q.row] not in self._head_answers]
         if todo:
             if hidden_states is not None:  # a prefill: its own states, up to each question's " ="

@@ -201,3 +201,32 @@ def test_head_questions_need_dna_tokens_and_valid_config_entries(tiny_release, a
         cls(**{**config, "dna_complement_ids": None})
     with pytest.raises(ValueError, match="number_pieces and decimals"):
         cls(**{**config, "value_heads": {"gc_content": {**config["value_heads"]["gc_content"], "decimals": None}}})
+
+
+def test_generate_asks_one_benchmarks_own_head_by_name(asked, tmp_path):
+    from finetune.training.label_heads import write_label_heads
+
+    folder = tmp_path / "model"
+    shutil.copytree(asked, folder)
+    pooled = json.loads((folder / "config.json").read_text())["label_heads"]["tf_binding"]
+    flipped = {"weight": [[-w for w in row] for row in pooled["weight"]], "bias": [-b for b in pooled["bias"]],
+               "features": pooled["features"], "rows": 0}  # every answer the other way
+    write_label_heads(folder, "tf_binding", {"GUE/tf_9": flipped})
+    tok, model = load(folder)
+    tok.padding_side = "left"
+    t = get_task("tf_binding")
+    enc = tok([render_prompt(t, s) for s in SEQS] + [render_prompt("gc_content", SEQS[0])], return_tensors="pt",
+              padding=True)
+
+    def written(**kw) -> list[str]:
+        out = model.generate(**enc, max_new_tokens=4, do_sample=False, pad_token_id=tok.pad_token_id, **kw)
+        return [x.strip() for x in tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)]
+
+    own = written(head_benchmark="GUE/tf_9")
+    want = [t.labels[i] for i in class_probabilities(model, tok, t, SEQS, benchmark="GUE/tf_9").argmax(1)]
+    assert own[:-1] == want == [ask(tok, model, t, s, benchmark="GUE/tf_9").text for s in SEQS]
+    pooled_answers = written()
+    assert own[:-1] == ["no" if a == "yes" else "yes" for a in pooled_answers[:-1]]  # the flipped head answered
+    assert own[-1] == pooled_answers[-1]  # GC content has no such head: its own answers, as without the name
+    with pytest.raises(ValueError, match=r"head_benchmark='GUE/tf_8'.*GUE/tf_9 \(tf_binding\)"):
+        written(head_benchmark="GUE/tf_8")
