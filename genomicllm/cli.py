@@ -29,19 +29,20 @@ from tasks import SEQUENCE_TASKS, exact_answer, get_task, parse_answer
 from tasks.grammar import parse_field_question
 from tasks.metrics import agrees
 from tasks.paths import model_location
-from tasks.router import route
+from tasks.router import Route, route
 
 
-def parse_question(text: str) -> tuple[str, str]:
-    """(task, sequence) from a question in the prompt grammar ("ACGT..., GC content =") or in words with the DNA in
-    them ("reverse complement of ACGT..."), routed by the shared keyword rules (`tasks.router`)."""
+def parse_question(text: str) -> Route:
+    """The task, sequence (and a histone mark's benchmark) of a question in the prompt grammar ("ACGT..., GC content
+    =") or in words with the DNA in them ("reverse complement of ACGT..."), routed by the shared keyword rules
+    (`tasks.router`)."""
     r = route(text)
     if r.task is None:
         raise ValueError(f"could not tell which task {text[:60]!r} asks for; pass --task (one of: "
                          f"{', '.join(SEQUENCE_TASKS)})")
     if not r.sequence:
         raise ValueError("no DNA sequence (8 or more letters A C G T N) found in the question")
-    return r.task, r.sequence
+    return r
 
 
 def cmd_ask(args) -> int:
@@ -62,8 +63,9 @@ def cmd_ask(args) -> int:
             fields, sequence, key = field_question
             task = get_task("reading_comprehension")
         else:
-            task, sequence = (args.task, text) if args.task else parse_question(text)
-            task, fields, key = get_task(task), None, None
+            r = Route(args.task, "--task", text) if args.task else parse_question(text)
+            task, sequence, fields, key = get_task(r.task), r.sequence, None, None
+            args.benchmark = args.benchmark or r.benchmark  # a histone mark named in the words
         tok, model = load_model(args.model, args.revision)
         a = ask(tok, model, task, sequence, fields, key, args.benchmark)
     except (ValueError, KeyError) as e:

@@ -7,7 +7,7 @@
   k-mers keep their frame), each window is answered, and the answers are aggregated (length-weighted mean number,
   joined sequences / proteins, mean class probabilities). Nothing is truncated silently.
 - Tasks with an exact rule carry the rule's answer (`tasks.grammar.exact_answer`) and whether the model agrees;
-  classifiers carry class probabilities from the answer-token scores (`modeling.scores`).
+  classifiers carry class probabilities from their label head, else the answer-token scores (`modeling.scores`).
 
 What differs by task is read from its registry entry (`tasks.registry.Task`: kind, answer, rule), never its name.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from modeling.inference import (  # noqa: F401 - window_align / window_size are part of this module's API
     TEXT_ANSWER_TOKENS, QuestionTooLongError, ask, dna_kmer, window_align, window_size)
-from modeling.scores import head_note, own_heads
+from modeling.scores import head, head_note, own_heads
 from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
@@ -125,6 +125,7 @@ class Result:
     windows: list[Window]
     value: object  # aggregated answer (label, float, sequence, protein, text) or Unparseable
     probs: dict | None = None  # classifiers: mean class probabilities over windows
+    probs_from: str = "the answer-token scores"  # what read them: a label head where the task has one
     exact: object = None  # exact-computable tasks: the rule's value (parsed), else None
     agree: bool | None = None
     identity: float | None = None  # generate tasks: fraction of positions equal to the exact answer
@@ -189,6 +190,8 @@ def answer(tok, model, task: str | Task, seq: str, progress=None, benchmark: str
         else:
             results.extend(_ask_window(tok, model, t, wseq, start))
     res = Result(t, seq, results, None, notes=notes)
+    if t.kind == "classify" and head(model, t, benchmark) is not None:
+        res.probs_from = "the label head"
     _aggregate(res)
     _verify(res)
     return res
@@ -269,7 +272,7 @@ def markdown(res: Result, routed: str | None = None) -> str:
         answer = f"`{shorten(answer)}`"
     lines.append(f"**Model's answer:** {answer}")
     if res.probs:
-        lines.append("**Class probabilities** (from the answer-token scores): "
+        lines.append(f"**Class probabilities** (from {res.probs_from}): "
                      + ", ".join(f"{k} {v:.1%}" for k, v in sorted(res.probs.items(), key=lambda kv: -kv[1])))
     if res.exact is not None:
         exact = f"{res.exact:.3f}" if isinstance(res.exact, float) else f"`{shorten(res.exact)}`"

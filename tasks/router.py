@@ -3,6 +3,8 @@
 `route(message)` finds a DNA sequence written in the message itself (a run of 8+ nucleotide letters) and the task
 its words ask for. Rules are tried in order, so the more specific phrase wins ("reverse complement" before
 "complement" before "reverse"). A message in the prompt grammar ("ACGT..., GC content =") routes by the task's phrase.
+A histone question that names a mark ("does this carry H3K4me3?") also names the benchmark whose own head knows
+that mark (`Route.benchmark`, GUE's `emp_H3K4me3`), the pooled head knowing none.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .benchmarks import GUE_GROUPS
 from .registry import TASKS
 
 # (task, patterns) in priority order; patterns are regexes matched against the lower-cased message
@@ -29,15 +32,18 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ("enhancer", (r"enhancer",)),
     ("open_chromatin", (r"open chromatin", r"accessib", r"\bocr\b", r"atac", r"dnase")),
     ("tf_binding", (r"transcription factor", r"\btf\b", r"\btfbs\b", r"binding site", r"\bbind")),
-    ("histone_mark", (r"histone", r"nucleosome", r"\bh3k", r"\bh4k", r"methylat", r"acetylat")),
+    ("histone_mark", (r"histone", r"nucleosome", r"\bh3k", r"\bh4k", r"\bh4ac\b", r"methylat", r"acetylat")),
     ("gene_name", (r"gene name", r"full name", r"name of (the|this) gene", r"what('s| is) the name",
                    r"which gene", r"what gene")),
     ("gene_description", (r"describe", r"description", r"summary", r"summari[sz]e", r"function", r"what does",
                           r"tell me about", r"about this gene")),
 ]
 
-DNA_RUN = re.compile(r"(?<![A-Za-z])[ACGTUNacgtun](?:[ACGTUNacgtun\s]*[ACGTUNacgtun])?(?![A-Za-z])")
+DNA_RUN = re.compile(r"(?<![A-Za-z0-9])[ACGTUNacgtun](?:[ACGTUNacgtun\s]*[ACGTUNacgtun])?(?![A-Za-z])")
 MIN_DNA = 8
+
+
+MARK = re.compile(r"\b(h3k\d+(?:me[123]|ac)|h4k\d+(?:me[123]|ac)|h4ac|h[34])\b")  # lower-cased, as the rules read
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,16 @@ class Route:
     task: str | None  # None: nothing matched, ask the user to clarify
     matched: str  # the words that decided it (empty when nothing matched)
     sequence: str | None  # a DNA run found in the message itself, whitespace removed
+    benchmark: str | None = None  # a histone mark named: the GUE benchmark of that mark (its own head answers)
+
+
+def mark_benchmark(text: str) -> str | None:
+    """The GUE histone-mark benchmark a lower-cased message names ("h3k4me3" -> "GUE/emp_H3K4me3"), else None."""
+    m = MARK.search(text)
+    if m is None:
+        return None
+    mark = m.group(1).upper().replace("ME", "me").replace("AC", "ac")  # H3K4me3, H4ac, H3
+    return f"GUE/{GUE_GROUPS['EMP'][0]}{mark}"
 
 
 def find_sequence(message: str) -> tuple[str | None, str]:
@@ -70,7 +86,8 @@ def route(message: str) -> Route:
         for pattern in patterns:
             m = re.search(pattern, text)
             if m:
-                return Route(name, m.group().strip(), sequence)
+                return Route(name, m.group().strip(), sequence,
+                             mark_benchmark(text) if name == "histone_mark" else None)
     return Route(None, "", sequence)
 
 
@@ -83,4 +100,4 @@ EXAMPLES = {
     "gene_description": "describe this gene",
 }
 
-__all__ = ["EXAMPLES", "RULES", "Route", "find_sequence", "route"]
+__all__ = ["EXAMPLES", "RULES", "Route", "find_sequence", "mark_benchmark", "route"]

@@ -28,8 +28,11 @@ def test_every_subcommand_says_what_it_does(sub, capsys):
 
 
 def test_question_in_words_or_grammar_is_routed():
-    assert parse_question("ACGTACGTAA, GC content =") == ("gc_content", "ACGTACGTAA")
-    assert parse_question("reverse complement of acgtacgtaa please") == ("reverse_complement", "acgtacgtaa")
+    r = parse_question("ACGTACGTAA, GC content =")
+    assert (r.task, r.sequence, r.benchmark) == ("gc_content", "ACGTACGTAA", None)
+    r = parse_question("reverse complement of acgtacgtaa please")
+    assert (r.task, r.sequence) == ("reverse_complement", "acgtacgtaa")
+    assert parse_question("does ACGTACGTAA carry H3K4me3?").benchmark == "GUE/emp_H3K4me3"  # the mark's own head
     with pytest.raises(ValueError, match="pass --task"):
         parse_question("ACGTACGTAA, hello")
     with pytest.raises(ValueError, match="no DNA sequence"):

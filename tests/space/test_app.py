@@ -251,3 +251,17 @@ def test_classify_by_a_benchmarks_own_head_or_a_clear_error(client, loaded):
     assert "the task's head, fitted on all its benchmarks; GUE/emp_H3, " in md
     msg = error_of(client, "promoter", CDS, None, "GUE/emp_H4", api_name="/classify")  # another task's head
     assert "promoter has no head fitted on 'GUE/emp_H4'" in msg
+
+
+def test_chat_asks_a_named_marks_own_head(client, loaded):
+    from modeling.scores import label_probabilities
+
+    history, _, _ = client.predict("does this carry H3K79me3?", [], CDS, None, api_name="/chat")
+    reply = text_of(history[-1])
+    tok, model = loaded
+    probs = label_probabilities(model, tok, "histone_mark", CDS, benchmark="GUE/emp_H3K79me3")
+    assert "head fitted on GUE/emp_H3K79me3 alone" in reply and "(from the label head)" in reply
+    assert f"**Model's answer:** {max(probs, key=probs.get)}" in reply
+    history, _, _ = client.predict("does this carry H3K27me3?", [], CDS, None, api_name="/chat")  # no such head
+    assert text_of(history[-1]).startswith("I have no head for H3K27me3; the marks I was fitted on") and \
+        "H3K79me3" in text_of(history[-1])
