@@ -169,6 +169,8 @@ def answer(tok, model, task: str | Task, seq: str, progress=None, benchmark: str
     t = get_task(task)
     if t.answer == "field":
         raise InputError(f"{t.name} needs fields and a question; it is not offered here")
+    if benchmark and t.kind != "classify":
+        raise ValueError(f"{t.name} is not a classification: only a classification is asked of one benchmark's head")
     size = window_size(tok, model, t)
     wins = _windows(tok, t, seq, size)
     notes = [head_note(model, t, benchmark)] if t.kind == "classify" and (benchmark or own_heads(model, t)) else []
@@ -184,9 +186,6 @@ def answer(tok, model, task: str | Task, seq: str, progress=None, benchmark: str
             with LOCK:
                 a = ask(tok, model, t, wseq, benchmark=benchmark)
             results.append(Window(start, end, a.text if len(wins) == 1 else "", a.value, a.probabilities))
-        elif benchmark:
-            raise ValueError(f"{t.name} is not a classification: only a classification is asked of one benchmark's "
-                             "head")
         else:
             results.extend(_ask_window(tok, model, t, wseq, start))
     res = Result(t, seq, results, None, notes=notes)
