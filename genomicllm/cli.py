@@ -57,6 +57,7 @@ def cmd_ask(args) -> int:
         return refuse_benchmark_with_adapter()
     if args.adapter:
         return ask_adapter(args, text)
+    benchmark = args.benchmark
     try:
         field_question = None if args.task else parse_field_question(text)
         if field_question:  # reading comprehension: a field of the prompt read back
@@ -65,15 +66,15 @@ def cmd_ask(args) -> int:
         else:
             r = Route(args.task, "--task", text) if args.task else parse_question(text)
             task, sequence, fields, key = get_task(r.task), r.sequence, None, None
-            args.benchmark = args.benchmark or r.benchmark  # a histone mark named in the words
+            benchmark = benchmark or r.benchmark  # a histone mark named in the words
         tok, model = load_model(args.model, args.revision)
-        a = ask(tok, model, task, sequence, fields, key, args.benchmark)
+        a = ask(tok, model, task, sequence, fields, key, benchmark)
     except (ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{a.prompt} {a.text}" if len(a.prompt) < 200 else f"[{task.name}] {a.text}")
-    if task.kind == "classify" and (args.benchmark or own_heads(model, task)):
-        print(f"({head_note(model, task, args.benchmark)}{'' if args.benchmark else ' --benchmark NAME asks one.'})")
+    if task.kind == "classify" and (benchmark or own_heads(model, task)):
+        print(f"({head_note(model, task, benchmark)}{'' if benchmark else ' --benchmark NAME asks one.'})")
     if not a.ok:
         print(f"(the answer is unparseable: {a.value.reason})")
     if a.probabilities:

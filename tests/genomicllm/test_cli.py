@@ -87,3 +87,9 @@ def test_a_benchmark_the_model_has_no_head_for_is_refused_by_name(tiny_release):
     assert out.returncode == 2 and "promoter has no head fitted on 'GUE/prom_300_all'" in out.stderr
     out = run("ask", "--adapter", "adapters/x", "--benchmark", "GUE/tf_2", "ACGTACGTGGCCATTAGG")
     assert out.returncode == 2 and "an adapter answers its task with its own" in out.stderr
+
+
+def test_a_histone_mark_named_in_words_is_asked_of_its_own_head():
+    out = run("ask", "does ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCC carry H4ac?")  # the shipped model
+    assert out.returncode == 0, out.stderr
+    assert "histone mark =" in out.stdout and "(Answered by the head fitted on GUE/emp_H4ac alone.)" in out.stdout
