@@ -185,7 +185,13 @@ def markdown(results: dict, baselines: dict) -> str:
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
                      f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
                      f"{'; '.join(n for n in notes if n)} |")
-    return "\n".join(lines) + "\n\n" + baseline_summary(results, baselines) + "\n"
+    return "\n".join(lines) + "\n\n" + HEADS_NOTE + "\n\n" + baseline_summary(results, baselines) + "\n"
+
+
+HEADS_NOTE = ("A classification's \"ours\" is read by the benchmark's own head where the model has one, as "
+              "`ask(..., benchmark=)`, `genomicllm ask --benchmark` and `model.generate(..., head_benchmark=)` ask it; "
+              "\"model.generate\" in the notes is a plain `generate`, which reads the task's head, pooled over its "
+              "benchmarks.")
 
 
 def fit_note(r: dict) -> str:
