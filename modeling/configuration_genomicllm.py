@@ -405,7 +405,8 @@ class GenomicLLMConfig(PreTrainedConfig):
     def __repr__(self) -> str:
         """The settings, each list of more than ``SHOWN`` numbers as its length: printing a config (or leaving
         ``model.config`` last in a notebook cell) shows what the model is, not every weight of its heads."""
-        return f"{type(self).__name__} {config_text(_elided(json.loads(self.to_json_string())))}"
+        shown = _elided(self._encode_special_floats(self.to_diff_dict()))  # elided before it is written: half the time
+        return f"{type(self).__name__} {config_text(shown)}"
 
 
 SHOWN = 8  # a longer list of numbers is shown by its length in ``repr``

@@ -42,7 +42,7 @@ from tasks.paths import ASSISTANT_DIR, chat_base_converted, model_location
 from tasks.registry import TASKS, Task, get_task
 from tasks.grammar import exact_answer, parse_answer, parse_field_question
 from tasks.metrics import agrees
-from tasks.router import EXAMPLES, route
+from tasks.router import EXAMPLES, benchmark_mark, route
 
 from . import adapters, core
 
@@ -254,12 +254,11 @@ def do_chat(message: str, history: list | None, sequence: str | None, file=None,
                         "Now paste a sequence in the box below (raw or FASTA), upload a FASTA file, or write the "
                         "DNA in your message."})
         return history, "", None
-    known = own_heads(get_model()[1], task)
+    known = own_heads(get_model()[1], task) if r.benchmark else []
     if r.benchmark and r.benchmark not in known:  # a mark the model has no head for: say which it has
-        mark = lambda b: b.split("_", 1)[-1]  # noqa: E731 - GUE/emp_H3K4me3 -> H3K4me3
-        history.append({"role": "assistant", "content": f"I have no head for {mark(r.benchmark)}; the marks I was "
-                        f"fitted on (yeast nucleosomes, GUE): {', '.join(map(mark, known))}. Name one of them, or "
-                        "ask about a histone mark without naming one."})
+        history.append({"role": "assistant", "content": f"I have no head for {benchmark_mark(r.benchmark)}; the "
+                        f"marks I was fitted on (yeast nucleosomes, GUE): {', '.join(map(benchmark_mark, known))}. "
+                        "Name one of them, or ask about a histone mark without naming one."})
         return history, "", None
     routed = (f"Routed to task **{task.name}** ({task.description}) because you wrote “{r.matched}”"
               + (", using the DNA in your message." if r.sequence else "."))

@@ -44,6 +44,7 @@ MIN_DNA = 8
 
 
 MARK = re.compile(r"\b(h3k\d+(?:me[123]|ac)|h4k\d+(?:me[123]|ac)|h4ac|h[34])\b")  # lower-cased, as the rules read
+MARK_BENCHMARK = f"GUE/{GUE_GROUPS['EMP'][0]}"  # a histone mark's benchmark: this + the mark (GUE/emp_H3K4me3)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,12 @@ def mark_benchmark(text: str) -> str | None:
     if m is None:
         return None
     mark = m.group(1).upper().replace("ME", "me").replace("AC", "ac")  # H3K4me3, H4ac, H3
-    return f"GUE/{GUE_GROUPS['EMP'][0]}{mark}"
+    return MARK_BENCHMARK + mark
+
+
+def benchmark_mark(benchmark: str) -> str:
+    """The histone mark a benchmark name stands for ("GUE/emp_H3K4me3" -> "H3K4me3"), `mark_benchmark`'s inverse."""
+    return benchmark.removeprefix(MARK_BENCHMARK)
 
 
 def find_sequence(message: str) -> tuple[str | None, str]:
@@ -100,4 +106,4 @@ EXAMPLES = {
     "gene_description": "describe this gene",
 }
 
-__all__ = ["EXAMPLES", "RULES", "Route", "find_sequence", "mark_benchmark", "route"]
+__all__ = ["EXAMPLES", "RULES", "Route", "find_sequence", "benchmark_mark", "mark_benchmark", "route"]
