@@ -202,6 +202,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         d["weight"] += m["weight"]
     return {
         "repos": repos, "paper": PAPER, "n_params": parameter_count(model_dir), "config": config,
+        "weights_mb": sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) / 1e6,
         "answers_with_heads": GenomicLLMConfig(**config).answers_with_heads,  # generate writes the heads' answers
         "tokenizer_kind": tok_config.get("candidate") or tok_config.get("dna_scheme", "hybrid"),
         # the "char" scheme (dna_kmer null) is one token per base

@@ -22,6 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from modeling.inference import answer_tokens, generate, load
@@ -75,12 +76,18 @@ def score_heads(model, tok, task: str, sequences: list[str], fields: list, answe
         if render_prompt(t, seq, f) != prompt:
             raise ValueError(f"{task}: row {i}'s prompt is not the grammar's question for its sequence: "
                              f"{prompt[:80]!r}")
-    if t.kind == "classify":
-        pred = [t.labels[i] for i in class_probabilities(model, tok, t, sequences, fields, benchmark).argmax(1)]
-    else:
-        read = values(model, tok, t, sequences, fields, benchmark)
-        pred = [parse_answer(t, render_answer(t, float(v))) for v in read]
+    pred, _ = head_answers(model, tok, t, sequences, fields, benchmark)
     return score(task, [parse_answer(task, a) for a in answers], pred), pred
+
+
+def head_answers(model, tok, task, sequences: list[str], fields: list, benchmark: str | None) -> tuple[list, np.ndarray]:
+    """(answers, what they were read from: the class probabilities, or the values) of `score_heads`."""
+    t = get_task(task)
+    if t.kind == "classify":
+        probs = class_probabilities(model, tok, t, sequences, fields, benchmark)
+        return [t.labels[i] for i in probs.argmax(1)], probs
+    read = values(model, tok, t, sequences, fields, benchmark)
+    return [parse_answer(t, render_answer(t, float(v))) for v in read], read
 
 
 def confusion_png(task: str, gold: list, pred: list, title: str, path: Path) -> None:

@@ -37,6 +37,7 @@ from finetune.training.label_heads import (PROFILE_SCALE, _columns, _rounded, be
                                            put_label_head, task_benchmarks, with_letters)
 from modeling.heads_genomicllm import HeadConv, feature_width, head_logits, reads_letters
 from modeling.inference import load
+from modeling.modeling_genomicllm import stored_weights
 from modeling.scores import FEATURES, head, question_states
 from tasks.benchmarks import DATASETS_DIR
 from tasks.grammar import render_prompt
@@ -244,9 +245,10 @@ def write_conv_head(folder: Path, task_name: str, benchmark: str | None, fitted:
     tensors = load_file(weights)
     prefix = f"head_convs.{fitted['name']}."
     tensors = {k: v for k, v in tensors.items() if not k.startswith(prefix)}
-    tensors.update({prefix + k: v.detach().contiguous() for k, v in fitted["reader"].items()})
-    save_file(tensors, weights, metadata={"format": "pt"})
-    with edited_config(folder) as config:
+    with edited_config(folder) as config:  # the reader stored as the model's other weights are (`stored_dtype`)
+        reader = stored_weights(fitted["reader"], config.get("stored_dtype"))
+        tensors.update({prefix + k: v.detach().contiguous() for k, v in reader.items()})
+        save_file(tensors, weights, metadata={"format": "pt"})
         config["head_convs"] = {**(config.get("head_convs") or {}), fitted["name"]: fitted["spec"]}
         if reads_letters(fitted["entry"]["features"]):
             config["kmer_base_token_ids"] = fitted["letters"]

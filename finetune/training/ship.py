@@ -22,7 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-MAX_MB = 25.0  # the repository ships small weights only
+from finetune.training.folder_config import edited_config
+from modeling.configuration_genomicllm import STORED_DTYPES
+from modeling.modeling_genomicllm import stored_weights
+from modeling.release import MAX_MB, release_mb
+
 RUN_FILES = ("train_config.json", "mixture.json", "loss.png")
 SUMMARY_KEYS = ("steps", "tokens", "cpu_s", "wall_s_logged", "final_loss_mean_last_50_steps", "tokens_per_s_last",
                 "init_from", "total_tokens", "total_cpu_s")
@@ -83,13 +87,28 @@ def train_config(run: Path) -> dict:
     return json.loads(config.read_text()) if config.is_file() else {}
 
 
-def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None) -> Path:
+def store_as(folder: Path, dtype: str | None) -> None:
+    """Rewrite the folder's weights file in `dtype` (the model's `stored_dtype`: float16 halves it; loading casts
+    back to float32) and say so in its config, as `save_pretrained` would have written them; None leaves both."""
+    from safetensors.torch import load_file, save_file
+
+    if not dtype:
+        return
+    weights = folder / "model.safetensors"
+    save_file(stored_weights(load_file(weights), dtype), weights, metadata={"format": "pt"})
+    with edited_config(folder) as config:
+        config["stored_dtype"] = dtype
+
+
+def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None,
+         stored_dtype: str | None = "float16") -> Path:
     release = run / "release"
     if not (release / "model.safetensors").is_file():
         raise FileNotFoundError(f"{release} has no model.safetensors: the run has not finished (see {run}/log.jsonl)")
     stage = to.with_name(to.name + ".staging")
     shutil.rmtree(stage, ignore_errors=True)
     shutil.copytree(release, stage)
+    store_as(stage, stored_dtype)
     config = train_config(run)
     base = Path(config["init_from"]) if config.get("pointer_heads") else None
     for name in RUN_FILES:
@@ -105,7 +124,7 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
                "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
                "torch": torch.__version__}
     (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    mb = sum(f.stat().st_size for f in stage.rglob("*") if f.is_file()) / 2**20
+    mb = release_mb(stage)
     if mb > MAX_MB:
         shutil.rmtree(stage)
         raise ValueError(f"{run}: the shipped folder would be {mb:.1f} MB, over the {MAX_MB} MB the repository allows")
@@ -120,8 +139,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--to", type=Path, default=Path("release/GenomicLLM"))
     p.add_argument("--where", help="where it was trained (default: this machine)")
     p.add_argument("--extra", type=json.loads, default={}, help="JSON object merged into training_summary.json")
+    p.add_argument("--stored-dtype", default="float16", choices=[d for d in STORED_DTYPES if d],
+                   help="the floating type the shipped weights file holds (default: %(default)s)")
     args = p.parse_args(argv)
-    print(f"shipped {ship(args.run, args.to, args.where, args.extra)}")
+    print(f"shipped {ship(args.run, args.to, args.where, args.extra, args.stored_dtype)}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ if int(transformers.__version__.split(".")[0]) < 5:  # pragma: no cover - depend
         f"GenomicLLM needs transformers 5.x; this is {transformers.__version__} (pip install -U 'transformers>=5,<6')"
     )
 
+STORED_DTYPES = (None, "float32", "float16", "bfloat16")  # what `save_pretrained` may store the weights as
+
 # The remote-code entry points written into `config.json` (`auto_map`). `save_pretrained` only adds the entry of the
 # class being saved (one `_auto_class` per class), so the config carries all of them: whichever head is saved, the
 # folder loads through every Auto class.
@@ -133,6 +135,10 @@ class GenomicLLMConfig(PreTrainedConfig):
             ``"conv:<name>"`` among its features. Written by ``finetune.training.conv_heads``.
         answer_with_heads: Whether ``generate`` (every forward without ``labels``, in eval mode) answers a question
             that a head says how it is asked with the head; ``False``: the LM's own text.
+        stored_dtype: The floating type ``save_pretrained`` stores the weights in (``"float16"`` halves the file;
+            ``from_pretrained`` casts them back to ``dtype``, float32, and the model computes in that); ``None``:
+            as computed (training checkpoints, which resume exactly). A weight float16 cannot hold (beyond +-65504)
+            is stored as computed. What the rounding changes: ``studies/results/weight_precision.md``.
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:
@@ -206,6 +212,7 @@ class GenomicLLMConfig(PreTrainedConfig):
     value_heads: dict | None = None
     head_convs: dict | None = None
     answer_with_heads: bool = True
+    stored_dtype: str | None = None
 
     def __post_init__(self, **kwargs):
         # `num_hidden_layers=` is accepted as an alias (attribute_map); apply it before the checks below.
@@ -247,6 +254,8 @@ class GenomicLLMConfig(PreTrainedConfig):
         self._check_kmers()
         self._check_head_questions()
         self._check_head_convs()
+        if self.stored_dtype not in STORED_DTYPES:
+            raise ValueError(f"stored_dtype is one of {STORED_DTYPES}, got {self.stored_dtype!r}")
         # The cache layout transformers' DynamicCache builds: key/value + a conv state per layer when convolving.
         self.layer_types = ["hybrid" if self.conv_kernel_size else "full_attention"] * self.num_layers
         # Every Auto class points at this code, whichever head is saved (entries already in config.json win).

@@ -470,6 +470,19 @@ class GenomicLLMPositionStreams(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def stored_weights(tensors: dict[str, torch.Tensor], dtype: str | None) -> dict[str, torch.Tensor]:
+    """``tensors`` as a weights file stores them: floating ones in ``dtype`` (``config.stored_dtype``), except those
+    whose values that type cannot hold (beyond its largest finite value), kept as they are."""
+    if not dtype:
+        return tensors
+    to, cast = getattr(torch, dtype), {}  # tied weights stay one tensor, so the file holds them once
+    same = lambda t: (t.data_ptr(), t.shape, t.stride())  # noqa: E731
+    for t in tensors.values():
+        if t.is_floating_point() and same(t) not in cast and (t.numel() == 0 or t.abs().max() <= torch.finfo(to).max):
+            cast[same(t)] = t.detach().to(to)
+    return {k: cast.get(same(t), t) if t.is_floating_point() else t for k, t in tensors.items()}
+
+
 class GenomicLLMPreTrainedModel(PreTrainedModel):
     config_class = GenomicLLMConfig
     config: GenomicLLMConfig
@@ -480,6 +493,13 @@ class GenomicLLMPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = True
     _supports_flex_attn = True
     _supports_attention_backend = True
+
+    def save_pretrained(self, save_directory, *args, state_dict: dict | None = None, **kwargs):
+        """As transformers saves, with the floating weights stored as ``config.stored_dtype`` (float16 halves the
+        file); ``from_pretrained`` casts them back to ``config.dtype``. A ``state_dict`` passed in is saved as given."""
+        if state_dict is None and self.config.stored_dtype:
+            state_dict = stored_weights(self.state_dict(), self.config.stored_dtype)
+        return super().save_pretrained(save_directory, *args, state_dict=state_dict, **kwargs)
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:

@@ -88,6 +88,24 @@ def test_readers_live_in_the_weights_file_beside_unchanged_weights(convs, per_ba
             "conv.weight"])
 
 
+def test_a_reader_is_stored_as_the_models_weights_are(convs, tmp_path):
+    from safetensors import safe_open
+
+    folder, fitted, _ = convs
+    half = tmp_path / "half"
+    shutil.copytree(folder, half)
+    config = json.loads((half / "config.json").read_text())
+    (half / "config.json").write_text(json.dumps({**config, "stored_dtype": "float16"}))
+    write_conv_head(half, "orf_frame", None, fitted["orf_frame", None])
+    with safe_open(half / "model.safetensors", "pt") as f:
+        dtypes = {k: str(f.get_slice(k).get_dtype()) for k in f.keys()}
+    assert {d for k, d in dtypes.items() if k.startswith("head_convs.orf_frame.")} == {"F16"}
+    assert {d for k, d in dtypes.items() if not k.startswith("head_convs.orf_frame.")} == {"F32"}  # untouched
+    reader = load(half)[1].head_convs["orf_frame"]
+    assert reader.conv.weight.dtype == torch.float32
+    assert torch.equal(reader.conv.weight, fitted["orf_frame", None]["reader"]["conv.weight"].half().float())
+
+
 def test_generate_answers_with_the_conv_heads_as_ask_does(convs):
     folder, _, _ = convs
     tok, model = load(folder)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from finetune.training.data import collate, load_mixture
 from finetune.training.train import TrainConfig, train
@@ -68,6 +69,13 @@ def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
     assert summary["steps"] == 6 and summary["tokens"] == log[5]["tokens"] and summary["cpu_s"] > 0
     assert {"train_config.json", "mixture.json", "loss.png", "model.safetensors"} <= {p.name for p in shipped.iterdir()}
     assert json.loads((shipped / "train_config.json").read_text())["steps"] == 6
+    from safetensors.torch import load_file
+
+    run_weights, shipped_weights = (load_file(f / "model.safetensors") for f in (release, shipped))
+    assert {t.dtype for t in shipped_weights.values()} == {torch.float16}  # the repository ships half the bytes
+    assert all(torch.equal(shipped_weights[k], v.half()) for k, v in run_weights.items())
+    again = AutoModelForCausalLM.from_pretrained(shipped, trust_remote_code=True)
+    assert again.config.stored_dtype == "float16" and {p.dtype for p in again.parameters()} == {torch.float32}
 
 
 def test_a_second_phase_starts_from_the_first_runs_weights_and_ships_both_totals(tiny_setup, tmp_path):
