@@ -23,6 +23,7 @@ from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardDat
 
 from finetune.evaluation.evaluate import baseline_summary, baseline_wins, dev_fitted, main_metric, markdown
 from modeling.configuration_genomicllm import GenomicLLMConfig
+from modeling.release import weights_mb
 from tasks.anchors import ANCHORS
 from tasks.benchmarks import DATASETS as DATASET_NAMES
 from tasks.paths import EVAL_DIR
@@ -202,7 +203,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         d["weight"] += m["weight"]
     return {
         "repos": repos, "paper": PAPER, "n_params": parameter_count(model_dir), "config": config,
-        "weights_mb": sum(p.stat().st_size for p in model_dir.glob("*.safetensors")) / 1e6,
+        "weights_mb": weights_mb(model_dir),
         "answers_with_heads": GenomicLLMConfig(**config).answers_with_heads,  # generate writes the heads' answers
         "tokenizer_kind": tok_config.get("candidate") or tok_config.get("dna_scheme", "hybrid"),
         # the "char" scheme (dna_kmer null) is one token per base

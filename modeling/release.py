@@ -34,8 +34,7 @@ from .configuration_genomicllm import AUTO_MAP
 MODELING_DIR = Path(__file__).resolve().parent
 REMOTE_CODE_FILES = ("configuration_genomicllm.py", "modeling_genomicllm.py", "positions_genomicllm.py",
                      "heads_genomicllm.py", "kmers_genomicllm.py")
-# The repository ships small weights only: every file of a model's folder together (the weights file, config.json
-# with the heads' numbers, the tokenizer), in MB of 10**6 bytes.
+# The repository ships small weights only: a model's weights files together, in MB of 10**6 bytes.
 MAX_MB = 25.0
 # Anything that `torch.load` would unpickle. A release never contains one.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
@@ -102,8 +101,8 @@ def check_release(folder: str | Path) -> dict[str, str]:
         if missing:
             raise ReleaseError(f"safetensors shards named in the index are missing: {missing}")
 
-    if release_mb(folder) > MAX_MB:
-        raise ReleaseError(f"the release is {release_mb(folder):.2f} MB, over the {MAX_MB} MB a model may ship")
+    if weights_mb(folder) > MAX_MB:
+        raise ReleaseError(f"the weights are {weights_mb(folder):.2f} MB, over the {MAX_MB} MB a model may ship")
     config = json.loads((folder / "config.json").read_text())
     auto_map = config.get("auto_map") or {}
     for auto_class, target in AUTO_MAP.items():
@@ -122,9 +121,9 @@ def check_release(folder: str | Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): sha256(p) for p in files}
 
 
-def release_mb(folder: str | Path) -> float:
-    """The folder's size: all its files, in MB (10**6 bytes)."""
-    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
+def weights_mb(folder: str | Path) -> float:
+    """The size of the folder's weights files (``*.safetensors``), in MB (10**6 bytes)."""
+    return sum(p.stat().st_size for p in Path(folder).glob("*.safetensors")) / 1e6
 
 
 def _check_inputs(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast) -> None:

@@ -7,8 +7,9 @@ content by its value head, the rest by greedy generation) by the float32 weights
 through `--dtype`; the table gives, per benchmark, the share of rows answered alike, the headline metric of each and
 the largest change of a class probability. The label and value heads in `config.json` are not rounded.
 
-    python -m studies.weight_precision [--rows 300] [--dtype float16] [--only GUE/tf_1 ...]
-        # -> studies/results/weight_precision.{md,json}
+    git archive 617b4fa release/GenomicLLM | tar -x -C build/fp32   # the shipped float32 folder, before 5e9fa5e
+    python -m studies.weight_precision --model build/fp32/release/GenomicLLM [--rows 300] [--dtype float16]
+        [--only GUE/tf_1 ...]   # -> studies/results/weight_precision.{md,json}
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from studies.tables import write_results
 from tasks import parse_answer
 from tasks.benchmarks import DATASETS_DIR, discover
 from tasks.grammar import read_fields
-from tasks.paths import SHIPPED_MODEL
 from tasks.metrics import score
 from tasks.registry import KINDS
 
@@ -78,7 +78,7 @@ def compare(exact, stored, tok, bench, rows_cap: int, seed: int = 0) -> list[dic
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", type=Path, default=SHIPPED_MODEL)
+    ap.add_argument("--model", type=Path, required=True, help="a folder of float32 weights")
     ap.add_argument("--rows", type=int, default=300, help="test rows per benchmark, 0 for all (default: %(default)s)")
     ap.add_argument("--dtype", choices=("float16", "bfloat16"), default="float16")
     ap.add_argument("--weights", default=".*", help="round only the weights whose names match (a regular expression)")
@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=TABLE)
     args = ap.parse_args(argv)
     tok, exact = load(args.model)
+    if exact.config.stored_dtype not in (None, "float32"):
+        raise SystemExit(f"{args.model} stores its weights as {exact.config.stored_dtype} already: give the float32 "
+                         "folder they were rounded from (the shipped one before 5e9fa5e: `git show 617b4fa:...`)")
     stored = rounded(exact, getattr(torch, args.dtype), args.weights)
     records = []
     for bench in discover(DATASETS_DIR, KINDS):

@@ -25,7 +25,7 @@ import torch
 from finetune.training.folder_config import edited_config
 from modeling.configuration_genomicllm import STORED_DTYPES
 from modeling.modeling_genomicllm import stored_weights
-from modeling.release import MAX_MB, release_mb
+from modeling.release import MAX_MB, weights_mb
 
 RUN_FILES = ("train_config.json", "mixture.json", "loss.png")
 SUMMARY_KEYS = ("steps", "tokens", "cpu_s", "wall_s_logged", "final_loss_mean_last_50_steps", "tokens_per_s_last",
@@ -101,7 +101,7 @@ def store_as(folder: Path, dtype: str | None) -> None:
 
 
 def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = None,
-         stored_dtype: str | None = "float16") -> Path:
+         stored_dtype: str | None = None) -> Path:
     release = run / "release"
     if not (release / "model.safetensors").is_file():
         raise FileNotFoundError(f"{release} has no model.safetensors: the run has not finished (see {run}/log.jsonl)")
@@ -124,10 +124,10 @@ def ship(run: Path, to: Path, where: str | None = None, extra: dict | None = Non
                "trained_on": where or f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
                "torch": torch.__version__}
     (stage / "training_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    mb = release_mb(stage)
+    mb = weights_mb(stage)
     if mb > MAX_MB:
         shutil.rmtree(stage)
-        raise ValueError(f"{run}: the shipped folder would be {mb:.1f} MB, over the {MAX_MB} MB the repository allows")
+        raise ValueError(f"{run}: the shipped weights would be {mb:.1f} MB, over the {MAX_MB} MB the repository allows")
     shutil.rmtree(to, ignore_errors=True)
     stage.rename(to)
     return to
@@ -139,8 +139,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--to", type=Path, default=Path("release/GenomicLLM"))
     p.add_argument("--where", help="where it was trained (default: this machine)")
     p.add_argument("--extra", type=json.loads, default={}, help="JSON object merged into training_summary.json")
-    p.add_argument("--stored-dtype", default="float16", choices=[d for d in STORED_DTYPES if d],
-                   help="the floating type the shipped weights file holds (default: %(default)s)")
+    p.add_argument("--stored-dtype", choices=[d for d in STORED_DTYPES if d],
+                   help="store the shipped weights in this floating type (default: as trained, float32; float16 "
+                        "changes some heads' answers: studies/results/weight_precision.md)")
     args = p.parse_args(argv)
     print(f"shipped {ship(args.run, args.to, args.where, args.extra, args.stored_dtype)}")
 

@@ -138,7 +138,8 @@ class GenomicLLMConfig(PreTrainedConfig):
         stored_dtype: The floating type ``save_pretrained`` stores the weights in (``"float16"`` halves the file;
             ``from_pretrained`` casts them back to ``dtype``, float32, and the model computes in that); ``None``:
             as computed (training checkpoints, which resume exactly). A weight float16 cannot hold (beyond +-65504)
-            is stored as computed. What the rounding changes: ``studies/results/weight_precision.md``.
+            is stored as computed. The shipped model keeps float32: float16 changes a few label heads' answers
+            (``studies/results/weight_precision.md``).
         num_labels: (inherited, keyword only) number of classes of the classification head.
 
     Example:

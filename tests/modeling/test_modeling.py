@@ -405,6 +405,10 @@ def test_release_folder_contents_and_refusals(tmp_path):
         write_release(model, tokenizer, tmp_path / "rel")
     assert write_release(model, tokenizer, tmp_path / "rel", overwrite=True).keys() == manifest.keys() - {"README.md"}
 
+    with (tmp_path / "rel" / "model.safetensors").open("ab") as f:  # weights past the repository's 25 MB
+        f.truncate(25_000_001)
+    with pytest.raises(ReleaseError, match="over the 25.0 MB"):
+        check_release(tmp_path / "rel")
     (tmp_path / "rel" / "pytorch_model.bin").write_bytes(b"pickle")
     with pytest.raises(ReleaseError, match="pickle"):
         check_release(tmp_path / "rel")

@@ -72,9 +72,12 @@ def test_train_checkpoints_resumes_releases_and_ships(tiny_setup, tmp_path):
     from safetensors.torch import load_file
 
     run_weights, shipped_weights = (load_file(f / "model.safetensors") for f in (release, shipped))
-    assert {t.dtype for t in shipped_weights.values()} == {torch.float16}  # the repository ships half the bytes
-    assert all(torch.equal(shipped_weights[k], v.half()) for k, v in run_weights.items())
-    again = AutoModelForCausalLM.from_pretrained(shipped, trust_remote_code=True)
+    assert all(torch.equal(shipped_weights[k], v) for k, v in run_weights.items())  # as trained
+    half = ship(out, tmp_path / "half" / "GenomicLLM", stored_dtype="float16")
+    half_weights = load_file(half / "model.safetensors")
+    assert {t.dtype for t in half_weights.values()} == {torch.float16}
+    assert all(torch.equal(half_weights[k], v.half()) for k, v in run_weights.items())
+    again = AutoModelForCausalLM.from_pretrained(half, trust_remote_code=True)
     assert again.config.stored_dtype == "float16" and {p.dtype for p in again.parameters()} == {torch.float32}
 
 
