@@ -95,12 +95,13 @@ def main(argv: list[str] | None = None) -> None:
         if "test" in bench.splits and not (args.only and bench.name not in args.only):
             records += compare(exact, stored, tok, bench, args.rows)
     same = sum(r["same_answers"] * r["n"] for r in records) / sum(r["n"] for r in records)
-    summary = (f"Weights matching `{args.weights}` stored as {args.dtype}, computed in float32: {sum(r['n'] for r in records):,} test rows "
-               f"({args.rows or 'all'} per benchmark at most), answered alike **{same:.4f}**; "
-               f"{sum(r['cpu_s'] for r in records):,.0f} CPU-s for both.")
-    write_results(args.out, records, "\n".join([f"`python -m studies.weight_precision --rows {args.rows} "
-                                                  f"--dtype {args.dtype} --weights '{args.weights}'`", "", HEADER, "|---" * 7 + "|"]
-                                                 + [row_line(r) for r in records] + ["", summary]) + "\n")
+    summary = (f"Weights matching `{args.weights}` stored as {args.dtype}, computed in float32: "
+               f"{sum(r['n'] for r in records):,} test rows ({args.rows or 'all'} per benchmark at most), answered "
+               f"alike **{same:.4f}**; {sum(r['cpu_s'] for r in records):,.0f} CPU-s for both.")
+    command = (f"python -m studies.weight_precision --rows {args.rows} --dtype {args.dtype} --weights '{args.weights}'"
+               + (f" --only {' '.join(args.only)}" if args.only else ""))
+    lines = [f"`{command}`", "", HEADER, "|---" * 7 + "|"] + [row_line(r) for r in records] + ["", summary]
+    write_results(args.out, records, "\n".join(lines) + "\n")
 
 
 HEADER = "| benchmark | n | metric | float32 | stored | answered alike | largest change of a probability / value |"
