@@ -7,7 +7,7 @@ content by its value head, the rest by greedy generation) by the float32 weights
 through `--dtype`; the table gives, per benchmark, the share of rows answered alike, the headline metric of each and
 the largest change of a class probability. The label and value heads in `config.json` are not rounded.
 
-    git archive 617b4fa release/GenomicLLM | tar -x -C build/fp32   # the shipped float32 folder, before 5e9fa5e
+    mkdir -p build/fp32 && git archive 617b4fa release/GenomicLLM | tar -x -C build/fp32   # the float32 folder
     python -m studies.weight_precision --model build/fp32/release/GenomicLLM [--rows 300] [--dtype float16]
         [--only GUE/tf_1 ...]   # -> studies/results/weight_precision.{md,json}
 """
