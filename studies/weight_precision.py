@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=TABLE)
     args = ap.parse_args(argv)
     tok, exact = load(args.model)
-    if exact.config.stored_dtype not in (None, "float32"):
+    if getattr(exact.config, "stored_dtype", None) not in (None, "float32"):  # older remote code has none
         raise SystemExit(f"{args.model} stores its weights as {exact.config.stored_dtype} already: give the float32 "
                          "folder they were rounded from (the shipped one before 5e9fa5e: `git show 617b4fa:...`)")
     stored = rounded(exact, getattr(torch, args.dtype), args.weights)
