@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from finetune.evaluation.evaluate import head_answers, main_metric, read_by_heads, score_rows
+from finetune.evaluation.evaluate import evaluated_rows, head_answers, main_metric, read_by_heads, score_rows
 from modeling.inference import load
 from studies.tables import write_results
 from tasks import parse_answer
@@ -56,14 +56,8 @@ def answers(model, tok, name: str, task: str, rows) -> tuple[list, np.ndarray | 
 
 def compare(exact, stored, tok, bench, rows_cap: int, seed: int = 0) -> list[dict]:
     """One record per task of `bench`: both models' answers on the same test rows."""
-    corpus = bench.dataset == "GenomicLLM_GRCh38"
-    df = bench.load("test", DATASETS_DIR, ["task", "prompt", "answer", "sequence", "fields"] if corpus
-                    else ["prompt", "answer", "sequence"])
     out = []
-    for task, rows in (df.groupby("task") if len(bench.tasks) > 1 else [(bench.task, df)]):
-        if rows_cap and len(rows) > rows_cap:
-            rows = rows.sample(n=rows_cap, random_state=seed)  # evaluate's sample at the same cap
-        name = f"{bench.name}:{task}" if len(bench.tasks) > 1 else bench.name
+    for name, task, rows in evaluated_rows(bench, "test", DATASETS_DIR, rows_cap, seed):  # `make eval`'s sample
         start = time.process_time()
         (p32, read32), (p16, read16) = (answers(m, tok, bench.name, task, rows) for m in (exact, stored))
         gold, metric = [parse_answer(task, a) for a in rows["answer"]], main_metric(task, bench.name)

@@ -80,7 +80,8 @@ def score_heads(model, tok, task: str, sequences: list[str], fields: list, answe
     return score(task, [parse_answer(task, a) for a in answers], pred), pred
 
 
-def head_answers(model, tok, task, sequences: list[str], fields: list, benchmark: str | None) -> tuple[list, np.ndarray]:
+def head_answers(model, tok, task, sequences: list[str], fields: list, benchmark: str | None
+                 ) -> tuple[list, np.ndarray]:
     """(answers, what they were read from: the class probabilities, or the values) of `score_heads`."""
     t = get_task(task)
     if t.kind == "classify":
@@ -131,13 +132,7 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             results[b.name] = {"task": b.task, "skipped": f"no {split} split"}
             continue
         corpus = b.dataset == "GenomicLLM_GRCh38"
-        df = b.load(wanted, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
-                    else ["prompt", "answer", "sequence"])
-        multi = len(b.tasks) > 1
-        for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
-            if max_rows and len(rows) > max_rows:
-                rows = rows.sample(n=max_rows, random_state=seed)
-            name = f"{b.name}:{task}" if multi else b.name
+        for name, task, rows in evaluated_rows(b, wanted, root, max_rows, seed):
             prompts, answers = rows["prompt"].tolist(), rows["answer"].tolist()
             metrics, pred = score_rows(model, tok, task, prompts, answers)
             results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": b.fit is not None,
@@ -157,6 +152,19 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
                 confusion_png(task, rows["answer"].tolist(), pred, name, out / "confusion" / f"{name.replace('/', '__')}.png")
             print(f"{name:<55} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "n"), flush=True)
     return results
+
+
+def evaluated_rows(b, split: str, root: Path = DATASETS_DIR, max_rows: int | None = None, seed: int = 0):
+    """(result name, task, rows) of each task of benchmark `b`'s `split`, as `evaluate_all` scores them: a sample
+    of `max_rows` (drawn with `seed`) where a task has more."""
+    corpus = b.dataset == "GenomicLLM_GRCh38"
+    df = b.load(split, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
+                else ["prompt", "answer", "sequence"])
+    multi = len(b.tasks) > 1
+    for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
+        if max_rows and len(rows) > max_rows:
+            rows = rows.sample(n=max_rows, random_state=seed)
+        yield (f"{b.name}:{task}" if multi else b.name), task, rows
 
 
 def main_metric(task: str, name: str | None = None) -> str:
