@@ -153,9 +153,10 @@ def profile_columns(config, features) -> np.ndarray:
 
 
 def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str] | None = None,
-              features: tuple[str, ...] | None = FEATURES, select_rows: int = 0) -> dict:
+              features: tuple[str, ...] | None = FEATURES, select_rows: int = 0, c: float = 1.0) -> dict:
     """{task: head} for every classification and regression task with train rows (or those of `tasks`), each
-    reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`).
+    reading the question's states named by `features` (`modeling.scores.question_states`; None: `head_features`),
+    a label head at inverse penalty `c`.
     With `select_rows`, a classification task pooled over several benchmarks also gets a head per benchmark, kept
     (in the entry's "benchmarks") where it beats the pooled head on that many of the benchmark's selection rows."""
     names = tasks or sorted({b.task for b in discover(root, tuple(HEADS)) if b.fit})
@@ -176,12 +177,12 @@ def fit_heads(tok, model, rows: int, root: Path = DATASETS_DIR, tasks: list[str]
         own = {n: fit_states(model, tok, task, df, reads) for n, df in fits.items()}
         x, gold = np.concatenate([v[0] for v in own.values()]), [a for v in own.values() for a in v[1]]
         as_is = profile_columns(model.config, reads)
-        fitted = fit_head(x, gold, task.labels, as_is) if task.kind == "classify" else fit_value_head(x, gold)
+        fitted = fit_head(x, gold, task.labels, as_is, c) if task.kind == "classify" else fit_value_head(x, gold)
         heads[name] = {**fitted, "features": list(reads)}
         if select:
             selection = {n: (task_states(model, tok, task, *_columns(df)[:2], reads), df["answer"].tolist())
                          for n, df in chosen.items()}
-            heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection, as_is)
+            heads[name]["benchmarks"] = benchmark_heads(task.labels, heads[name], own, selection, as_is, c=c)
         print(f"{name}: {sum(len(df) for df in fits.values()):,} train rows ({len(gold):,} questions), "
               f"{time.process_time() - start:.0f} CPU-s", flush=True)
     return heads
@@ -200,31 +201,39 @@ def fit_states(model, tok, task, rows, features: tuple[str, ...]) -> tuple[np.nd
 
 
 def benchmark_heads(labels: tuple[str, ...], pooled: dict, fits: dict, selection: dict,
-                    as_is: np.ndarray | None = None, against: str = "pooled") -> dict:
-    """{benchmark: head} of the benchmarks whose own head (fitted on their `fits` (states, answers) alone) beats the
-    task's `pooled` head (or with `against="replaced"`, the head the benchmark reads now) in MCC on their
-    `selection` (states, answers); each kept head records both MCCs."""
+                    as_is: np.ndarray | None = None, against: str = "pooled", c: float = 1.0,
+                    features: list[str] | None = None, against_states: dict | None = None,
+                    replace: bool = False) -> dict:
+    """{benchmark: head} of the benchmarks whose own head (fitted on their `fits` (states, answers) alone, at
+    penalty `c`, reading `features`, by default what `pooled` reads) beats the task's `pooled` head (or with
+    `against="replaced"`, the head the benchmark reads now; it reads `against_states` of the selection rows where
+    it reads other features) in MCC on their `selection` (states, answers), or every one with `replace`; each kept
+    head records both MCCs."""
     kept = {}
     for name, (x, gold) in selection.items():
         if set(labels) - set(fits[name][1]):
             print(f"  {name}: not every label among its rows, the {against} head answers it")
             continue
-        own = {**fit_head(*fits[name], labels, as_is), "features": pooled["features"]}
-        mcc = {k: classification(gold, [labels[i] for i in head_probabilities(h, x).argmax(1)])["mcc"]
-               for k, h in (("own", own), (against, pooled))}
+        own = {**fit_head(*fits[name], labels, as_is, c), "features": features or pooled["features"]}
+        mcc = {k: classification(gold, [labels[i] for i in probs.argmax(1)])["mcc"]
+               for k, probs in (("own", head_probabilities(own, x)),
+                                (against, head_probabilities(pooled, (against_states or {}).get(name, x))))}
         print(f"  {name}: own head MCC {mcc['own']:.3f}, {against} {mcc[against]:.3f} on {len(gold)} selection rows")
-        if mcc["own"] > mcc[against]:
+        if mcc["own"] > mcc[against] or replace:
             kept[name] = {**own, "selection": {"rows": len(gold), "mcc": round(mcc["own"], 4),
                                                f"{against}_mcc": round(mcc[against], 4)}}
     return kept
 
 
 def refit_benchmark_heads(tok, model, task_name: str, benchmarks: list[str], rows: int, root: Path = DATASETS_DIR,
-                          select_rows: int = 300) -> dict:
+                          select_rows: int = 300, features: tuple[str, ...] | None = None, c: float = 1.0,
+                          replace: bool = False) -> dict:
     """{benchmark: own head} of `benchmarks` of a classification task, each refitted on up to `rows` of its fit rows
-    alone (`Benchmark.fit`), reading what the head it reads now reads, and kept where it beats that head on its
-    selection rows; the pooled head and the other benchmarks' heads are not touched. For a benchmark whose fit split
-    changed (GUE's rebuilt train splits: their heads now read dev), without refitting the whole task."""
+    alone (`Benchmark.fit`) at penalty `c`, reading `features` (default: what the head it reads now reads), and kept
+    where it beats that head on its selection rows (or, with `replace`, whatever they say: a recipe a study chose
+    over several benchmarks, where one benchmark's few selection rows would choose at random); the pooled head and
+    the other benchmarks' heads are not touched. For a benchmark whose fit split changed (GUE's rebuilt train
+    splits: their heads now read dev), or a better recipe, without refitting the whole task."""
     task = get_task(task_name)
     found = {b.name: b for b in task_benchmarks(task_name, root) if b.name in benchmarks}
     if set(benchmarks) - set(found):
@@ -236,12 +245,16 @@ def refit_benchmark_heads(tok, model, task_name: str, benchmarks: list[str], row
             what = "no label head" if now is None or "weight" not in now else "a motif reader"
             raise ValueError(f"{name}: only a linear label head is refitted here, and it has {what} "
                              "(fit the task's heads first; a motif reader's head: finetune.training.conv_heads)")
-        reads = tuple(now["features"])
+        reads = tuple(features or now["features"])
         fit, chosen = benchmark_rows(bench, task_name, rows, root, select_rows)
-        selection = {name: (task_states(model, tok, task, *_columns(chosen)[:2], reads), chosen["answer"].tolist())}
+        asked = _columns(chosen)[:2]
+        selection = {name: (task_states(model, tok, task, *asked, reads), chosen["answer"].tolist())}
+        against = ({name: task_states(model, tok, task, *asked, tuple(now["features"]))}
+                   if reads != tuple(now["features"]) else None)
         own = {name: fit_states(model, tok, task, fit, reads)}
         kept.update(benchmark_heads(task.labels, now, own, selection, profile_columns(model.config, reads),
-                                    against="replaced"))
+                                    against="replaced", c=c, features=list(reads), against_states=against,
+                                    replace=replace))
     return kept
 
 
@@ -301,25 +314,33 @@ def main(argv: list[str] | None = None) -> None:
                     "beats the head it reads now on its selection rows; the task's other heads are left as they are")
     ap.add_argument("--features", nargs="+",
                     help="the states every head reads: last, mean, mean@<layer>, phase@<layer>, and the DNA run's "
-                    "k-mer profile kmers:<lo>-<hi> (default: each task's head_features)")
+                    "k-mer profile kmers:<lo>-<hi> (default: each task's head_features; with --benchmark, what "
+                    "each refitted head reads now)")
+    ap.add_argument("--c", type=float, default=1.0,
+                    help="the logistic regression's inverse penalty (scikit-learn's C; default: %(default)s)")
+    ap.add_argument("--replace", action="store_true",
+                    help="with --benchmark: write every refitted head, whatever its selection rows say (a recipe "
+                    "chosen over several benchmarks by a study, e.g. studies/histone_heads)")
     ap.add_argument("--select-rows", type=int, default=300,
                     help="selection rows per benchmark on which a benchmark's own head must beat its task's pooled "
                     "head to be kept (0: pooled heads only; default: %(default)s)")
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
+    if args.replace and not args.benchmark:
+        ap.error("--replace is for refitting benchmarks' heads (--benchmark)")
     tok, model = load(args.model)
+    features = tuple(args.features) if args.features else None
+    with_letters(model.config, tok, features or (), args.model)
     if args.benchmark:
-        if len(args.tasks or ()) != 1 or args.features:
-            ap.error("--benchmark refits heads of one task (--tasks TASK) reading what they read now (no --features)")
+        if len(args.tasks or ()) != 1:
+            ap.error("--benchmark refits heads of one task (--tasks TASK)")
         kept = refit_benchmark_heads(tok, model, args.tasks[0], args.benchmark, args.rows, args.datasets,
-                                     args.select_rows)
+                                     args.select_rows, features, args.c, args.replace)
         write_label_heads(args.model, args.tasks[0], kept)
         print(f"wrote {len(kept)} of {len(args.benchmark)} refitted heads into {args.model / 'config.json'}")
         return
-    features = tuple(args.features) if args.features else None
-    with_letters(model.config, tok, features or (), args.model)
     write_heads(args.model, fit_heads(tok, model, args.rows, args.datasets, args.tasks, features,
-                                      args.select_rows))
+                                      args.select_rows, args.c))
     print(f"wrote the heads into {args.model / 'config.json'}")
     try:  # so that `generate` answers with them too, where the model can tell their questions from the ids
         print(f"generate answers {', '.join(add_questions(args.model, tok))} with them")

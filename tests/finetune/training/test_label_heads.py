@@ -356,3 +356,28 @@ def test_refitting_one_benchmark_head_leaves_every_other_head_as_it_was(headed, 
         refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_0"], 30, datasets_root)
     with pytest.raises(SystemExit):  # one task, named
         main(["--model", str(folder), "--benchmark", "GUE/tf_0", "--datasets", str(datasets_root)])
+
+
+def test_a_benchmark_head_is_refitted_to_a_recipe_other_features_and_penalty(headed, datasets_root, tmp_path):
+    from finetune.training.label_heads import main, refit_benchmark_heads
+
+    folder = tmp_path / "model"
+    shutil.copytree(headed, folder)
+    tok, model = load(folder)
+    before = model.config.label_heads["tf_binding"]
+    reads = ("last", "mean")
+    assert tuple(before["features"]) != reads
+    heads = {c: refit_benchmark_heads(tok, model, "tf_binding", ["GUE/tf_0", "GUE/mouse_0"], 30, datasets_root,
+                                      select_rows=20, features=reads, c=c, replace=True) for c in (0.01, 1.0)}
+    for kept in heads.values():  # with replace every refitted head is written, whatever its selection MCC
+        assert set(kept) == {"GUE/tf_0", "GUE/mouse_0"}
+        assert all(e["features"] == list(reads) and e["rows"] == 30 for e in kept.values())
+    norm = {c: np.abs(np.asarray(kept["GUE/tf_0"]["weight"])).sum() for c, kept in heads.items()}
+    assert norm[0.01] < norm[1.0]  # a stronger penalty, smaller weights
+    main(["--model", str(folder), "--tasks", "tf_binding", "--benchmark", "GUE/tf_0", "--rows", "30",
+          "--select-rows", "20", "--datasets", str(datasets_root), "--features", *reads, "--c", "0.01", "--replace"])
+    after = json.loads((folder / "config.json").read_text())["label_heads"]["tf_binding"]
+    assert after["benchmarks"]["GUE/tf_0"]["features"] == list(reads)
+    assert after["weight"] == before["weight"]  # the pooled head is not touched
+    with pytest.raises(SystemExit):  # replacing is for benchmarks' heads
+        main(["--model", str(folder), "--replace", "--datasets", str(datasets_root)])
