@@ -111,7 +111,9 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # head on one thread; finetune/training/conv_heads.py); and fuse into the heads that gain from it a logistic
 # regression on what the DNA run's letters say (its k-mer profile; for the ORF frame its codon usage per frame and
 # stop-free frames; its penalty and share chosen on dev), kept where it gains there (~1-5 min a head;
-# finetune/training/fuse_heads.py). Long: run as
+# finetune/training/fuse_heads.py); last, the histone marks' own heads refitted on all their fit rows, without the
+# embeddings' average and at the penalty studies/histone_heads chose per mark on held-out dev rows (~80 min on one
+# thread). Long: run as
 #   nohup make train > logs/train.log 2>&1 &
 .PHONY: train eval bench
 FUSE = $(PY) -m finetune.training.fuse_heads --model $(MODEL) --rows 40000 --select-rows 2000
@@ -153,8 +155,10 @@ train: $(TOKENIZER)
 	OMP_NUM_THREADS=1 $(FUSE) --task orf_frame
 	OMP_NUM_THREADS=1 $(FUSE) --task tf_binding --benchmark GUE/tf_0 GUE/tf_1 GUE/tf_2 GUE/tf_3 GUE/tf_4 GUE/mouse_0 \
 	  GUE/mouse_1 GUE/mouse_2 GUE/mouse_3 GUE/mouse_4
-	OMP_NUM_THREADS=1 $(FUSE) --task histone_mark --benchmark GUE/emp_H3 GUE/emp_H3K14ac GUE/emp_H3K36me3 \
-	  GUE/emp_H3K4me1 GUE/emp_H3K4me2 GUE/emp_H3K4me3 GUE/emp_H3K79me3 GUE/emp_H3K9ac GUE/emp_H4 GUE/emp_H4ac
+	for group in "0.003 GUE/emp_H3K14ac GUE/emp_H3K4me1 GUE/emp_H3K4me3 GUE/emp_H3K9ac" "0.01 GUE/emp_H3K4me2 \
+	  GUE/emp_H3K79me3 GUE/emp_H4" "0.03 GUE/emp_H3" "0.1 GUE/emp_H3K36me3 GUE/emp_H4ac"; do set -- $$group; c=$$1; shift; \
+	  OMP_NUM_THREADS=1 $(PY) -m finetune.training.label_heads --model $(MODEL) --tasks histone_mark --benchmark $$@ \
+	  --rows 100000 --select-rows 300 --features last mean@1 mean@2 mean@3 mean@4 kmers:3-6 --c $$c --replace; done
 	OMP_NUM_THREADS=1 $(FUSE) --task promoter --benchmark GUE/prom_300_tata GUE/prom_core_tata \
 	  GenomicBenchmarks/human_nontata_promoters GUE/prom_core_all GUE/prom_core_notata GUE/prom_300_all GUE/prom_300_notata
 	OMP_NUM_THREADS=1 $(FUSE) --task enhancer --benchmark GenomicBenchmarks/human_enhancers_cohn \
