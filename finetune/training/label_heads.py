@@ -25,6 +25,8 @@ label scores. A regression task (GC content) gets a value head: ridge regression
     python -m finetune.training.label_heads --model build/train/genomicllm-classify/release --rows 3000
     python -m finetune.training.label_heads --model release/GenomicLLM --tasks splice_site \
         --benchmark GUE/splice_reconstructed --rows 5000 --select-rows 400   # one benchmark's own head, refitted
+    python -m finetune.training.label_heads --model release/GenomicLLM --tasks histone_mark --benchmark GUE/emp_H3 \
+        --rows 100000 --features last mean@1 mean@2 mean@3 mean@4 kmers:3-6 --c 0.03 --replace   # to a recipe
 """
 
 from __future__ import annotations
@@ -319,8 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--c", type=float, default=1.0,
                     help="the logistic regression's inverse penalty (scikit-learn's C; default: %(default)s)")
     ap.add_argument("--replace", action="store_true",
-                    help="with --benchmark: write every refitted head, whatever its selection rows say (a recipe "
-                    "chosen over several benchmarks by a study, e.g. studies/histone_heads)")
+                    help="with --benchmark: write every refitted head, whatever its selection rows say (a recipe a "
+                    "study chose, e.g. studies/histone_heads, where the head it replaces was chosen on these rows)")
     ap.add_argument("--select-rows", type=int, default=300,
                     help="selection rows per benchmark on which a benchmark's own head must beat its task's pooled "
                     "head to be kept (0: pooled heads only; default: %(default)s)")
