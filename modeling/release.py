@@ -101,8 +101,9 @@ def check_release(folder: str | Path) -> dict[str, str]:
         if missing:
             raise ReleaseError(f"safetensors shards named in the index are missing: {missing}")
 
-    if weights_mb(folder) > MAX_MB:
-        raise ReleaseError(f"the weights are {weights_mb(folder):.2f} MB, over the {MAX_MB} MB a model may ship")
+    mb = weights_mb(folder)
+    if mb > MAX_MB:
+        raise ReleaseError(f"the weights are {mb:.2f} MB, over the {MAX_MB} MB a model may ship")
     config = json.loads((folder / "config.json").read_text())
     auto_map = config.get("auto_map") or {}
     for auto_class, target in AUTO_MAP.items():

@@ -10,7 +10,8 @@ Each benchmark's question states (every feature the candidates read; one forward
 for every dev row and for `make eval`'s test rows (`evaluate.evaluated_rows` at the release table's cap), cached
 under `--cache`, then every candidate is fitted on the same fit rows (the dev split less a held-out quarter,
 `label_heads.benchmark_rows`) and scored on the whole held-out quarter and on test:
-- **shipped**: the head in the model folder (test only: its fusion was chosen on these held-out rows);
+- **shipped**: the head in `--model`'s folder (test only: its fusion was chosen on these held-out rows; the committed
+  table's is the release before 3db43f1, whose heads it replaced: `git archive fa6d7ed release/GenomicLLM`);
 - **<features> C=<c>**: a head (`label_heads.fit_head`) on all the fit rows, reading the states the features name
   (`m0+k`: what the shipped heads read, `mean@0` and the k-mer profile among them; `k`: without `mean@0`; `m0`:
   without the profile; `states`: neither; `kmers`: the profile alone, as `label_heads` reads it) at penalty C;
@@ -93,13 +94,18 @@ def fitted_probs(config, recipe: tuple, x_fit: np.ndarray, answers: list[str], x
     labels = get_task(TASK).labels
     if recipe[0] == "fused":
         _, first, c, share = recipe
-        a = fitted_probs(config, first, x_fit, answers, xs)
-        b = fitted_probs(config, ("kmers", c), x_fit, answers, xs)
-        return {s: share * np.log(a[s] + 1e-12) + (1 - share) * np.log(b[s] + 1e-12) for s in xs}
+        return fused_probs(fitted_probs(config, first, x_fit, answers, xs),
+                           fitted_probs(config, ("kmers", c), x_fit, answers, xs), share)
     features = FEATURE_SETS[recipe[0]]
     cols = columns(config, features)
     h = fit_head(x_fit[:, cols], answers, labels, profile_columns(config, features), recipe[1])
     return {s: head_probabilities(h, x[:, cols]) for s, x in xs.items()}
+
+
+def fused_probs(first: dict, second: dict, share: float) -> dict:
+    """{split: share x `first`'s log-probabilities + (1 - share) x `second`'s}: as `fuse_heads` mixes two heads'
+    logits (the same argmax: a log-softmax is the logits less one number per row)."""
+    return {s: share * np.log(first[s] + 1e-12) + (1 - share) * np.log(second[s] + 1e-12) for s in first}
 
 
 def name_of(recipe: tuple) -> str:
@@ -120,10 +126,10 @@ def benchmark_data(model, tok, name: str, cache: Path) -> dict:
             "x_test": cached_states(model, tok, name, "test", test, cache)}
 
 
-def refit_test(model, tok, name: str, recipe: tuple, cache: Path) -> float:
-    """Test MCC of `recipe` fitted on the whole split (fit and held rows), as k-mer LR is fitted on 90% of it."""
-    d = benchmark_data(model, tok, name, cache)
-    probs = fitted_probs(model.config, recipe, np.concatenate([d["x_fit"], d["x_held"]]),
+def refit_test(config, d: dict, recipe: tuple) -> float:
+    """Test MCC of `recipe` fitted on the whole split of a benchmark's `benchmark_data` (fit and held rows), as k-mer
+    LR is fitted on 90% of it."""
+    probs = fitted_probs(config, recipe, np.concatenate([d["x_fit"], d["x_held"]]),
                          d["fit"]["answer"].tolist() + d["held"]["answer"].tolist(), {"test": d["x_test"]})
     return mcc(get_task(TASK).labels, d["test"]["answer"].tolist(), probs["test"])
 
@@ -150,8 +156,7 @@ def measure(model, tok, name: str, cache: Path) -> dict:
     fused = {}
     for c in PENALTIES_TRIED:  # a k-mer profile head fused in, as fuse_heads does
         for share in SHARES:
-            fused[("fused", best, c, share)] = {s: share * np.log(probs[best][s] + 1e-12) + (1 - share) * np.log(
-                probs[("kmers", c)][s] + 1e-12) for s in xs}
+            fused[("fused", best, c, share)] = fused_probs(probs[best], probs[("kmers", c)], share)
     top = max(fused, key=lambda r: mcc(task.labels, gold["held"], fused[r]["held"]))
     score(top, fused[top])
     shipped = head(model, TASK, name)
@@ -164,7 +169,7 @@ def measure(model, tok, name: str, cache: Path) -> dict:
     chosen = max((k for k in scores if "recipe" in scores[k]), key=lambda k: scores[k]["held"])
     return {"benchmark": name, "fit_rows": len(fit), "held_rows": len(held), "test_rows": len(test),
             "scores": scores, "chosen": chosen,
-            "chosen_refit_test": refit_test(model, tok, name, scores[chosen]["recipe"], cache),
+            "chosen_refit_test": refit_test(model.config, d, scores[chosen]["recipe"]),
             "cpu_s": round(time.process_time() - start)}
 
 
@@ -231,8 +236,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = sorted([r for r in earlier if r["benchmark"] not in done] + rows, key=lambda r: r["benchmark"])
     best = uniform(rows)
     for r in rows:  # the one recipe, refitted on each whole split
-        r["uniform"] = {"candidate": best, "refit_test": refit_test(model, tok, r["benchmark"],
-                                                                   tuple(r["scores"][best]["recipe"]), args.cache)}
+        recipe = tuple(r["scores"][best]["recipe"])
+        r["uniform"] = {"candidate": best,
+                        "refit_test": refit_test(model.config, benchmark_data(model, tok, r["benchmark"], args.cache),
+                                                 recipe)}
     write_results(args.out, rows, markdown(rows))
 
 
