@@ -14,6 +14,7 @@ anchors) and a confusion-matrix PNG per classification benchmark.
 
     python -m finetune.evaluation.evaluate --model build/train/small/release [--max-rows 500]
     python -m finetune.evaluation.evaluate --model DIR --task promoter --data my.csv   # score your own labelled file
+    python -m finetune.evaluation.evaluate --out release/eval --merge OUT...   # runs over a few benchmarks, into one
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def markdown(results: dict, baselines: dict) -> str:
             notes.append(f"model.generate: {metric} {fmt(r['greedy'].get(metric))}")
         if "without_fields" in r:
             notes.append(f"asked without its fields: {metric} {fmt(r['without_fields'].get(metric))}")
-        notes.append(fit_note(r))
+        notes += [fit_note(r), sample_note(r, base)]
         lines.append(f"| {name} | {r['task']} | {metric} | {fmt(ours.get(metric))} | {fmt(lr)} | {fmt(cnn)} | "
                      f"{fmt(rule)} | {pub or '–'} | {other} | {ours['unparseable_rate']:.3f} | {ours['n']} | "
                      f"{'; '.join(n for n in notes if n)} |")
@@ -217,6 +218,32 @@ def fit_note(r: dict) -> str:
         return (f"no upstream train split in the mirror: baselines fitted on its {r['fit_split']} split, heads "
                 "fitted there too where they read a held-out quarter of it better")
     return ""
+
+
+def sample_note(r: dict, base: dict) -> str:
+    """Where ours was scored on a sample of the test rows the baselines read whole (`--max-rows`), how many of how
+    many ("" where it read them all): a sample's metric moves with it, the baselines' does not."""
+    whole = base.get("n_test")
+    if whole is None or r["ours"]["n"] >= whole:
+        return ""
+    return f"ours on a sample of {r['ours']['n']} of the {whole} test rows the baselines read"
+
+
+def merged(results: dict, parts: list[Path]) -> dict:
+    """`results` with each part's benchmarks (another run's `results.json`, e.g. `--only B` on a whole test split)
+    in place of its own entries, the later part winning: how one table is put together from runs over a few
+    benchmarks each. A part scored on another split than the entry it replaces is refused."""
+    out = dict(results)
+    for part in parts:
+        path = part / "results.json"
+        if not path.is_file():
+            raise SystemExit(f"--merge {part}: no results.json there (an `evaluate --out` folder is wanted)")
+        for name, r in json.loads(path.read_text()).items():
+            if name in out and out[name].get("split") != r.get("split"):
+                raise SystemExit(f"--merge {part}: {name} was scored on {r.get('split')}, the table on "
+                                 f"{out[name].get('split')}")
+            out[name] = r
+    return out
 
 
 def baseline_wins(results: dict, baselines: dict) -> tuple[list[str], int]:
@@ -293,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only", nargs="*")
     p.add_argument("--render", action="store_true",
                    help="only rewrite results.md from OUT/results.json and OUT/baselines.json (no model run)")
+    p.add_argument("--merge", nargs="+", type=Path, metavar="DIR",
+                   help="put these runs' results (each DIR/results.json) in place of OUT/results.json's entries for "
+                        "the same benchmarks, then rewrite OUT/results.{json,md} (no model run)")
     p.add_argument("--split", default="test", choices=("test", "dev"),
                    help="dev = each benchmark's dev/validation split, for model selection only")
     p.add_argument("--out", type=Path, default=EVAL_DIR)
@@ -304,8 +334,13 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("--task and --data go together")
         print(json.dumps(score_file(args.model, args.task, args.data), indent=1))
         return
-    if args.render:
-        results = json.loads((args.out / "results.json").read_text())
+    if args.render or args.merge:
+        before = json.loads((args.out / "results.json").read_text())
+        results = merged(before, args.merge or [])
+        for name in (n for n in results if results[n] != before.get(n) and "ours" in results[n]):
+            metric, old, new = main_metric(results[name]["task"], name), before.get(name, {}), results[name]
+            print(f"{name}: n {old.get('ours', {}).get('n')} -> {new['ours']['n']}, {metric} "
+                  f"{old.get('ours', {}).get(metric)} -> {new['ours'].get(metric)}")
     else:
         results = evaluate_all(args.model, args.out, args.datasets, args.max_rows, args.only, split=args.split)
     baselines_path = args.out / "baselines.json"

@@ -52,3 +52,30 @@ def test_the_summary_counts_dev_fitted_benchmarks_apart():
     text = baseline_summary(results, {n: base for n in results})
     assert "ours above both on 2 of 3 (GUE/tf_0, GUE/emp_H3)." in text
     assert "above both on 1 of 2; with a train split: on 1 of 1." in text
+
+
+def test_runs_over_a_few_benchmarks_merge_into_one_table(tmp_path):
+    import json
+
+    from finetune.evaluation.evaluate import main
+
+    table, part = tmp_path / "table", tmp_path / "part"
+    table.mkdir(), part.mkdir()
+    sampled = {"task": "tf_binding", "split": "test", "ours": {"mcc": 0.5, "n": 100, "unparseable_rate": 0.0}}
+    other = {"task": "promoter", "split": "test", "ours": {"mcc": 0.7, "n": 50, "unparseable_rate": 0.0}}
+    (table / "results.json").write_text(json.dumps({"GUE/tf_0": sampled, "GUE/prom_300_all": other}))
+    (table / "baselines.json").write_text(json.dumps({"GUE/tf_0": {"n_test": 1000, "kmer_lr": {"mcc": 0.6}}}))
+    whole = dict(sampled, ours={"mcc": 0.65, "n": 1000, "unparseable_rate": 0.0})
+    (part / "results.json").write_text(json.dumps({"GUE/tf_0": whole}))
+    main(["--out", str(table), "--render"])
+    assert "ours on a sample of 100 of the 1000 test rows the baselines read" in (table / "results.md").read_text()
+    main(["--out", str(table), "--merge", str(part)])
+    results = json.loads((table / "results.json").read_text())
+    assert results == {"GUE/tf_0": whole, "GUE/prom_300_all": other}  # replaced where run again, the rest kept
+    text = (table / "results.md").read_text()
+    assert "| GUE/tf_0 | tf_binding | mcc | 0.650 | 0.600 |" in text and "a sample of" not in text
+    (part / "results.json").write_text(json.dumps({"GUE/tf_0": dict(whole, split="dev")}))
+    with pytest.raises(SystemExit, match="GUE/tf_0 was scored on dev, the table on test"):
+        main(["--out", str(table), "--merge", str(part)])
+    with pytest.raises(SystemExit, match="no results.json there"):
+        main(["--out", str(table), "--merge", str(tmp_path / "nowhere")])
