@@ -117,7 +117,7 @@ def benchmark_data(model, tok, name: str, cache: Path) -> dict:
     """A benchmark's fit, held and test rows (DataFrames) and their states (`x_fit`, `x_held`, `x_test`)."""
     bench = next(b for b in task_benchmarks(TASK) if b.name == name)
     fit, held = benchmark_rows(bench, TASK, 10**9, select_rows=10**9)
-    test = next(rows for _, _, rows in evaluated_rows(bench, "test", max_rows=test_cap(name)))
+    test = next(rows for _, _, rows, _ in evaluated_rows(bench, "test", max_rows=test_cap(name)))
     dev = bench.load(bench.fit)  # the rows benchmark_rows split into fit and held
     dev_states = cached_states(model, tok, name, bench.fit, dev, cache)
     at = {i: k for k, i in enumerate(dev.index)}

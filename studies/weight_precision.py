@@ -57,7 +57,7 @@ def answers(model, tok, name: str, task: str, rows) -> tuple[list, np.ndarray | 
 def compare(exact, stored, tok, bench, rows_cap: int, seed: int = 0) -> list[dict]:
     """One record per task of `bench`: both models' answers on the same test rows."""
     out = []
-    for name, task, rows in evaluated_rows(bench, "test", DATASETS_DIR, rows_cap, seed):  # `make eval`'s sample
+    for name, task, rows, _ in evaluated_rows(bench, "test", DATASETS_DIR, rows_cap, seed):  # `make eval`'s sample
         start = time.process_time()
         (p32, read32), (p16, read16) = (answers(m, tok, bench.name, task, rows) for m in (exact, stored))
         gold, metric = [parse_answer(task, a) for a in rows["answer"]], main_metric(task, bench.name)

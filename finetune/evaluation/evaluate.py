@@ -133,11 +133,11 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
             results[b.name] = {"task": b.task, "skipped": f"no {split} split"}
             continue
         corpus = b.dataset == "GenomicLLM_GRCh38"
-        for name, task, rows in evaluated_rows(b, wanted, root, max_rows, seed):
+        for name, task, rows, of in evaluated_rows(b, wanted, root, max_rows, seed):
             prompts, answers = rows["prompt"].tolist(), rows["answer"].tolist()
             metrics, pred = score_rows(model, tok, task, prompts, answers)
             results[name] = {"task": task, "split": wanted, "ours": metrics, "trained_on": b.fit is not None,
-                             "fit_split": b.fit}
+                             "fit_split": b.fit, "split_rows": of}
             if read_by_heads(model, task):
                 sequences = rows["sequence"].tolist()
                 fields = rows["fields"].tolist() if "fields" in rows else [None] * len(rows)
@@ -156,16 +156,17 @@ def evaluate_all(model_dir: Path | None, out: Path, root: Path = DATASETS_DIR, m
 
 
 def evaluated_rows(b, split: str, root: Path = DATASETS_DIR, max_rows: int | None = None, seed: int = 0):
-    """(result name, task, rows) of each task of benchmark `b`'s `split`, as `evaluate_all` scores them: a sample
-    of `max_rows` (drawn with `seed`) where a task has more."""
+    """(result name, task, rows, how many rows the split has for the task) of each task of benchmark `b`'s `split`,
+    as `evaluate_all` scores them: a sample of `max_rows` (drawn with `seed`) where a task has more."""
     corpus = b.dataset == "GenomicLLM_GRCh38"
     df = b.load(split, root, ["task", "prompt", "answer", "sequence", "fields", "question"] if corpus
                 else ["prompt", "answer", "sequence"])
     multi = len(b.tasks) > 1
     for task, rows in (df.groupby("task") if multi else [(b.task, df)]):
-        if max_rows and len(rows) > max_rows:
+        of = len(rows)
+        if max_rows and of > max_rows:
             rows = rows.sample(n=max_rows, random_state=seed)
-        yield (f"{b.name}:{task}" if multi else b.name), task, rows
+        yield (f"{b.name}:{task}" if multi else b.name), task, rows, of
 
 
 def main_metric(task: str, name: str | None = None) -> str:
@@ -221,12 +222,14 @@ def fit_note(r: dict) -> str:
 
 
 def sample_note(r: dict, base: dict) -> str:
-    """Where ours was scored on a sample of the test rows the baselines read whole (`--max-rows`), how many of how
-    many ("" where it read them all): a sample's metric moves with it, the baselines' does not."""
-    whole = base.get("n_test")
+    """Where ours was scored on a sample of the split's rows (`--max-rows`), how many of how many, and that the
+    baselines read them all ("" where ours read them all): a sample's metric moves with it. Results written before
+    `split_rows` was recorded are told by the baselines' count."""
+    whole = r.get("split_rows", base.get("n_test"))
     if whole is None or r["ours"]["n"] >= whole:
         return ""
-    return f"ours on a sample of {r['ours']['n']} of the {whole} test rows the baselines read"
+    return f"ours on a sample of {r['ours']['n']} of the {whole} {r.get('split', 'test')} rows" + (
+        ", which the baselines read whole" if "n_test" in base else "")
 
 
 def merged(results: dict, parts: list[Path]) -> dict:

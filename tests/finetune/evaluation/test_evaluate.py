@@ -20,6 +20,8 @@ def test_evaluate_through_the_release_folder(tiny_setup, tiny_release, tmp_path)
     assert results["GenomicLLM_GRCh38/splice_site"]["fit_split"] == "train"
     assert all("without_fields" not in r for r in ops)  # generation is not read by heads
     assert (tmp_path / "eval" / "confusion" / "GenomicLLM_GRCh38__splice_site.png").is_file()
+    assert results["GenomicLLM_GRCh38/splice_site"]["split_rows"] > 4  # a sample: the table says of how many
+    assert "ours on a sample of 4 of the" in markdown(results, {})
     assert "| GenomicLLM_GRCh38/splice_site | splice_site |" in markdown(results, {})
     assert "asked without its fields: mcc" in markdown(results, {})
     data = tmp_path / "mine.csv"
@@ -68,7 +70,8 @@ def test_runs_over_a_few_benchmarks_merge_into_one_table(tmp_path):
     whole = dict(sampled, ours={"mcc": 0.65, "n": 1000, "unparseable_rate": 0.0})
     (part / "results.json").write_text(json.dumps({"GUE/tf_0": whole}))
     main(["--out", str(table), "--render"])
-    assert "ours on a sample of 100 of the 1000 test rows the baselines read" in (table / "results.md").read_text()
+    assert "ours on a sample of 100 of the 1000 test rows, which the baselines read whole" in \
+        (table / "results.md").read_text()
     main(["--out", str(table), "--merge", str(part)])
     results = json.loads((table / "results.json").read_text())
     assert results == {"GUE/tf_0": whole, "GUE/prom_300_all": other}  # replaced where run again, the rest kept
