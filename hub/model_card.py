@@ -119,7 +119,8 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
                if get_task(r["task"]).kind == "regress"
                else f"the most probable label ({HEAD_READ.get(r.get('head'), HEAD_READ[None])})")
         metric = METRICS.get(headline, (headline, headline))[1]
-        notes = f"{metric} on the {r['split']} split (n={r['ours']['n']}), {how}"
+        n, of = r["ours"]["n"], r.get("split_rows", r["ours"]["n"])
+        notes = f"{metric} on the {r['split']} split (n={n}{f', a sample of its {of} rows' if n < of else ''}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(
             dataset_id=dataset_ids[dataset], task_id=f"{config}:{sub}" if sub else config,
             value=round(float(r["ours"][headline]), 4), notes=notes))
@@ -217,6 +218,7 @@ def card_context(model_dir: Path, ev: Evaluation, dataset_cards: dict[str, Path]
         "zero_shot": [k for k, r in ev.scored.items() if not r.get("trained_on", True)],
         "dev_fitted": [k for k, r in ev.scored.items() if dev_fitted(r)],
         "results_table": markdown(ev.results, ev.baselines).strip(),
+        "gc": ev.scored.get("GenomicLLM_GRCh38/gc_content"),
         "n_anchor_best": n_anchor_best, "n_anchored": n_anchored, "n_wins": n_wins, "n_compared": n_compared,
         "win_sentence": win_sentence,
         "n_benchmarks": len(ev.scored), "eval_splits": sorted({r["split"] for r in ev.scored.values()}),

@@ -211,6 +211,8 @@ def test_model_card_numbers_are_results_json(hub):
     assert index[(f"{NS}/GenomicLLM_GRCh38", "reverse_complement", "exact_match", "reverse")] == round(rev, 4)
     gc = results["GenomicLLM_GRCh38/gc_content"]["ours"]["mae"]
     assert index[(f"{NS}/GenomicLLM_GRCh38", "gc_content", "mae", None)] == round(gc, 4)
+    gc_rows = results["GenomicLLM_GRCh38/gc_content"]["ours"]["n"]
+    assert f"{gc:.5f} on {gc_rows:,} rows" in text  # the value head's error in the prose is results.json's too
     # .eval_results/ (the Hub's eval-results format)
     entries = parse_eval_result_entries(yaml.safe_load((out / "model" / ".eval_results" / "gue.yaml").read_text()))
     tf1 = next(e for e in entries if e.task_id == "tf_1")
@@ -241,6 +243,10 @@ def test_changing_results_changes_the_card(tiny_datasets, tmp_path):
     assert any(e.metric_value == 0.9877 for e in card.data.eval_results)
     before, after = mc.wins(shipped)[0], mc.wins(ev)[0]
     assert after == before + 1 and f"small CNN on {after}" in card.content
+    results[name].update(split_rows=results[name]["ours"]["n"] + 1)  # scored on a sample: the Hub's notes say so
+    files = mc.eval_results_files(mc.Evaluation(tmp_path, results, shipped.baselines, None),
+                                  {d: f"{NS}/{d}" for d in mc.DATASET_NAMES})
+    assert f"a sample of its {results[name]['ours']['n'] + 1} rows" in "".join(files.values())
 
 
 # ---------------------------------------------------------------------------------------------------- loading
