@@ -1,10 +1,13 @@
-"""Do reverse, complement and reverse complement stay exact past the lengths the model was trained on (20-300 nt)?
-Random sequences of each length (uniform bases, seeded), asked as the grammar asks, answered greedily by two model
-folders (e.g. before and after the aligned copy), exact match against the rule (`tasks.rules`). The context
-(1,024 tokens) holds a question and its answer up to ~500 nt.
+"""Do reverse, complement, reverse complement (and translation) stay exact outside the lengths the model was trained
+on (test rows of 20-300 nt, crops of 12-300)? Random sequences of each length (uniform bases, seeded; for
+translation whole codons, none of them a stop, as in a coding sequence), asked as the grammar asks, answered greedily
+by one or two model folders (e.g. before and after the aligned copy), exact match against the rule (`tasks.rules`).
+The context (1,024 tokens) holds a question and its answer up to ~500 nt.
 
     python -m studies.aligned_lengths --before build/train/genomicllm-pointer/release --after release/GenomicLLM \
         --lengths 100 300 400 500 --rows 20 --out studies/results/aligned_lengths
+    python -m studies.aligned_lengths --after release/GenomicLLM --lengths 3 6 9 12 15 18 24 --rows 16 \
+        --tasks reverse complement reverse_complement nt2aa --out studies/results/short_lengths
 """
 
 from __future__ import annotations
@@ -17,24 +20,31 @@ import numpy as np
 
 from modeling.inference import answer_tokens, generate, load
 from tasks.grammar import exact_answer, parse_answer, render_prompt
+from tasks.rules import STOPS
 
 from .tables import write_results
 
 TASKS = ("reverse", "complement", "reverse_complement")
 
 
-def sequences(length: int, rows: int, seed: int) -> list[str]:
+CODONS = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in STOPS]
+
+
+def sequences(length: int, rows: int, seed: int, coding: bool = False) -> list[str]:
+    """`rows` random sequences of `length` bases; `coding`: of length // 3 codons, none a stop."""
     rng = np.random.default_rng([seed, length])
+    if coding:
+        return ["".join(rng.choice(CODONS, size=length // 3)) for _ in range(rows)]
     return ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(rows)]
 
 
-def exact(folder: Path, lengths: list[int], rows: int, seed: int = 0) -> dict:
+def exact(folder: Path, lengths: list[int], rows: int, seed: int = 0, tasks=TASKS) -> dict:
     """{task: {length: exact match}} and the CPU-seconds it took."""
     tok, model = load(folder)
     start, out = time.process_time(), {}
-    for task in TASKS:
+    for task in tasks:
         for length in lengths:
-            seqs = sequences(length, rows, seed)
+            seqs = sequences(length, rows, seed, coding=task == "nt2aa")
             answers = generate(model, tok, [render_prompt(task, s) for s in seqs],
                                [answer_tokens(tok, task, s) for s in seqs], batch_size=8)
             right = [parse_answer(task, a) == parse_answer(task, exact_answer(task, s)) for a, s in zip(answers, seqs)]
@@ -43,11 +53,11 @@ def exact(folder: Path, lengths: list[int], rows: int, seed: int = 0) -> dict:
     return {"exact": out, "cpu_s": time.process_time() - start}
 
 
-def markdown(runs: dict, lengths: list[int], rows: int) -> str:
-    lines = [f"Exact match on {rows} random sequences per length (trained on 20-300 nt), greedy "
-             "(`python -m studies.aligned_lengths`).", "",
+def markdown(runs: dict, lengths: list[int], rows: int, tasks=TASKS) -> str:
+    lines = [f"Exact match on {rows} random sequences per length (trained on test-like rows of 20-300 nt and crops of "
+             "12-300 nt; translation: whole codons, no stop), greedy (`python -m studies.aligned_lengths`).", "",
              "| task | model | " + " | ".join(f"{n} nt" for n in lengths) + " |", "|---|---|" + "---|" * len(lengths)]
-    for task in TASKS:
+    for task in tasks:
         for name, run in runs.items():
             lines.append(f"| {task} | {name} | " + " | ".join(f"{run['exact'][task][n]:.2f}" for n in lengths) + " |")
     lines += [""] + [f"{name}: `{run['folder']}`, {run['cpu_s']:.0f} CPU-s" for name, run in runs.items()]
@@ -56,15 +66,16 @@ def markdown(runs: dict, lengths: list[int], rows: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--before", type=Path, required=True)
+    p.add_argument("--before", type=Path, help="a second folder to compare with (optional)")
     p.add_argument("--after", type=Path, required=True)
     p.add_argument("--lengths", type=int, nargs="+", default=[100, 300, 400, 500])
     p.add_argument("--rows", type=int, default=20)
+    p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=(*TASKS, "nt2aa"))
     p.add_argument("--out", type=Path, required=True, help="writes OUT.json and OUT.md")
     args = p.parse_args(argv)
-    runs = {name: {"folder": str(folder), **exact(folder, args.lengths, args.rows)}
-            for name, folder in (("before", args.before), ("after", args.after))}
-    write_results(args.out, runs, markdown(runs, args.lengths, args.rows))
+    runs = {name: {"folder": str(folder), **exact(folder, args.lengths, args.rows, tasks=args.tasks)}
+            for name, folder in (("before", args.before), ("after", args.after)) if folder is not None}
+    write_results(args.out, runs, markdown(runs, args.lengths, args.rows, args.tasks))
 
 
 if __name__ == "__main__":
