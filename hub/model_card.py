@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCard, ModelCardData, eval_result_entries_to_yaml
 
-from finetune.evaluation.evaluate import baseline_summary, baseline_wins, dev_fitted, main_metric, markdown
+from finetune.evaluation.evaluate import (baseline_summary, baseline_wins, dev_fitted, main_metric, markdown,
+                                         sampled_from)
 from modeling.configuration_genomicllm import GenomicLLMConfig
 from modeling.release import weights_mb
 from tasks.anchors import ANCHORS
@@ -119,8 +120,9 @@ def eval_results_files(ev: Evaluation, dataset_ids: dict[str, str]) -> dict[str,
                if get_task(r["task"]).kind == "regress"
                else f"the most probable label ({HEAD_READ.get(r.get('head'), HEAD_READ[None])})")
         metric = METRICS.get(headline, (headline, headline))[1]
-        n, of = r["ours"]["n"], r.get("split_rows", r["ours"]["n"])
-        notes = f"{metric} on the {r['split']} split (n={n}{f', a sample of its {of} rows' if n < of else ''}), {how}"
+        whole = sampled_from(r, ev.baselines.get(name, {}))
+        sample = f", a sample of its {whole} rows" if whole else ""
+        notes = f"{metric} on the {r['split']} split (n={r['ours']['n']}{sample}), {how}"
         files.setdefault(dataset, []).append(EvalResultEntry(
             dataset_id=dataset_ids[dataset], task_id=f"{config}:{sub}" if sub else config,
             value=round(float(r["ours"][headline]), 4), notes=notes))

@@ -20,6 +20,7 @@ import numpy as np
 
 from modeling.inference import answer_tokens, generate, load
 from tasks.grammar import exact_answer, parse_answer, render_prompt
+from tasks.registry import get_task
 from tasks.rules import STOPS
 
 from .tables import write_results
@@ -44,7 +45,7 @@ def exact(folder: Path, lengths: list[int], rows: int, seed: int = 0, tasks=TASK
     start, out = time.process_time(), {}
     for task in tasks:
         for length in lengths:
-            seqs = sequences(length, rows, seed, coding=task == "nt2aa")
+            seqs = sequences(length, rows, seed, coding=get_task(task).answer == "protein")
             answers = generate(model, tok, [render_prompt(task, s) for s in seqs],
                                [answer_tokens(tok, task, s) for s in seqs], batch_size=8)
             right = [parse_answer(task, a) == parse_answer(task, exact_answer(task, s)) for a, s in zip(answers, seqs)]

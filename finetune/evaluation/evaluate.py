@@ -221,12 +221,18 @@ def fit_note(r: dict) -> str:
     return ""
 
 
-def sample_note(r: dict, base: dict) -> str:
-    """Where ours was scored on a sample of the split's rows (`--max-rows`), how many of how many, and that the
-    baselines read them all ("" where ours read them all): a sample's metric moves with it. Results written before
-    `split_rows` was recorded are told by the baselines' count."""
+def sampled_from(r: dict, base: dict) -> int | None:
+    """How many rows the split has where ours was scored on a sample of them (`--max-rows`), else None. Results
+    written before `split_rows` was recorded are told by the baselines' count (`base`: the benchmark's baselines)."""
     whole = r.get("split_rows", base.get("n_test"))
-    if whole is None or r["ours"]["n"] >= whole:
+    return whole if whole is not None and r["ours"]["n"] < whole else None
+
+
+def sample_note(r: dict, base: dict) -> str:
+    """Where ours was scored on a sample of the split's rows, how many of how many, and that the baselines read them
+    all ("" where ours read them all): a sample's metric moves with it."""
+    whole = sampled_from(r, base)
+    if whole is None:
         return ""
     return f"ours on a sample of {r['ours']['n']} of the {whole} {r.get('split', 'test')} rows" + (
         ", which the baselines read whole" if "n_test" in base else "")
