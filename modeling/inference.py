@@ -25,6 +25,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from modeling.scores import checked_benchmark, head, label_probabilities, values
 from tasks import Task, Unparseable, get_task, parse_answer, render_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
+from tokenizer.rule import IUPAC_UPPER, MIN_IUPAC_RUN, MIN_RUN
 
 TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
 PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase, " =") and of a short answer
@@ -32,6 +33,10 @@ PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase,
 
 class QuestionTooLongError(ValueError):
     """Prompt + answer would exceed the model's context."""
+
+
+class SequenceTooShortError(ValueError):
+    """A sequence the tokenizer's DNA-run rule reads as a word, not as bases (`tokenizer/rule.py`)."""
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,20 @@ def answer_tokens(tok, task: str | Task, sequence: str | None = None) -> int:
 
 
 def clean(tok, sequence: str) -> str:
-    """A pasted sequence or FASTA record as the grammar writes it; a clear SequenceFormatError otherwise."""
-    return tok.normalize_sequence(sequence)
+    """A pasted sequence or FASTA record as the grammar writes it; a clear SequenceFormatError otherwise, and a
+    SequenceTooShortError where the tokenizer would read it as a word: the rule that keeps CAT, GATA or TATA text
+    in a sentence reads a sequence as bases only from MIN_RUN letters, and the model's answers about a word are
+    noise (reverse and complement of 3-6 bases: 0 to 19 in 100 right, `studies/results/short_lengths.md`)."""
+    seq = tok.normalize_sequence(sequence)
+    if tok.find_dna_spans(seq) != [(0, len(seq))]:
+        iupac = any(c in IUPAC_UPPER for c in seq)
+        need = f"{MIN_IUPAC_RUN} letters with IUPAC codes such as {next(c for c in seq if c in IUPAC_UPPER)}" \
+            if iupac else f"{MIN_RUN} letters"
+        raise SequenceTooShortError(
+            f"{seq} ({len(seq)} letters) is too short to be read as DNA: the tokenizer reads a sequence as bases from "
+            f"{need}, and a shorter one as a word (so that CAT or TATA in a sentence stay words); the model cannot "
+            "answer about it. Ask about a longer piece of the sequence.")
+    return seq
 
 
 def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None = None,
@@ -172,9 +189,8 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
     return Answer(task.name, prompt, text.strip(), parse_answer(task, text))
 
 
-__all__ = ["Answer", "QuestionTooLongError", "answer_tokens", "ask", "clean", "dna_kmer", "generate",
-           "head_probabilities", "load",
-           "load_model"]
+__all__ = ["Answer", "QuestionTooLongError", "SequenceTooShortError", "answer_tokens", "ask", "clean", "dna_kmer",
+           "generate", "head_probabilities", "load", "load_model"]
 
 
 def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: str | None = None,

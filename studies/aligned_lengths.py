@@ -2,12 +2,14 @@
 on (test rows of 20-300 nt, crops of 12-300)? Random sequences of each length (uniform bases, seeded; for
 translation whole codons, none of them a stop, as in a coding sequence), asked as the grammar asks, answered greedily
 by one or two model folders (e.g. before and after the aligned copy), exact match against the rule (`tasks.rules`).
-The context (1,024 tokens) holds a question and its answer up to ~500 nt.
+The context (1,024 tokens) holds a question and its answer up to ~500 nt. Fewer than `MIN_RUN` (8) letters are a
+word to the tokenizer, not bases (`tokenizer/rule.py`): asked here all the same, as `generate` would be; `ask`
+refuses them.
 
     python -m studies.aligned_lengths --before build/train/genomicllm-pointer/release --after release/GenomicLLM \
         --lengths 100 300 400 500 --rows 20 --out studies/results/aligned_lengths
-    python -m studies.aligned_lengths --after release/GenomicLLM --lengths 3 6 9 12 15 18 24 --rows 16 \
-        --tasks reverse complement reverse_complement nt2aa --out studies/results/short_lengths
+    python -m studies.aligned_lengths --before OLD --after release/GenomicLLM --lengths 3 6 8 9 10 11 12 15 18 24 \
+        --rows 64 --tasks reverse complement reverse_complement nt2aa --out studies/results/short_lengths
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from modeling.inference import answer_tokens, generate, load
 from tasks.grammar import exact_answer, parse_answer, render_prompt
 from tasks.registry import get_task
 from tasks.rules import STOPS
+from tokenizer.rule import MIN_RUN
 
 from .tables import write_results
 
@@ -56,7 +59,8 @@ def exact(folder: Path, lengths: list[int], rows: int, seed: int = 0, tasks=TASK
 
 def markdown(runs: dict, lengths: list[int], rows: int, tasks=TASKS) -> str:
     lines = [f"Exact match on {rows} random sequences per length (trained on test-like rows of 20-300 nt and crops of "
-             "12-300 nt; translation: whole codons, no stop), greedy (`python -m studies.aligned_lengths`).", "",
+             f"12-300 nt; translation: n // 3 whole codons, no stop; under {MIN_RUN} letters a word to the tokenizer, which "
+             "`ask` refuses), greedy (`python -m studies.aligned_lengths`).", "",
              "| task | model | " + " | ".join(f"{n} nt" for n in lengths) + " |", "|---|---|" + "---|" * len(lengths)]
     for task in tasks:
         for name, run in runs.items():

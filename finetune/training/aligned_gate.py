@@ -19,7 +19,13 @@ always tell a reverse from a reverse complement, or a complement from a reverse 
 bases (400 rows: reverse 1.000 -> 0.985; or complement 0.988 -> 0.973, the wrong alignment then followed to the end).
 The bases the LM writes first tell them apart; the gate now only says whether to copy.
 
-    python -m finetune.training.aligned_gate --model release/GenomicLLM --rows 100
+The train splits hold sequences of 20 nt and more (`corpus_tasks.WINDOW`), the training crops 12 and more, while the
+tokenizer reads a sequence as bases from 8 (`tokenizer.rule.MIN_RUN`). A gate fitted on train rows alone left the LM
+to end 8- and 9-nt answers a base early (reverse exact 0.36 at 8 nt, complement 0.12; 1.00 from 10 nt), so the fit
+also reads `--short-rows` crops of `SHORT` lengths per task that answers bases; with them, 1.00 and 0.98 at 8 nt
+(`studies/results/short_lengths.md`).
+
+    python -m finetune.training.aligned_gate --model release/GenomicLLM --rows 100 --short-rows 100
 """
 
 from __future__ import annotations
@@ -35,14 +41,17 @@ import torch
 from modeling.inference import load
 from modeling.modeling_genomicllm import offered_only
 from modeling.positions_genomicllm import key_table
+from dataset_scripts.corpus_tasks import WINDOW
 from tasks.benchmarks import DATASETS_DIR
+from tasks.registry import get_task
 from tasks.rules import complement
 from tokenizer import rule
 
-from .data import load_mixture
+from .data import CROPS, crop_sources, load_mixture
 from .folder_config import edited_config
 
 BATCH = 8  # rows per forward pass
+SHORT = (rule.MIN_RUN, WINDOW[0] - 1)  # the lengths the model reads as DNA that no train row has
 
 
 def complement_token_ids(tok) -> list[list[int]]:
@@ -127,9 +136,21 @@ def switch_accuracy(weight: torch.Tensor, bias: torch.Tensor, ex: dict[str, torc
     return float(allowed.gather(1, choice[:, None]).float().mean())
 
 
-def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0) -> dict:
-    """Fit the gate on `rows` train rows of every source and write it into `folder`'s config.json; returns what was
-    written (the gate with its fit's figures)."""
+def short_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.ndarray, int]]]:
+    """Per task whose answer is bases (a crop source's; a protein is never offered a copy), `rows` crops of its
+    train sequences of `SHORT` lengths, encoded as training encodes them."""
+    rng = np.random.default_rng(seed)
+    tasks = [name for name in CROPS if get_task(name).answer == "dna"]
+    out = []
+    for source in crop_sources(root, tok, tasks):
+        source.min_len, source.start_len, source.max_len = SHORT[0], SHORT[1], SHORT[1]
+        out.append([source.draw(rng, 1.0) for _ in range(rows)])
+    return out
+
+
+def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0, short: int = 0) -> dict:
+    """Fit the gate on `rows` train rows of every source and `short` short crops per sequence task (`short_rows`),
+    and write it into `folder`'s config.json; returns what was written (the gate with its fit's figures)."""
     start = time.process_time()
     tok, model = load(folder)
     if not model.config.uses_streams:
@@ -139,8 +160,9 @@ def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0) -> di
     model.model.position_streams.complement_of.copy_(key_table(model.config.vocab_size, pairs))
     mixture = load_mixture(root, tok, model.config.max_position_embeddings, max_rows_per_source=rows, seed=seed)
     parts, importance = [], []
-    for source in mixture.sources:
-        ex = switch_examples(model, [source.example(i) for i in range(len(source))])
+    crops = short_rows(root, tok, short, seed) if short else []
+    for source_rows in [[s.example(i) for i in range(len(s))] for s in mixture.sources] + crops:
+        ex = switch_examples(model, source_rows)
         if len(ex["y"]):
             parts.append(ex)
             importance.append(torch.full((len(ex["y"]),), 1.0 / len(ex["y"])))  # each source weighs alike
@@ -150,7 +172,8 @@ def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0) -> di
     ex = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     importance = torch.cat(importance) / len(parts)
     weight, bias = fit_gate(ex, importance)
-    gate = {"weight": weight.tolist(), "bias": bias.tolist(), "rows_per_source": rows, "positions": len(ex["y"]),
+    gate = {"weight": weight.tolist(), "bias": bias.tolist(), "rows_per_source": rows, "short_rows": short,
+            "short_lengths": list(SHORT) if short else None, "positions": len(ex["y"]),
             "switch_accuracy": round(switch_accuracy(weight, bias, ex), 4),
             "cpu_s": round(time.process_time() - start, 1)}
     with edited_config(folder) as config:
@@ -162,9 +185,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, required=True, help="a model folder (a run's release/, or the shipped one)")
     ap.add_argument("--rows", type=int, default=100, help="train rows per source (default: %(default)s)")
+    ap.add_argument("--short-rows", type=int, default=100,
+                    help="crops of %d-%d nt per task that answers bases (default: %%(default)s)" % SHORT)
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
-    gate = fit(args.model, args.rows, args.datasets)
+    gate = fit(args.model, args.rows, args.datasets, short=args.short_rows)
     print(json.dumps({k: v for k, v in gate.items() if k not in ("weight", "bias")}))
 
 

@@ -66,6 +66,8 @@ def test_ask_refuses_bad_input_naming_it(tiny_release):
     assert out.returncode == 2 and "X" in out.stderr and "error:" in out.stderr
     out = run("ask", "--model", str(tiny_release / "nope"), "ACGTACGTAA, GC content =")
     assert out.returncode != 0 and "no model folder" in out.stderr
+    out = run("ask", "--model", str(tiny_release), "--task", "reverse_complement", "GAATTC")
+    assert out.returncode == 2 and "GAATTC (6 letters) is too short to be read as DNA" in out.stderr
 
 
 def test_score_prints_the_metrics_of_a_labelled_file(tiny_release, tmp_path):

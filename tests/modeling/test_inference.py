@@ -1,7 +1,4 @@
-"""modeling.inference (the path the demo and the Space share) on a tiny release: input cleaning, clear refusals, parsing.
-
-These test modeling/inference.py, not a space module: they came from tests/test_space.py and belong in
-tests/modeling/test_inference.py (to be moved there with `git mv`)."""
+"""modeling.inference (the path the demo and the Space share) on a tiny release: input cleaning, clear refusals, parsing."""
 
 import pytest
 
@@ -39,3 +36,16 @@ def test_bad_letters_unknown_task_and_too_long_are_refused_clearly(tiny):
     short = "ACG" * (limit // 2)  # fits as a question, but not with an answer as long as itself
     with pytest.raises(QuestionTooLongError, match="nothing was truncated"):
         ask(tok, model, "reverse_complement", short)
+
+
+def test_a_sequence_the_tokenizer_reads_as_a_word_is_refused_naming_the_rule(tiny):
+    from modeling.inference import SequenceTooShortError, ask, clean
+    from tokenizer.rule import MIN_IUPAC_RUN, MIN_RUN
+
+    tok, model = tiny
+    with pytest.raises(SequenceTooShortError, match=rf"ACG \(3 letters\).* from {MIN_RUN} letters"):
+        ask(tok, model, "reverse_complement", "acg")
+    with pytest.raises(SequenceTooShortError, match=rf"from {MIN_IUPAC_RUN} letters with IUPAC codes such as R"):
+        clean(tok, "ACGTRACGTA")
+    assert clean(tok, "acgt acgt") == "ACGTACGT"  # MIN_RUN letters: bases, as in a sentence
+    assert clean(tok, "ACGTRACGTA" * 2) == "ACGTRACGTA" * 2

@@ -179,6 +179,11 @@ def test_non_dna_letters_are_named_with_line_and_column(client):
     assert "not a nucleotide sequence" in msg
 
 
+def test_a_sequence_too_short_to_read_as_dna_is_refused_naming_the_rule(client):
+    msg = error_of(client, "reverse_complement", "GAATTC", None, api_name="/reverse_complement")
+    assert "GAATTC (6 letters) is too short to be read as DNA" in msg and "from 8 letters" in msg
+
+
 def test_empty_input_is_refused(client):
     assert "No sequence given" in error_of(client, "", None, api_name="/translate")
     assert "No sequence given" in error_of(client, "gc_content", "   \n", None, api_name="/batch")

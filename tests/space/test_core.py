@@ -41,6 +41,22 @@ def test_every_sequence_task_is_offered_with_a_window_that_fits_the_context():
     assert window_size(per_base, model(1024), "reverse") < window_size(per_base, model(1024), "promoter")
 
 
+def test_a_tail_window_too_short_to_read_as_dna_shares_the_one_before_it():
+    from types import SimpleNamespace
+
+    from space.core import _windows
+    from tokenizer.rule import MIN_RUN
+    from tokenizer.tokenization_genomicllm import window_sequence
+
+    tok = SimpleNamespace(init_kwargs={"dna_scheme": "char", "dna_kmer": None},  # windows start on codons
+                          window_sequence=lambda seq, size, overlap, align: window_sequence(seq, size, overlap, align))
+    task, seq = get_task("reverse_complement"), (CDS * 3)[:2 * 90 + 3]
+    wins = _windows(tok, task, seq, 90)
+    assert [(s, e) for s, e, _ in wins] == [(0, 90), (90, 135), (135, 183)]  # not (180, 183): 3 bases read as a word
+    assert "".join(w for _, _, w in wins) == seq and all(e - s >= MIN_RUN for s, e, _ in wins)
+    assert [(s, e) for s, e, _ in _windows(tok, task, seq[:-3] + "ACGTACGT", 90)][-1] == (180, 188)  # kept whole
+
+
 def test_rules_that_read_backwards_join_windows_last_first():
     from space.core import reads_backwards
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from finetune.training.aligned_gate import complement_token_ids, fit, fit_gate, gate_loss, switch_accuracy
+from finetune.training.aligned_gate import (SHORT, complement_token_ids, fit, fit_gate, gate_loss, short_rows,
+                                            switch_accuracy)
 from finetune.training.train import TrainConfig, train
 from tasks.rules import complement
 
@@ -67,3 +68,21 @@ def test_fit_writes_a_gate_the_folder_loads_and_generates_with(tiny_setup, per_b
     assert torch.isfinite(out.logits).all()
     again = fit(folder, rows=3, root=Path(tiny_setup.datasets))  # from the LM again, not from the fitted gate
     assert again["weight"] == gate["weight"] and again["bias"] == gate["bias"]
+    short = fit(folder, rows=3, root=Path(tiny_setup.datasets), short=4)  # and short crops: more positions read
+    assert short["positions"] > gate["positions"] and short["short_lengths"] == list(SHORT)
+    assert json.loads((folder / "config.json").read_text())["aligned_gate"]["short_rows"] == 4
+
+
+def test_short_crops_are_sequences_the_model_reads_as_dna_shorter_than_any_train_row(tiny_setup, per_base_release):
+    from modeling.inference import load
+
+    tok, _ = load(per_base_release)
+    crops = short_rows(Path(tiny_setup.datasets), tok, rows=20)
+    assert len(crops) == 3  # reverse, complement, reverse complement: the answers a copy may write
+    for rows in crops:
+        lengths = set()
+        for ids, n_prompt in rows:
+            seq = tok.decode(ids[:n_prompt], skip_special_tokens=True).split(",")[0]
+            assert tok.find_dna_spans(seq) == [(0, len(seq))]  # read as bases, not as a word
+            lengths.add(len(seq))
+        assert SHORT[0] <= min(lengths) and max(lengths) <= SHORT[1] and len(lengths) > 2, lengths
