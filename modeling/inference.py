@@ -25,7 +25,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from modeling.scores import checked_benchmark, head, label_probabilities, values
 from tasks import Task, Unparseable, get_task, parse_answer, render_answer, render_prompt
 from tasks.paths import SHIPPED_MODEL
-from tokenizer.rule import IUPAC_UPPER, MIN_IUPAC_RUN, MIN_RUN
 
 TEXT_ANSWER_TOKENS = 96  # descriptions, names: the longest in the corpus is ~80 tokens
 PROMPT_OVERHEAD = 40  # tokens of a question besides its bases (<s>, the phrase, " =") and of a short answer
@@ -145,16 +144,23 @@ def answer_tokens(tok, task: str | Task, sequence: str | None = None) -> int:
     return TEXT_ANSWER_TOKENS
 
 
+def shortest_dna(tok, letter: str = "A") -> int | None:
+    """The fewest letters, one of them `letter`, the rest A, that the tokenizer reads as bases: its DNA-run rule
+    (`tokenizer/rule.py`, 8 letters, 20 with an IUPAC code), probed through the tokenizer, which carries the rule in
+    its own `tokenizer.json`; None where no run of up to 64 is."""
+    return next((n for n in range(1, 65) if tok.find_dna_spans(letter + "A" * (n - 1)) == [(0, n)]), None)
+
+
 def clean(tok, sequence: str) -> str:
     """A pasted sequence or FASTA record as the grammar writes it; a clear SequenceFormatError otherwise, and a
     SequenceTooShortError where the tokenizer would read it as a word: the rule that keeps CAT, GATA or TATA text
-    in a sentence reads a sequence as bases only from MIN_RUN letters, and the model's answers about a word are
-    noise (reverse and complement of 3-6 bases: 0 to 19 in 100 right, `studies/results/short_lengths.md`)."""
+    in a sentence reads a sequence as bases only from 8 letters, and the model's answers about a word are noise
+    (reverse and complement of 3-6 bases: 0 to 11 in 100 right, `studies/results/short_lengths.md`)."""
     seq = tok.normalize_sequence(sequence)
     if tok.find_dna_spans(seq) != [(0, len(seq))]:
-        iupac = any(c in IUPAC_UPPER for c in seq)
-        need = f"{MIN_IUPAC_RUN} letters with IUPAC codes such as {next(c for c in seq if c in IUPAC_UPPER)}" \
-            if iupac else f"{MIN_RUN} letters"
+        rare = next((c for c in seq if c not in "ACGTUN"), None)  # an IUPAC code: a longer run is needed
+        need = f"{shortest_dna(tok, rare)} letters with IUPAC codes such as {rare}" if rare else \
+            f"{shortest_dna(tok)} letters"
         raise SequenceTooShortError(
             f"{seq} ({len(seq)} letters) is too short to be read as DNA: the tokenizer reads a sequence as bases from "
             f"{need}, and a shorter one as a word (so that CAT or TATA in a sentence stay words); the model cannot "
@@ -190,7 +196,7 @@ def ask(tok, model, task: str | Task, sequence: str | None, fields: dict | None 
 
 
 __all__ = ["Answer", "QuestionTooLongError", "SequenceTooShortError", "answer_tokens", "ask", "clean", "dna_kmer",
-           "generate", "head_probabilities", "load", "load_model"]
+           "generate", "head_probabilities", "load", "load_model", "shortest_dna"]
 
 
 def load_adapter(adapter: Path | str, base: Path | str | None = None, revision: str | None = None,

@@ -27,7 +27,6 @@ from tasks.grammar import Unparseable, exact_answer, parse_answer
 from tasks.metrics import NUMBER_TOLERANCE, agrees, identity
 from tasks.registry import SEQUENCE_TASKS, Task, get_task
 from tasks.rules import STOPS, find_orfs  # noqa: F401 - find_orfs is part of this module's API
-from tokenizer.rule import MIN_RUN
 
 
 MAX_BASES = 100_000  # documented input limit of the Space (per sequence)
@@ -147,13 +146,13 @@ class Result:
 
 
 def _windows(tok, task: Task, seq: str, size: int):
-    """Windows of up to `size` bases; a last one shorter than MIN_RUN, which the tokenizer would read as a word
-    (`ask` refuses it), shares the last two windows' bases with the one before it instead."""
+    """Windows of up to `size` bases; a last one too short for the tokenizer to read as bases (`ask` refuses it:
+    `modeling.inference.shortest_dna`) shares the last two windows' bases with the one before it instead."""
     if len(seq) <= size:
         return [(0, len(seq), seq)]
     wins = tok.window_sequence(seq, size, 0, align=window_align(tok))
     (start, _, _), (tail, end, _) = wins[-2], wins[-1]
-    if end - tail < MIN_RUN:
+    if tok.find_dna_spans(seq[tail:end]) != [(0, end - tail)]:
         align = window_align(tok)
         mid = start + (end - start) // 2 // align * align
         wins[-2:] = [(start, mid, seq[start:mid]), (mid, end, seq[mid:end])]

@@ -39,7 +39,7 @@ def test_bad_letters_unknown_task_and_too_long_are_refused_clearly(tiny):
 
 
 def test_a_sequence_the_tokenizer_reads_as_a_word_is_refused_naming_the_rule(tiny):
-    from modeling.inference import SequenceTooShortError, ask, clean
+    from modeling.inference import SequenceTooShortError, ask, clean, shortest_dna
     from tokenizer.rule import MIN_IUPAC_RUN, MIN_RUN
 
     tok, model = tiny
@@ -48,4 +48,5 @@ def test_a_sequence_the_tokenizer_reads_as_a_word_is_refused_naming_the_rule(tin
     with pytest.raises(SequenceTooShortError, match=rf"from {MIN_IUPAC_RUN} letters with IUPAC codes such as R"):
         clean(tok, "ACGTRACGTA")
     assert clean(tok, "acgt acgt") == "ACGTACGT"  # MIN_RUN letters: bases, as in a sentence
+    assert shortest_dna(tok) == MIN_RUN and shortest_dna(tok, "R") == MIN_IUPAC_RUN  # the rule, read off the tokenizer
     assert clean(tok, "ACGTRACGTA" * 2) == "ACGTRACGTA" * 2

@@ -45,11 +45,12 @@ def test_a_tail_window_too_short_to_read_as_dna_shares_the_one_before_it():
     from types import SimpleNamespace
 
     from space.core import _windows
-    from tokenizer.rule import MIN_RUN
-    from tokenizer.tokenization_genomicllm import window_sequence
+    from tokenizer.rule import MIN_RUN, RUN_PATTERN
+    from tokenizer.tokenization_genomicllm import find_dna_spans, window_sequence
 
     tok = SimpleNamespace(init_kwargs={"dna_scheme": "char", "dna_kmer": None},  # windows start on codons
-                          window_sequence=lambda seq, size, overlap, align: window_sequence(seq, size, overlap, align))
+                          window_sequence=lambda seq, size, overlap, align: window_sequence(seq, size, overlap, align),
+                          find_dna_spans=lambda text: find_dna_spans(text, RUN_PATTERN))
     task, seq = get_task("reverse_complement"), (CDS * 3)[:2 * 90 + 3]
     wins = _windows(tok, task, seq, 90)
     assert [(s, e) for s, e, _ in wins] == [(0, 90), (90, 135), (135, 183)]  # not (180, 183): 3 bases read as a word
