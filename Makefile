@@ -106,7 +106,7 @@ $(TOKENIZER): $(DATASETS) $(wildcard tokenizer/*.py)
 # finetune/training/label_heads.py); then add the pointer heads and train them alone on reading comprehension, 300
 # on one process (~5 min; finetune/training/pointer_heads.py: every other answer stays as it was), copy the
 # model with its training config and log summary (the three phases' totals) into $(MODEL), and fit its aligned copy's
-# gate on 100 train rows per source and 100 crops of 8-19 nt per task that answers bases (~4 min on one thread;
+# gate on 100 train rows per source, 100 crops of 8-19 nt and 100 holding a run of N per task answering bases (~5 min;
 # finetune/training/aligned_gate.py); last, give the heads
 # that gain from it a motif reader over the per-base states, kept where it beats the linear head on dev (~2-30 min a
 # head on one thread; finetune/training/conv_heads.py); and fuse into the heads that gain from it a logistic
@@ -131,7 +131,7 @@ train: $(TOKENIZER)
 	ACCELERATE_USE_CPU=true OMP_NUM_THREADS=1 $(PY) -m finetune.training.train \
 	  --config finetune/training/configs/genomicllm-pointer.json --out build/train/genomicllm-pointer
 	$(PY) -m finetune.training.ship --run build/train/genomicllm-pointer --to $(MODEL)
-	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100 --short-rows 100
+	OMP_NUM_THREADS=1 $(PY) -m finetune.training.aligned_gate --model $(MODEL) --rows 100 --short-rows 100 --gap-rows 100
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task orf_frame --rows 10000
 	OMP_NUM_THREADS=1 $(PY) -m finetune.training.conv_heads --model $(MODEL) --task tf_binding --benchmark \
 	  GUE/mouse_2 GUE/mouse_3

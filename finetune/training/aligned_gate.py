@@ -23,9 +23,11 @@ The train splits hold sequences of 20 nt and more (`corpus_tasks.WINDOW`), the t
 tokenizer reads a sequence as bases from 8 (`tokenizer.rule.MIN_RUN`). A gate fitted on train rows alone left the LM
 to end 8- and 9-nt answers a base early (reverse exact 0.36 at 8 nt, complement 0.12; 1.00 from 10 nt), so the fit
 also reads `--short-rows` crops of `SHORT` lengths per task that answers bases; with them, 1.00 and 0.98 at 8 nt
-(`studies/results/short_lengths.md`).
+(`studies/results/short_lengths.md`). Nor does any train sequence hold an N (the corpus drops windows with one), while
+a pasted one may (an assembly gap, a masked stretch): with one run of 1-10 N in a 40-nt sequence, reverse was right on
+0.19, complement on 0.44; the fit also reads `--gap-rows` crops holding such a run (`studies/results/gap_runs.md`).
 
-    python -m finetune.training.aligned_gate --model release/GenomicLLM --rows 100 --short-rows 100
+    python -m finetune.training.aligned_gate --model release/GenomicLLM --rows 100 --short-rows 100 --gap-rows 100
 """
 
 from __future__ import annotations
@@ -43,15 +45,17 @@ from modeling.modeling_genomicllm import offered_only
 from modeling.positions_genomicllm import key_table
 from dataset_scripts.corpus_tasks import WINDOW
 from tasks.benchmarks import DATASETS_DIR
+from tasks.grammar import exact_answer, render_prompt
 from tasks.registry import get_task
 from tasks.rules import complement
 from tokenizer import rule
 
-from .data import CROPS, crop_sources, load_mixture
+from .data import CROPS, crop_sources, encode_row, load_mixture
 from .folder_config import edited_config
 
 BATCH = 8  # rows per forward pass
 SHORT = (rule.MIN_RUN, WINDOW[0] - 1)  # the lengths the model reads as DNA that no train row has
+GAP = (1, 10)  # N letters in a gap crop's one run
 
 
 def complement_token_ids(tok) -> list[list[int]]:
@@ -148,9 +152,29 @@ def short_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.
     return out
 
 
-def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0, short: int = 0) -> dict:
-    """Fit the gate on `rows` train rows of every source and `short` short crops per sequence task (`short_rows`),
-    and write it into `folder`'s config.json; returns what was written (the gate with its fit's figures)."""
+def gap_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.ndarray, int]]]:
+    """Per task that answers bases, `rows` windows of its train sequences as long as train rows are (`WINDOW`), each
+    with one run of `GAP` N letters put in at a random place, answered by the rule, encoded as training encodes them."""
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for source in crop_sources(root, tok, [name for name in CROPS if get_task(name).answer == "dna"]):
+        made = []
+        for _ in range(rows):
+            seq = source.sequences[int(rng.integers(len(source.sequences)))]
+            n = int(rng.integers(WINDOW[0], min(WINDOW[1], len(seq)) + 1))
+            start = int(rng.integers(0, len(seq) - n + 1))
+            gap = int(rng.integers(GAP[0], GAP[1] + 1))
+            at = int(rng.integers(0, n - gap + 1))
+            window = seq[start : start + at] + "N" * gap + seq[start + at + gap : start + n]
+            made.append(encode_row(tok, render_prompt(source.task, window), exact_answer(source.task, window)))
+        out.append(made)
+    return out
+
+
+def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0, short: int = 0, gaps: int = 0) -> dict:
+    """Fit the gate on `rows` train rows of every source, `short` short crops and `gaps` crops with an N run per
+    task that answers bases (`short_rows`, `gap_rows`), and write it into `folder`'s config.json; returns what was
+    written (the gate with its fit's figures)."""
     start = time.process_time()
     tok, model = load(folder)
     if not model.config.uses_streams:
@@ -160,7 +184,7 @@ def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0, short
     model.model.position_streams.complement_of.copy_(key_table(model.config.vocab_size, pairs))
     mixture = load_mixture(root, tok, model.config.max_position_embeddings, max_rows_per_source=rows, seed=seed)
     parts, importance = [], []
-    crops = short_rows(root, tok, short, seed) if short else []
+    crops = (short_rows(root, tok, short, seed) if short else []) + (gap_rows(root, tok, gaps, seed) if gaps else [])
     for source_rows in [[s.example(i) for i in range(len(s))] for s in mixture.sources] + crops:
         ex = switch_examples(model, source_rows)
         if len(ex["y"]):
@@ -172,8 +196,9 @@ def fit(folder: Path, rows: int, root: Path = DATASETS_DIR, seed: int = 0, short
     ex = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     importance = torch.cat(importance) / len(parts)
     weight, bias = fit_gate(ex, importance)
-    gate = {"weight": weight.tolist(), "bias": bias.tolist(), "rows_per_source": rows, "short_rows": short,
-            "short_lengths": list(SHORT) if short else None, "positions": len(ex["y"]),
+    gate = {"weight": weight.tolist(), "bias": bias.tolist(), "rows_per_source": rows,
+            "short_rows": short, "short_lengths": list(SHORT) if short else None,
+            "gap_rows": gaps, "gap_lengths": list(GAP) if gaps else None, "positions": len(ex["y"]),
             "switch_accuracy": round(switch_accuracy(weight, bias, ex), 4),
             "cpu_s": round(time.process_time() - start, 1)}
     with edited_config(folder) as config:
@@ -187,9 +212,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=int, default=100, help="train rows per source (default: %(default)s)")
     ap.add_argument("--short-rows", type=int, default=100,
                     help="crops of %d-%d nt per task that answers bases (default: %%(default)s)" % SHORT)
+    ap.add_argument("--gap-rows", type=int, default=100,
+                    help="crops with a run of %d-%d N per task that answers bases (default: %%(default)s)" % GAP)
     ap.add_argument("--datasets", type=Path, default=DATASETS_DIR)
     args = ap.parse_args(argv)
-    gate = fit(args.model, args.rows, args.datasets, short=args.short_rows)
+    gate = fit(args.model, args.rows, args.datasets, short=args.short_rows, gaps=args.gap_rows)
     print(json.dumps({k: v for k, v in gate.items() if k not in ("weight", "bias")}))
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from finetune.training.aligned_gate import (SHORT, complement_token_ids, fit, fit_gate, gate_loss, short_rows,
-                                            switch_accuracy)
+from finetune.training.aligned_gate import (GAP, SHORT, complement_token_ids, fit, fit_gate, gap_rows, gate_loss,
+                                            short_rows, switch_accuracy)
 from finetune.training.train import TrainConfig, train
 from tasks.rules import complement
 
@@ -71,6 +71,8 @@ def test_fit_writes_a_gate_the_folder_loads_and_generates_with(tiny_setup, per_b
     short = fit(folder, rows=3, root=Path(tiny_setup.datasets), short=4)  # and short crops: more positions read
     assert short["positions"] > gate["positions"] and short["short_lengths"] == list(SHORT)
     assert json.loads((folder / "config.json").read_text())["aligned_gate"]["short_rows"] == 4
+    gaps = fit(folder, rows=3, root=Path(tiny_setup.datasets), short=4, gaps=4)  # and crops holding an N run
+    assert gaps["positions"] > short["positions"] and gaps["gap_lengths"] == list(GAP)
 
 
 def test_short_crops_are_sequences_the_model_reads_as_dna_shorter_than_any_train_row(tiny_setup, per_base_release):
@@ -86,3 +88,21 @@ def test_short_crops_are_sequences_the_model_reads_as_dna_shorter_than_any_train
             assert tok.find_dna_spans(seq) == [(0, len(seq))]  # read as bases, not as a word
             lengths.add(len(seq))
         assert SHORT[0] <= min(lengths) and max(lengths) <= SHORT[1] and len(lengths) > 2, lengths
+
+
+def test_gap_crops_hold_one_run_of_n_and_are_answered_by_the_rule(tiny_setup, per_base_release):
+    import re
+
+    from modeling.inference import load
+    from tasks.grammar import exact_answer
+
+    tok, _ = load(per_base_release)
+    crops = gap_rows(Path(tiny_setup.datasets), tok, rows=10)
+    assert len(crops) == 3
+    for task, rows in zip(["reverse", "complement", "reverse_complement"], crops):
+        for ids, n_prompt in rows:
+            seq = tok.decode(ids[:n_prompt], skip_special_tokens=True).split(",")[0]
+            runs = re.findall("N+", seq)
+            assert len(runs) == 1 and GAP[0] <= len(runs[0]) <= GAP[1] and 20 <= len(seq) <= 300, seq
+            answer = tok.decode(ids[n_prompt:], skip_special_tokens=True).strip()
+            assert answer == exact_answer(task, seq)
