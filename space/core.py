@@ -150,10 +150,10 @@ def _windows(tok, task: Task, seq: str, size: int):
     `modeling.inference.shortest_dna`) shares the last two windows' bases with the one before it instead."""
     if len(seq) <= size:
         return [(0, len(seq), seq)]
-    wins = tok.window_sequence(seq, size, 0, align=window_align(tok))
+    align = window_align(tok)
+    wins = tok.window_sequence(seq, size, 0, align=align)
     (start, _, _), (tail, end, _) = wins[-2], wins[-1]
     if tok.find_dna_spans(seq[tail:end]) != [(0, end - tail)]:
-        align = window_align(tok)
         mid = start + (end - start) // 2 // align * align
         wins[-2:] = [(start, mid, seq[start:mid]), (mid, end, seq[mid:end])]
     return wins

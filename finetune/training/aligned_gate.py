@@ -140,16 +140,20 @@ def switch_accuracy(weight: torch.Tensor, bias: torch.Tensor, ex: dict[str, torc
     return float(allowed.gather(1, choice[:, None]).float().mean())
 
 
+def _copied_sources(root: Path, tok, lengths: tuple[int, int]) -> list:
+    """Crop sources (`data.crop_sources`) of the tasks whose answers the copy may write (bases; a protein is never
+    offered one), drawing windows of `lengths` bases."""
+    sources = crop_sources(root, tok, [name for name in CROPS if get_task(name).answer == "dna"])
+    for source in sources:
+        source.min_len, source.start_len, source.max_len = lengths[0], lengths[1], lengths[1]
+    return sources
+
+
 def short_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.ndarray, int]]]:
-    """Per task whose answer is bases (a crop source's; a protein is never offered a copy), `rows` crops of its
-    train sequences of `SHORT` lengths, encoded as training encodes them."""
+    """Per task that answers bases, `rows` crops of its train sequences of `SHORT` lengths, encoded as training
+    encodes them."""
     rng = np.random.default_rng(seed)
-    tasks = [name for name in CROPS if get_task(name).answer == "dna"]
-    out = []
-    for source in crop_sources(root, tok, tasks):
-        source.min_len, source.start_len, source.max_len = SHORT[0], SHORT[1], SHORT[1]
-        out.append([source.draw(rng, 1.0) for _ in range(rows)])
-    return out
+    return [[source.draw(rng, 1.0) for _ in range(rows)] for source in _copied_sources(root, tok, SHORT)]
 
 
 def gap_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.ndarray, int]]]:
@@ -157,15 +161,13 @@ def gap_rows(root: Path, tok, rows: int, seed: int = 0) -> list[list[tuple[np.nd
     with one run of `GAP` N letters put in at a random place, answered by the rule, encoded as training encodes them."""
     rng = np.random.default_rng([seed, 7])
     out = []
-    for source in crop_sources(root, tok, [name for name in CROPS if get_task(name).answer == "dna"]):
+    for source in _copied_sources(root, tok, WINDOW):
         made = []
         for _ in range(rows):
-            seq = source.sequences[int(rng.integers(len(source.sequences)))]
-            n = int(rng.integers(WINDOW[0], min(WINDOW[1], len(seq)) + 1))
-            start = int(rng.integers(0, len(seq) - n + 1))
+            window = source.window(rng, 1.0)
             gap = int(rng.integers(GAP[0], GAP[1] + 1))
-            at = int(rng.integers(0, n - gap + 1))
-            window = seq[start : start + at] + "N" * gap + seq[start + at + gap : start + n]
+            at = int(rng.integers(0, len(window) - gap + 1))
+            window = window[:at] + "N" * gap + window[at + gap :]
             made.append(encode_row(tok, render_prompt(source.task, window), exact_answer(source.task, window)))
         out.append(made)
     return out

@@ -124,14 +124,18 @@ class CropSource(MadeUpSource):
         return (f"{self.name}: 100 crops in a row exceeded {self.max_tokens} tokens; lower the crops' max_len "
                 f"({self.max_len} bases) or raise the training max_len")
 
-    def _make(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+    def window(self, rng: np.random.Generator, progress: float) -> str:
+        """A window of a random train sequence, of a random length the curriculum allows at `progress`."""
         seq = self.sequences[int(rng.integers(len(self)))]
         f = self.frame
         longest = min(self.longest(progress), len(seq)) // f
         shortest = min(-(-self.min_len // f), longest)
         n = int(rng.integers(shortest, longest + 1)) * f
         start = int(rng.integers(0, (len(seq) - n) // f + 1)) * f
-        window = seq[start : start + n]
+        return seq[start : start + n]
+
+    def _make(self, rng: np.random.Generator, progress: float) -> tuple[np.ndarray, int]:
+        window = self.window(rng, progress)
         return encode_row(self.tok, render_prompt(self.task, window), exact_answer(self.task, window))
 
 
